@@ -1,0 +1,59 @@
+"""绿图 Lütu: the application factory, and `python app.py` to serve on 127.0.0.1:5000.
+
+Configuration is layered: defaults below -> instance/config.py -> LUTU_* environment variables
+(e.g. LUTU_STORE_PATH, LUTU_BASEMAPS=osm) -> the test config. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+HERE = Path(__file__).resolve().parent
+
+
+def default_config(instance_path: str) -> dict[str, Any]:
+    return {
+        # The embedded store, rebuilt from SOURCE_DIRS when they change.
+        "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
+        "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],
+        "BUILD_ON_START": True,
+        # Basemaps are opt-in: "osm", "tianditu" (needs TIANDITU_KEY), "custom" (BASEMAP_URL).
+        "BASEMAPS": "",
+        "TIANDITU_KEY": None,
+        "BASEMAP_URL": None,
+        "BASEMAP_NAME": None,
+        "BASEMAP_ATTRIBUTION": None,
+        # Map view loading: single features up to this many in view, clusters beyond.
+        "MAP_FEATURE_LIMIT": 1500,
+        "MAP_CLUSTER_CELL_PX": 80,
+        "JSON_AS_ASCII": False,
+    }
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build a 绿图 app; the only place an app is made."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("LUTU")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if isinstance(app.config["SOURCE_DIRS"], str):
+        app.config["SOURCE_DIRS"] = app.config["SOURCE_DIRS"].split(os.pathsep)
+    app.json.ensure_ascii = False
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    import webmap
+
+    webmap.init_app(app)
+    return app
+
+
+if __name__ == "__main__":
+    host = os.environ.get("LUTU_HOST", "127.0.0.1")
+    port = int(os.environ.get("LUTU_PORT", "5000"))
+    create_app().run(host=host, port=port, threaded=True)

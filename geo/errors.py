@@ -1,0 +1,71 @@
+"""Errors raised by 绿图's data side: they carry where the problem is, never an HTTP code.
+
+Each error also inherits the matching built-in (the way Fiona's errors do), so callers that
+only know Python's exceptions still catch them sensibly.
+"""
+
+from __future__ import annotations
+
+
+class LutuError(Exception):
+    """Base of every error 绿图 raises on purpose."""
+
+
+class SourceError(LutuError, ValueError):
+    """Bad input data: names the file, the feature (1-based, with its id) and the field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        feature: int | None = None,
+        feature_id: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.feature = feature
+        self.feature_id = feature_id
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.path:
+            where.append(f"file {self.path}")
+        if self.feature is not None:
+            label = f"feature #{self.feature}"
+            if self.feature_id:
+                label += f" (id={self.feature_id})"
+            where.append(label)
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class LayerNotFound(LutuError, KeyError):
+    """A layer id that the store or the registry does not know."""
+
+    def __init__(self, layer: str) -> None:
+        self.layer = layer
+        super().__init__(layer)
+
+    def __str__(self) -> str:
+        return f"unknown layer '{self.layer}'"
+
+
+class FeatureNotFound(LutuError, KeyError):
+    """A feature id that is not in its layer."""
+
+    def __init__(self, layer: str, feature_id: str) -> None:
+        self.layer = layer
+        self.feature_id = feature_id
+        super().__init__(feature_id)
+
+    def __str__(self) -> str:
+        return f"no feature '{self.feature_id}' in layer '{self.layer}'"
+
+
+class QueryError(LutuError, ValueError):
+    """A query the store cannot answer as asked (unknown field, bad bbox, bad limit)."""

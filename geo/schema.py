@@ -1,0 +1,110 @@
+"""What a layer's data looks like: fields with types, units and allowed values.
+
+This is the part of a layer definition that storage and validation need; styling, popups and
+plan measures live in `layers/`, which builds on these classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+FieldType = Literal["str", "int", "float", "bool"]
+GeometryType = Literal["Point", "LineString", "Polygon", "MultiPolygon", "MultiLineString"]
+
+PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One attribute of a layer."""
+
+    name: str
+    type: FieldType
+    label_zh: str
+    label_en: str
+    unit: str | None = None
+    allowed: tuple[str, ...] | None = None
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in PYTHON_TYPES:
+            raise ValueError(f"field {self.name}: unknown type {self.type!r}")
+        if self.allowed is not None and self.type != "str":
+            raise ValueError(f"field {self.name}: allowed values are for text fields")
+
+    def check(self, value: Any) -> str | None:
+        """Return why `value` is not acceptable for this field, or None when it is."""
+        if value is None:
+            return "a value is required" if self.required else None
+        if isinstance(value, bool) and self.type != "bool":
+            return f"expected {self.type}, got a boolean"
+        if not isinstance(value, PYTHON_TYPES[self.type]):
+            return f"expected {self.type}, got {value!r}"
+        if self.type == "float" and value != value:  # NaN
+            return "a value is required" if self.required else None
+        if self.allowed is not None and value not in self.allowed:
+            return f"{value!r} is not one of the allowed values: {', '.join(self.allowed)}"
+        if self.minimum is not None and value < self.minimum:
+            return f"{value!r} is below the minimum {self.minimum:g}"
+        if self.maximum is not None and value > self.maximum:
+            return f"{value!r} is above the maximum {self.maximum:g}"
+        return None
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+@dataclass(frozen=True, kw_only=True)
+class RowCheck:
+    """A rule across fields of one feature, e.g. 'replacement is required when status is 已替代'."""
+
+    field: str
+    message: str
+    ok: Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerSchema:
+    """The storage-relevant description of a layer."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    geometry_type: GeometryType
+    fields: tuple[Field, ...]
+    row_checks: tuple[RowCheck, ...] = ()
+    version: int = 1  # bump when the meaning of stored data changes, so stores rebuild
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError(f"layer {self.id}: duplicate field names")
+        if "id" not in names:
+            raise ValueError(f"layer {self.id}: every layer needs an 'id' field")
+        for check in self.row_checks:
+            if check.field not in names:
+                raise ValueError(f"layer {self.id}: row check on unknown field {check.field}")
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    def fingerprint(self) -> str:
+        """A text that changes whenever the stored form of this layer changes."""
+        parts = [self.id, self.geometry_type, str(self.version)]
+        parts += [f"{f.name}:{f.type}:{f.allowed}" for f in self.fields]
+        return "|".join(parts)
+
+
+def polygonal(geometry_type: str) -> bool:
+    return geometry_type in ("Polygon", "MultiPolygon")

@@ -1,0 +1,114 @@
+"""The one small storage interface every 绿图 store implements.
+
+Modelled on pygeoapi's providers: `query()` answers bbox / property filters / paging with the
+number matched, `get()` returns one feature or raises `FeatureNotFound`. A PostGIS store can
+stand beside the GeoPackage one by implementing the same methods.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy in the store's lon/lat
+FilterValue = str | int | float | bool | Sequence[str | int | float | bool]
+
+
+@dataclass
+class Feature:
+    """One feature as every store returns it: its public id, properties and geometry."""
+
+    id: str
+    properties: dict[str, Any]
+    geometry: BaseGeometry | None = None
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "id": self.id,
+            "geometry": mapping(self.geometry) if self.geometry is not None else None,
+            "properties": self.properties,
+        }
+
+
+@dataclass
+class QueryResult:
+    """A page of features and how many features matched the whole query."""
+
+    features: list[Feature]
+    number_matched: int
+
+
+@dataclass
+class Positions:
+    """Representative positions (points, or bbox centres) of the features matching a query:
+    what clustering and density views need, without decoding every geometry."""
+
+    fids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.fids)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What a store knows about one of its layers."""
+
+    id: str
+    geometry_type: str
+    fields: dict[str, str]  # name -> "str" | "int" | "float" | "bool"
+    count: int
+    bbox: BBox | None
+
+
+class FeatureStore(ABC):
+    """Read access to layers of features (lon/lat, CGCS2000 ≈ WGS84)."""
+
+    @abstractmethod
+    def layers(self) -> dict[str, LayerInfo]:
+        """Every layer the store holds, by id."""
+
+    @abstractmethod
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+        limit: int | None = 10,
+        offset: int = 0,
+        sortby: Sequence[tuple[str, bool]] = (),
+        properties: Sequence[str] | None = None,
+        with_geometry: bool = True,
+    ) -> QueryResult:
+        """Features of `layer` intersecting `bbox` whose properties equal `filters` (a list
+        value means any of), sorted by `sortby` ((field, ascending) pairs, then insertion
+        order), paged by `limit` (None: all) and `offset`; `properties` picks the returned
+        properties (None: all)."""
+
+    @abstractmethod
+    def get(self, layer: str, feature_id: str) -> Feature:
+        """One feature by its public id; raises FeatureNotFound."""
+
+    @abstractmethod
+    def positions(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+        extra: Sequence[str] = (),
+    ) -> Positions:
+        """Representative positions of the matching features, plus the `extra` columns."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; stores without any need not override it."""

@@ -1,0 +1,427 @@
+"""The embedded store: one GeoPackage file, written whole and swapped in atomically.
+
+Writing goes through GDAL (pyogrio), which creates a proper GeoPackage with an R-tree spatial
+index per layer that QGIS and ogr2ogr read as is. Reading uses plain sqlite3 against that
+R-tree: no GDAL call per request, and a bbox query touches only the candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo.errors import FeatureNotFound, LayerNotFound, QueryError
+from geo.schema import LayerSchema
+from geo.sources import LayerData, fingerprint, load_sources
+from geo.store.base import (
+    BBox,
+    Feature,
+    FeatureStore,
+    FilterValue,
+    LayerInfo,
+    Positions,
+    QueryResult,
+)
+
+STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
+META_TABLE = "lutu_meta"
+
+_PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
+_SQL_TYPES = {  # GeoPackage column types -> our field types
+    "TEXT": "str",
+    "BOOLEAN": "bool",
+    "INTEGER": "int",
+    "INT": "int",
+    "MEDIUMINT": "int",
+    "SMALLINT": "int",
+    "TINYINT": "int",
+    "REAL": "float",
+    "DOUBLE": "float",
+    "FLOAT": "float",
+}
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_INDEXED_FIELDS = ("city_adcode", "county_adcode")
+
+
+# -- writing ---------------------------------------------------------------------------------
+def build_geopackage(path: Path, data: Mapping[str, LayerData], meta: Mapping[str, str]) -> None:
+    """Write every layer into a new GeoPackage at `path`, replacing any old file atomically:
+    the new file is complete and closed before it takes the old one's name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # GDAL wants the .gpkg extension; the leading dot keeps the half-written file out of sight.
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    try:
+        for layer_id, layer in data.items():
+            _write_layer(tmp, layer_id, layer)
+        with sqlite3.connect(tmp) as con:
+            con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
+            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted(meta.items()))
+            con.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                "VALUES (?, 'attributes', ?, ?)",
+                (META_TABLE, META_TABLE, "绿图 build metadata"),
+            )
+            for layer_id, layer in data.items():
+                con.execute(f'CREATE UNIQUE INDEX "idx_{layer_id}_id" ON "{layer_id}" (id)')
+                for name in _INDEXED_FIELDS:
+                    if name in layer.schema.field_map:
+                        con.execute(
+                            f'CREATE INDEX "idx_{layer_id}_{name}" ON "{layer_id}" ("{name}")'
+                        )
+        con.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
+    schema = layer.schema
+    columns = {
+        f.name: pd.array([p[f.name] for p in layer.properties], dtype=_PANDAS_TYPES[f.type])
+        if f.type != "str"
+        else pd.Series([p[f.name] for p in layer.properties], dtype=object)
+        for f in schema.fields
+    }
+    geometry = gpd.GeoSeries(list(layer.geometries), crs=STORE_CRS)
+    frame = gpd.GeoDataFrame(columns, geometry=geometry, crs=STORE_CRS)
+    pyogrio.write_dataframe(
+        frame,
+        path,
+        layer=layer_id,
+        driver="GPKG",
+        append=path.exists(),
+        geometry_type=schema.geometry_type,
+        SPATIAL_INDEX="YES",
+        FID="fid",
+        layer_options={"DESCRIPTION": f"{schema.name_zh} {schema.name_en}"},
+    )
+
+
+def ensure_geopackage(
+    path: Path, schemas: Sequence[LayerSchema], source_dirs: Sequence[Path]
+) -> bool:
+    """Build the store from the source folders when it is missing or its sources changed.
+
+    Returns True when it (re)built. A source that fails validation raises SourceError and the
+    existing file is left exactly as it was.
+    """
+    path = Path(path)
+    wanted = fingerprint(schemas, source_dirs)
+    if path.exists() and _read_meta(path).get("sources_fingerprint") == wanted:
+        return False
+    data = load_sources(schemas, source_dirs)
+    build_geopackage(
+        path, data, {"sources_fingerprint": wanted, "layers": json.dumps(sorted(data))}
+    )
+    return True
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return dict(con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return {}
+
+
+# -- reading ---------------------------------------------------------------------------------
+def gpkg_blob_to_wkb(blob: bytes) -> bytes | None:
+    """Strip the GeoPackage header (magic, flags, srs id, optional envelope) from a geometry."""
+    if blob is None:
+        return None
+    flags = blob[3]
+    if flags & 0b10000:  # empty geometry
+        return None
+    return blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111] :]
+
+
+class GeoPackageStore(FeatureStore):
+    """A read-only view of a GeoPackage built by `build_geopackage` (or any GeoPackage whose
+    layers have an `id` column and an R-tree index)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"no GeoPackage at {self.path}")
+        self._con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._positions: dict[tuple, Positions] = {}
+        self._layers = self._read_layers()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- metadata
+    def _read_layers(self) -> dict[str, LayerInfo]:
+        rows = self._con.execute(
+            "SELECT c.table_name, g.geometry_type_name, g.column_name, "
+            "c.min_x, c.min_y, c.max_x, c.max_y FROM gpkg_contents c "
+            "JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
+            "WHERE c.data_type = 'features' ORDER BY c.table_name"
+        ).fetchall()
+        layers = {}
+        for table, geom_type, geom_col, *extent in rows:
+            fields = {}
+            for _, name, decl, *_rest in self._con.execute(f'PRAGMA table_info("{table}")'):
+                if name in ("fid", geom_col):
+                    continue
+                fields[name] = _SQL_TYPES.get(decl.upper().split("(")[0], "str")
+            count = self._con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            bbox = tuple(extent) if None not in extent else None
+            layers[table] = LayerInfo(
+                id=table,
+                geometry_type=_GEOMETRY_NAMES.get(geom_type.upper(), geom_type),
+                fields=fields,
+                count=count,
+                bbox=bbox,
+            )
+        return layers
+
+    def layers(self) -> dict[str, LayerInfo]:
+        return dict(self._layers)
+
+    def _info(self, layer: str) -> LayerInfo:
+        try:
+            return self._layers[layer]
+        except KeyError:
+            raise LayerNotFound(layer) from None
+
+    # -- queries
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+        limit: int | None = 10,
+        offset: int = 0,
+        sortby: Sequence[tuple[str, bool]] = (),
+        properties: Sequence[str] | None = None,
+        with_geometry: bool = True,
+    ) -> QueryResult:
+        info = self._info(layer)
+        if limit is not None and limit < 0:
+            raise QueryError("limit must not be negative")
+        if offset < 0:
+            raise QueryError("offset must not be negative")
+        columns = list(info.fields) if properties is None else list(properties)
+        for name in columns:
+            self._check_field(info, name)
+        if "id" not in columns:
+            columns.insert(0, "id")
+        where, params = self._where(info, bbox, filters)
+        order = []
+        for name, ascending in sortby:
+            self._check_field(info, name)
+            order.append(f'"{name}" {"ASC" if ascending else "DESC"}')
+        order.append("fid")
+        selected = ", ".join(f'"{c}"' for c in columns)
+        if with_geometry:
+            selected += ", geom"
+        sql = f'SELECT {selected} FROM "{layer}" WHERE {where} ORDER BY {", ".join(order)}'
+        page_params = list(params)
+        sql += " LIMIT ? OFFSET ?"
+        page_params += [-1 if limit is None else limit, offset]
+        with self._lock:
+            matched = self._con.execute(
+                f'SELECT count(*) FROM "{layer}" WHERE {where}', params
+            ).fetchone()[0]
+            rows = self._con.execute(sql, page_params).fetchall() if limit != 0 else []
+        return QueryResult(
+            features=self._features(info, columns, rows, with_geometry), number_matched=matched
+        )
+
+    def get(self, layer: str, feature_id: str) -> Feature:
+        info = self._info(layer)
+        columns = list(info.fields)
+        selected = ", ".join(f'"{c}"' for c in columns)
+        with self._lock:
+            rows = self._con.execute(
+                f'SELECT {selected}, geom FROM "{layer}" WHERE id = ?', (feature_id,)
+            ).fetchall()
+        if not rows:
+            raise FeatureNotFound(layer, feature_id)
+        return self._features(info, columns, rows, True)[0]
+
+    def positions(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+        extra: Sequence[str] = (),
+    ) -> Positions:
+        everything = self._all_positions(layer, _freeze(filters), tuple(extra))
+        if bbox is None:
+            return everything
+        minx, miny, maxx, maxy = _check_bbox(bbox)
+        inside = (
+            (everything.x >= minx)
+            & (everything.x <= maxx)
+            & (everything.y >= miny)
+            & (everything.y <= maxy)
+        )
+        return Positions(
+            everything.fids[inside],
+            everything.x[inside],
+            everything.y[inside],
+            {k: v[inside] for k, v in everything.extra.items()},
+        )
+
+    def _all_positions(self, layer: str, filters: tuple, extra: tuple[str, ...]) -> Positions:
+        """All positions for one filter, read once from the R-tree and kept: the file is
+        immutable while this store is open, and a numpy mask is far cheaper than SQL."""
+        key = (layer, filters, extra)
+        cached = self._positions.get(key)
+        if cached is not None:
+            return cached
+        info = self._info(layer)
+        for name in extra:
+            self._check_field(info, name)
+        sql = (
+            "SELECT r.id, (r.minx + r.maxx) / 2, (r.miny + r.maxy) / 2"
+            + "".join(f', t."{name}"' for name in extra)
+            + f' FROM "rtree_{layer}_geom" r JOIN "{layer}" t ON t.fid = r.id'
+        )
+        clause, params = self._filter_sql(info, dict(filters), prefix="t.")
+        if clause:
+            sql += " WHERE " + clause
+        with self._lock:
+            rows = self._con.execute(sql + " ORDER BY r.id", params).fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(extra))
+        result = Positions(
+            fids=np.asarray(columns[0], dtype=np.int64),
+            x=np.asarray(columns[1], dtype=np.float64),
+            y=np.asarray(columns[2], dtype=np.float64),
+            extra={name: np.asarray(columns[3 + i], dtype=object) for i, name in enumerate(extra)},
+        )
+        with self._lock:
+            if len(self._positions) > 64:  # bounded: views ask for a handful of filters
+                self._positions.clear()
+            self._positions[key] = result
+        return result
+
+    # -- helpers
+    @staticmethod
+    def _check_field(info: LayerInfo, name: str) -> None:
+        if name not in info.fields:
+            raise QueryError(f"layer '{info.id}' has no field '{name}'")
+
+    def _filter_sql(
+        self, info: LayerInfo, filters: Mapping[str, FilterValue] | None, prefix: str = ""
+    ) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for name, value in (filters or {}).items():
+            self._check_field(info, name)
+            values = list(value) if isinstance(value, list | tuple | set) else [value]
+            if not values:
+                clauses.append("0")
+                continue
+            clauses.append(f'{prefix}"{name}" IN ({", ".join("?" * len(values))})')
+            params += values
+        return " AND ".join(clauses), params
+
+    def _where(
+        self, info: LayerInfo, bbox: BBox | None, filters: Mapping[str, FilterValue] | None
+    ) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if bbox is not None:
+            clause, bparams = self._bbox_sql(info, _check_bbox(bbox))
+            clauses.append(clause)
+            params += bparams
+        clause, fparams = self._filter_sql(info, filters)
+        if clause:
+            clauses.append(clause)
+            params += fparams
+        return (" AND ".join(clauses) or "1"), params
+
+    def _bbox_sql(self, info: LayerInfo, bbox: BBox) -> tuple[str, list[Any]]:
+        """Exact bbox intersection from the R-tree: index boxes wholly inside the bbox are
+        certainly in; only the boxes straddling its edge are checked against the geometry."""
+        minx, miny, maxx, maxy = bbox
+        rtree = f'"rtree_{info.id}_geom"'
+        inside = "minx >= ? AND maxx <= ? AND miny >= ? AND maxy <= ?"
+        touching = "maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?"
+        with self._lock:
+            edge = self._con.execute(
+                f'SELECT t.fid, t.geom FROM "{info.id}" t WHERE t.fid IN (SELECT id FROM '
+                f"{rtree} WHERE {touching} AND NOT ({inside}))",
+                [minx, maxx, miny, maxy, minx, maxx, miny, maxy],
+            ).fetchall()
+        keep: list[int] = []
+        if edge:
+            geoms = shapely.from_wkb([gpkg_blob_to_wkb(g) for _, g in edge])
+            hits = shapely.intersects(geoms, shapely.box(minx, miny, maxx, maxy))
+            keep = [fid for (fid, _), hit in zip(edge, hits, strict=True) if hit]
+        sql = (
+            f"(fid IN (SELECT id FROM {rtree} WHERE {inside}) "
+            f"OR fid IN (SELECT value FROM json_each(?)))"
+        )
+        return sql, [minx, maxx, miny, maxy, json.dumps(keep)]
+
+    def _features(
+        self, info: LayerInfo, columns: list[str], rows: list[tuple], with_geometry: bool
+    ) -> list[Feature]:
+        bools = [i for i, c in enumerate(columns) if info.fields.get(c) == "bool"]
+        geoms = (
+            shapely.from_wkb([gpkg_blob_to_wkb(r[-1]) for r in rows])
+            if with_geometry and rows
+            else [None] * len(rows)
+        )
+        features = []
+        for row, geom in zip(rows, geoms, strict=True):
+            values = list(row[: len(columns)])
+            for i in bools:
+                if values[i] is not None:
+                    values[i] = bool(values[i])
+            props = dict(zip(columns, values, strict=True))
+            features.append(Feature(id=props["id"], properties=props, geometry=geom))
+        return features
+
+
+_GEOMETRY_NAMES = {
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+    "GEOMETRY": "Geometry",
+}
+
+
+def _freeze(filters: Mapping[str, FilterValue] | None) -> tuple:
+    """A hashable form of a filter mapping, for caching."""
+    items = []
+    for name, value in sorted((filters or {}).items()):
+        if isinstance(value, list | tuple | set):
+            value = tuple(sorted(value, key=str))
+        items.append((name, value))
+    return tuple(items)
+
+
+def _check_bbox(bbox: BBox) -> BBox:
+    if len(bbox) != 4:
+        raise QueryError("bbox needs four numbers: minx, miny, maxx, maxy")
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if not all(np.isfinite([minx, miny, maxx, maxy])):
+        raise QueryError("bbox values must be finite numbers")
+    if minx > maxx or miny > maxy:
+        raise QueryError("bbox minimum is greater than its maximum")
+    return minx, miny, maxx, maxy

@@ -1,0 +1,255 @@
+"""The parts every layer module declares, and the shared behaviour built on them.
+
+A layer module defines one module-level `LAYER = LayerType(...)`; the registry in
+`layers/__init__.py` finds it. Styling and popups are pure functions of a feature's properties,
+checked when the layer is defined (folium's habit), so tests look at dicts and strings, not JS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from geo.schema import Field, LayerSchema
+
+DEMO_NOTICE_ZH = "示例数据"
+DEMO_NOTICE_EN = "Demonstration data — fictitious, not an official record"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureRef:
+    """A plan measure a layer ties to: seed document number + section path, e.g. 001 三（八）."""
+
+    document: str  # seed file prefix: 000 … 004
+    section: str  # e.g. "三（八）" or "（十八）" or "四（二）2"
+    title: str  # the measure's heading phrase
+    rule: str = ""  # what the measure asks of this layer's features
+
+    @property
+    def ref(self) -> str:
+        return f"{self.document} {self.section}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LegendEntry:
+    """One class of a layer's symbology: a key, its labels and its Leaflet path style."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    color: str
+    fill_color: str | None = None
+    fill_opacity: float = 0.25
+
+    def style(self, geometry_type: str, point_radius: float = 6) -> dict[str, Any]:
+        fill = self.fill_color or self.color
+        if geometry_type == "Point":
+            return {
+                "color": "#333333",
+                "weight": 1,
+                "fillColor": fill,
+                "fillOpacity": 0.9,
+                "radius": point_radius,
+            }
+        if geometry_type in ("LineString", "MultiLineString"):
+            return {"color": self.color, "weight": 4, "opacity": 0.9}
+        return {
+            "color": self.color,
+            "weight": 2,
+            "fillColor": fill,
+            "fillOpacity": self.fill_opacity,
+        }
+
+
+def _status_classifier(field_name: str) -> Callable[[Mapping[str, Any]], str]:
+    def classify(properties: Mapping[str, Any]) -> str:
+        return str(properties.get(field_name))
+
+    return classify
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerType(LayerSchema):
+    """A layer type: its schema plus how it is drawn, explained and tied to plan measures."""
+
+    legend: tuple[LegendEntry, ...]
+    classify: Callable[[Mapping[str, Any]], str] | None = None  # feature -> legend key
+    status_field: str | None = None  # default classifier: the value of this field
+    title_field: str = "name"
+    popup_fields: tuple[str, ...] | None = None  # None: every field but the internal ones
+    measures: tuple[MeasureRef, ...] = ()
+    demo: Callable[..., list[dict[str, Any]]] | None = None  # demo generator, see layers/demo.py
+    demo_order: int = 100  # generators run in this order (context layers first)
+    point_radius: float = 6  # map symbol size, so point layers can be told apart
+    map_group: str = "facility"  # "base" layers are drawn under the rest and not clustered
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        keys = [e.key for e in self.legend]
+        if not keys or len(keys) != len(set(keys)):
+            raise ValueError(f"layer {self.id}: legend keys must be present and unique")
+        if self.classify is None:
+            if self.status_field is None:
+                if len(keys) != 1:
+                    raise ValueError(f"layer {self.id}: several legend entries need a classifier")
+            else:
+                status = self.field_map[self.status_field]
+                missing = set(status.allowed or ()) - set(keys)
+                if missing:
+                    raise ValueError(f"layer {self.id}: no legend entry for {sorted(missing)}")
+        if self.title_field not in self.field_map:
+            raise ValueError(f"layer {self.id}: title field {self.title_field} is not a field")
+        for name in self.popup_fields or ():
+            if name not in self.field_map:
+                raise ValueError(f"layer {self.id}: popup field {name} is not a field")
+
+    # -- symbology -------------------------------------------------------------------------
+    def legend_key(self, properties: Mapping[str, Any]) -> str:
+        """The legend class of a feature; unknown values fall back to the first entry."""
+        if self.classify is not None:
+            key = self.classify(properties)
+        elif self.status_field is not None:
+            key = _status_classifier(self.status_field)(properties)
+        else:
+            key = self.legend[0].key
+        return key if key in self.legend_keys else self.legend[0].key
+
+    @property
+    def legend_keys(self) -> tuple[str, ...]:
+        return tuple(e.key for e in self.legend)
+
+    def legend_index(self, properties: Mapping[str, Any]) -> int:
+        return self.legend_keys.index(self.legend_key(properties))
+
+    def style(self, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """Leaflet path options for one feature (a pure function: test the dict)."""
+        return self.legend_styles()[self.legend_index(properties)]
+
+    def legend_styles(self) -> list[dict[str, Any]]:
+        return [e.style(self.geometry_type, self.point_radius) for e in self.legend]
+
+    # -- popups ----------------------------------------------------------------------------
+    @property
+    def shown_fields(self) -> tuple[Field, ...]:
+        names = self.popup_fields
+        if names is None:
+            names = tuple(f.name for f in self.fields if f.name not in INTERNAL_FIELDS)
+        fm = self.field_map
+        return tuple(fm[n] for n in names)
+
+    def popup_html(self, properties: Mapping[str, Any]) -> Markup:
+        """The popup of one feature, every value escaped: data never becomes markup."""
+        title = properties.get(self.title_field) or properties.get("id") or ""
+        parts = [Markup('<div class="lutu-popup" lang="zh-CN">')]
+        parts.append(
+            Markup('<div class="lutu-popup-layer">{} · {}</div>').format(self.name_zh, self.name_en)
+        )
+        parts.append(Markup('<h4 class="lutu-popup-title">{}</h4>').format(title))
+        if properties.get("is_demo"):
+            parts.append(
+                Markup('<div class="lutu-demo-badge" title="{}">{} · Demo data</div>').format(
+                    DEMO_NOTICE_EN, DEMO_NOTICE_ZH
+                )
+            )
+        parts.append(Markup('<table class="lutu-popup-fields"><tbody>'))
+        for f in self.shown_fields:
+            parts.append(
+                Markup("<tr><th>{}<br><small>{}</small></th><td>{}</td></tr>").format(
+                    f.label_zh, f.label_en, format_value(f, properties.get(f.name))
+                )
+            )
+        parts.append(Markup("</tbody></table>"))
+        if self.measures:
+            parts.append(
+                Markup('<div class="lutu-popup-measures"><b>相关规划措施 Plan measures</b><ul>')
+            )
+            for m in self.measures:
+                parts.append(
+                    Markup('<li><span class="ref">{}</span> {}{}</li>').format(
+                        m.ref, m.title, Markup("：") + m.rule if m.rule else ""
+                    )
+                )
+            parts.append(Markup("</ul></div>"))
+        parts.append(
+            Markup('<div class="lutu-popup-id">id: {}</div></div>').format(properties.get("id", ""))
+        )
+        return Markup("").join(parts)
+
+
+INTERNAL_FIELDS = frozenset({"id", "is_demo"})
+
+
+def format_value(field: Field, value: Any) -> Markup:
+    """A field value for people: units, 是/否 for booleans, — for missing (all escaped)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return Markup('<span class="lutu-missing">—</span>')
+    if field.type == "bool":
+        return Markup("是 Yes") if value else Markup("否 No")
+    if field.type == "float":
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    else:
+        text = str(value)
+    if field.unit:
+        return escape(text) + Markup(" ") + escape(field.unit)
+    return escape(text)
+
+
+# -- field helpers shared by the layer modules --------------------------------------------
+def id_field() -> Field:
+    return Field(name="id", type="str", label_zh="编号", label_en="ID", required=True)
+
+
+def name_field(label_zh: str = "名称", label_en: str = "Name") -> Field:
+    return Field(name="name", type="str", label_zh=label_zh, label_en=label_en, required=True)
+
+
+def demo_field() -> Field:
+    return Field(
+        name="is_demo",
+        type="bool",
+        label_zh="示例数据",
+        label_en="Demonstration data",
+        required=True,
+        description="True for fictitious demonstration features",
+    )
+
+
+def location_fields() -> tuple[Field, ...]:
+    """City and county adcodes: the plans make 各县（市）区政府 responsible, so every
+    facility carries the county it belongs to."""
+    return (
+        Field(
+            name="city_adcode",
+            type="str",
+            label_zh="所属市代码",
+            label_en="City adcode",
+            required=True,
+        ),
+        Field(
+            name="county_adcode",
+            type="str",
+            label_zh="所属县（市、区）代码",
+            label_en="County adcode",
+            required=True,
+        ),
+    )
+
+
+def year_field(name: str, label_zh: str, label_en: str, required: bool = False) -> Field:
+    return Field(
+        name=name,
+        type="int",
+        label_zh=label_zh,
+        label_en=label_en,
+        unit="年",
+        minimum=1949,
+        maximum=2100,
+        required=required,
+    )
+
+
+def note_field() -> Field:
+    return Field(name="note", type="str", label_zh="备注", label_en="Note")

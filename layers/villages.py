@@ -1,0 +1,335 @@
+"""村 Villages: 美丽宜居村 creation, rural sewage treatment (≥35% by 2025), clean heating and
+household toilet retrofits."""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from geo.schema import Field, RowCheck
+from layers.base import (
+    LayerType,
+    LegendEntry,
+    MeasureRef,
+    demo_field,
+    id_field,
+    location_fields,
+    name_field,
+    note_field,
+    year_field,
+)
+
+
+def classify(properties: Mapping[str, Any]) -> str:
+    if properties.get("beautiful_village_year") is not None:
+        return "美丽宜居村"
+    done = [properties.get(k) for k in ("sewage_treated", "clean_heating", "toilet_retrofit")]
+    if all(done):
+        return "三项改造完成"
+    return "部分完成" if any(done) else "未改造"
+
+
+def _year_with_flag(flag: str, year: str) -> RowCheck:
+    return RowCheck(
+        field=year,
+        message=f"give the year when {flag} is true, and only then",
+        ok=lambda p: bool(p.get(flag)) == (p.get(year) is not None),
+    )
+
+
+if TYPE_CHECKING:
+    from layers.demo import DemoContext
+
+# -- demo data ------------------------------------------------------------------------------
+# Share of a city's villages per county, roughly by rural area (urban 站前/西市 have none).
+_DEMO_SHARE = {
+    "210804": 0.12,
+    "210811": 0.10,
+    "210881": 0.45,
+    "210882": 0.33,
+    "220402": 0.09,
+    "220403": 0.05,
+    "220421": 0.46,
+    "220422": 0.40,
+}
+# Real-sounding township names per county; which village lies in which is invented.
+_DEMO_TOWNSHIPS = {
+    "210804": ("熊岳镇", "芦屯镇", "红旗镇"),
+    "210811": ("柳树镇", "边城镇", "路南镇"),
+    "210881": (
+        "九寨镇",
+        "万福镇",
+        "卧龙泉镇",
+        "青石岭镇",
+        "暖泉镇",
+        "高屯镇",
+        "沙岗镇",
+        "团甸镇",
+        "双台镇",
+        "杨运镇",
+        "徐屯镇",
+        "什字街镇",
+        "矿洞沟镇",
+        "陈屯镇",
+        "梁屯镇",
+        "二台乡",
+        "小石棚乡",
+    ),
+    "210882": (
+        "水源镇",
+        "沟沿镇",
+        "石佛镇",
+        "高坎镇",
+        "旗口镇",
+        "虎庄镇",
+        "官屯镇",
+        "博洛铺镇",
+        "永安镇",
+        "汤池镇",
+        "黄土岭镇",
+        "周家镇",
+        "建一镇",
+    ),
+    "220402": ("寿山镇", "工农乡"),
+    "220403": ("灯塔镇",),
+    "220421": (
+        "东丰镇",
+        "大阳镇",
+        "横道河镇",
+        "那丹伯镇",
+        "猴石镇",
+        "杨木林镇",
+        "小四平镇",
+        "黄河镇",
+        "拉拉河镇",
+        "沙河镇",
+        "南屯基镇",
+        "大兴镇",
+        "二龙乡",
+        "三合满族朝鲜族乡",
+    ),
+    "220422": (
+        "白泉镇",
+        "渭津镇",
+        "安石镇",
+        "辽河源镇",
+        "泉太镇",
+        "建安镇",
+        "安恕镇",
+        "平岗镇",
+        "云顶镇",
+        "凌云乡",
+        "金州乡",
+        "足民乡",
+        "甲山乡",
+    ),
+}
+# Village names: two-character stems + 村 (fictitious, e.g. 柳河村, 王家村).
+_DEMO_STEM_1 = "王李张刘高杨马孙赵于双大小东西南北前后上下新老石柳杏梨榆松桦黄红青白太永长兴福"
+_DEMO_STEM_2 = "家屯沟台河山岭泉堡甸庄营房岗峪洼坨井桥"
+# 美丽宜居村 by creation year: 营口 aims at 100 in 2022 (000 （十八）) and gets 96.
+_DEMO_BEAUTIFUL = {
+    "210800": ((2022, 96), (2021, 5), (2023, 4)),
+    "220400": ((2021, 12), (2022, 18), (2023, 10)),
+}
+
+
+def _demo_pick(
+    ctx: "DemoContext", county_idx: np.ndarray, bias: np.ndarray, rates: np.ndarray
+) -> np.ndarray:
+    """A flag per village: in county c the share `rates[c]` gets it, preferring villages with
+    a positive `bias` (美丽宜居村 are more often retrofitted)."""
+    flag = np.zeros(county_idx.size, dtype=bool)
+    for c in np.unique(county_idx):
+        idx = np.flatnonzero(county_idx == c)
+        k = int(round(rates[c] * idx.size))
+        key = ctx.rng.random(idx.size) - bias[idx]
+        flag[idx[np.argsort(key, kind="stable")[:k]]] = True
+    return flag
+
+
+def demo_features(ctx: "DemoContext") -> list[dict[str, Any]]:
+    """Villages over each city's rural land: 96 营口 美丽宜居村 of 2022 (target 100), rural
+    sewage treated in 25–40% per county (target 35%), clean heating and toilet retrofits.
+    Vectorised, so a million villages take seconds."""
+    rng = ctx.rng
+    out: list[dict[str, Any]] = []
+    for city in ctx.cities:
+        n = ctx.count("villages", city.adcode)
+        counties = [c for c in ctx.counties(city.adcode) if c in _DEMO_SHARE]
+        share = np.array([_DEMO_SHARE[c] for c in counties])
+        exact = n * share / share.sum()
+        per = np.floor(exact).astype(int)
+        per[np.argsort(-(exact - per), kind="stable")[: n - per.sum()]] += 1
+        built = ctx.union_of("built_up_areas", city.adcode)
+        lons, lats, cidx, towns = [], [], [], []
+        for i, (county, k) in enumerate(zip(counties, per, strict=True)):
+            rural = ctx.land(county).difference(built)
+            x, y = ctx.random_points_in(rural, int(k))
+            names = _DEMO_TOWNSHIPS[county]
+            sx, sy = ctx.random_points_in(rural, len(names))  # township seats
+            coslat = np.cos(np.radians(sy.mean()))
+            t = np.zeros(x.size, dtype=int)
+            best = np.full(x.size, np.inf)
+            for j in range(len(names)):
+                d = ((x - sx[j]) * coslat) ** 2 + (y - sy[j]) ** 2
+                t = np.where(d < best, j, t)
+                best = np.minimum(best, d)
+            order = np.lexsort((x, t))  # by township, then west to east
+            lons.append(x[order])
+            lats.append(y[order])
+            cidx.append(np.full(x.size, i))
+            towns.append(t[order])
+        lon, lat = np.concatenate(lons), np.concatenate(lats)
+        county_idx, town_idx = np.concatenate(cidx), np.concatenate(towns)
+        county = ctx.county_of(lon, lat)
+        # attributes
+        households = np.clip(rng.lognormal(np.log(320), 0.5, n), 80, 900).astype(int)
+        beautiful = np.zeros(n, dtype=int)
+        pool = rng.permutation(n)
+        used = 0
+        for year, k in _DEMO_BEAUTIFUL[city.adcode]:
+            k = min(k, n - used)
+            beautiful[pool[used : used + k]] = year
+            used += k
+        bias = np.where(beautiful > 0, 0.4, 0.0)
+        m = len(counties)  # sewage: spread over 26–40% per county, around the 35% target
+        sewage = _demo_pick(ctx, county_idx, bias, rng.permutation(np.linspace(0.26, 0.40, m)))
+        heating = _demo_pick(ctx, county_idx, bias, rng.uniform(0.45, 0.75, m))
+        toilet = _demo_pick(ctx, county_idx, bias, rng.uniform(0.55, 0.85, m))
+        years = rng.integers(2019, 2026, (3, n))
+        s1 = rng.integers(len(_DEMO_STEM_1), size=n)
+        s2 = rng.integers(len(_DEMO_STEM_2), size=n)
+        ids = ctx.ids(city.adcode, "village", n)
+        lon_l, lat_l = lon.tolist(), lat.tolist()
+        for i in range(n):
+            c = counties[county_idx[i]]
+            out.append(
+                ctx.feature(
+                    "villages",
+                    ids[i],
+                    ctx.point(lon_l[i], lat_l[i]),
+                    {
+                        "name": f"{_DEMO_STEM_1[s1[i]]}{_DEMO_STEM_2[s2[i]]}村",
+                        "city_adcode": city.adcode,
+                        "county_adcode": county[i],
+                        "township": _DEMO_TOWNSHIPS[c][town_idx[i]],
+                        "households": int(households[i]),
+                        "beautiful_village_year": int(beautiful[i]) if beautiful[i] else None,
+                        "sewage_treated": bool(sewage[i]),
+                        "sewage_year": int(years[0, i]) if sewage[i] else None,
+                        "clean_heating": bool(heating[i]),
+                        "clean_heating_year": int(years[1, i]) if heating[i] else None,
+                        "toilet_retrofit": bool(toilet[i]),
+                        "toilet_retrofit_year": int(years[2, i]) if toilet[i] else None,
+                    },
+                )
+            )
+    return out
+
+
+LAYER = LayerType(
+    id="villages",
+    name_zh="村",
+    name_en="Villages",
+    geometry_type="Point",
+    fields=(
+        id_field(),
+        name_field("村名", "Village"),
+        *location_fields(),
+        Field(
+            name="township", type="str", label_zh="乡镇（街道）", label_en="Township", required=True
+        ),
+        Field(
+            name="households",
+            type="int",
+            label_zh="户数",
+            label_en="Households",
+            unit="户",
+            minimum=0,
+        ),
+        year_field("beautiful_village_year", "美丽宜居村创建年份", "Beautiful village since"),
+        Field(
+            name="sewage_treated",
+            type="bool",
+            label_zh="生活污水已治理",
+            label_en="Rural sewage treated",
+            required=True,
+        ),
+        year_field("sewage_year", "污水治理年份", "Sewage treatment year"),
+        Field(
+            name="clean_heating",
+            type="bool",
+            label_zh="清洁取暖改造",
+            label_en="Clean-heating retrofit",
+            required=True,
+        ),
+        year_field("clean_heating_year", "清洁取暖改造年份", "Clean-heating year"),
+        Field(
+            name="toilet_retrofit",
+            type="bool",
+            label_zh="户厕改造",
+            label_en="Household toilet retrofit",
+            required=True,
+        ),
+        year_field("toilet_retrofit_year", "户厕改造年份", "Toilet retrofit year"),
+        note_field(),
+        demo_field(),
+    ),
+    row_checks=(
+        _year_with_flag("sewage_treated", "sewage_year"),
+        _year_with_flag("clean_heating", "clean_heating_year"),
+        _year_with_flag("toilet_retrofit", "toilet_retrofit_year"),
+    ),
+    classify=classify,
+    legend=(
+        LegendEntry(
+            key="美丽宜居村", label_zh="美丽宜居村", label_en="Beautiful village", color="#01665e"
+        ),
+        LegendEntry(
+            key="三项改造完成",
+            label_zh="污水、取暖、改厕均完成",
+            label_en="Sewage, heating and toilets done",
+            color="#5ab4ac",
+        ),
+        LegendEntry(
+            key="部分完成", label_zh="部分改造完成", label_en="Partly retrofitted", color="#f6e8c3"
+        ),
+        LegendEntry(key="未改造", label_zh="未改造", label_en="Not retrofitted", color="#bdbdbd"),
+    ),
+    measures=(
+        MeasureRef(
+            document="000",
+            section="（十八）",
+            title="全面提升城乡人居环境",
+            rule="2022年力争创建100个美丽宜居村；推进农村改厕、生活污水治理、农村清洁供暖改造",
+        ),
+        MeasureRef(
+            document="003",
+            section="（十八）",
+            title="改善城乡人居环境",
+            rule="建设1000个美丽宜居村",
+        ),
+        MeasureRef(
+            document="001",
+            section="三（五）",
+            title="推动农业农村节能减排",
+            rule="到2025年，全市农村生活污水处理率达到35%以上；有序推进农村清洁取暖",
+        ),
+        MeasureRef(
+            document="002",
+            section="（十七）",
+            title="推动城乡人居环境改善",
+            rule="改善农村人居环境",
+        ),
+        MeasureRef(
+            document="004",
+            section="四（二）2",
+            title="加强农林废弃物资源化利用",
+            rule="北方地区冬季清洁取暖试点城市建设",
+        ),
+    ),
+    demo=demo_features,
+    demo_order=60,
+    point_radius=4.5,
+)

@@ -1,0 +1,107 @@
+"""Fixtures: a small store built once per session in a temp dir, app/client/runner over it, a
+live server on loopback and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import (
+    BROWSER_FEATURE_LIMIT,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SHIPPED_SOURCES,
+    XSS,
+    XSS_BOILER_ID,
+    boiler_feature,
+    write_collection,
+)
+
+from app import create_app
+from geo.store import GeoPackageStore, ensure_geopackage
+from layers import all_layers
+
+
+@pytest.fixture(scope="session")
+def source_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The shipped boundaries and demo data, plus one hostile feature for escaping tests."""
+    extra = tmp_path_factory.mktemp("extra-sources")
+    write_collection(
+        extra / "coal_boilers.geojson",
+        [boiler_feature(id=XSS_BOILER_ID, name=XSS, enterprise=XSS, note=XSS)],
+    )
+    return [*SHIPPED_SOURCES, extra]
+
+
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory: pytest.TempPathFactory, source_dirs: list[Path]) -> Path:
+    path = tmp_path_factory.mktemp("store") / "lutu.gpkg"
+    ensure_geopackage(path, all_layers(), source_dirs)
+    return path
+
+
+@pytest.fixture(scope="session")
+def store(store_path: Path) -> Iterator[GeoPackageStore]:
+    s = GeoPackageStore(store_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE_PATH": str(store_path),
+            "SOURCE_DIRS": [str(p) for p in source_dirs],
+            "BUILD_ON_START": False,
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def live_server(store_path: Path, source_dirs: list[Path]) -> Iterator[str]:
+    """The app served on a free loopback port for the browser tests."""
+    from werkzeug.serving import make_server
+
+    # A low feature limit makes the small demo store cluster, so clustering is tested too.
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE_PATH": str(store_path),
+            "SOURCE_DIRS": [str(p) for p in source_dirs],
+            "BUILD_ON_START": False,
+            "MAP_FEATURE_LIMIT": BROWSER_FEATURE_LIMIT,
+        }
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/test`, which installs it")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -1,0 +1,114 @@
+"""The GeoPackage store through its interface: layers, query, get, positions."""
+
+import sqlite3
+
+import pytest
+from support import XSS, XSS_BOILER_ID, XSS_POSITION
+
+from geo.errors import FeatureNotFound, LayerNotFound, QueryError
+from geo.store import GeoPackageStore
+from layers import all_layers
+
+
+def test_every_registered_layer_is_stored_with_its_fields(store: GeoPackageStore) -> None:
+    stored = store.layers()
+    for layer in all_layers():
+        info = stored[layer.id]
+        assert info.geometry_type == layer.geometry_type
+        assert info.fields == {f.name: f.type for f in layer.fields}
+        assert info.count > 0
+
+
+def test_every_layer_has_a_spatial_index(store_path) -> None:
+    con = sqlite3.connect(store_path)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    extensions = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'"
+        )
+    }
+    con.close()
+    for layer in all_layers():
+        assert f"rtree_{layer.id}_geom" in tables
+        assert layer.id in extensions
+
+
+def test_get_returns_typed_properties(store: GeoPackageStore) -> None:
+    feature = store.get("coal_boilers", XSS_BOILER_ID)
+    assert feature.properties["name"] == XSS
+    assert feature.properties["is_demo"] is True
+    assert feature.properties["capacity_t_per_h"] == 20.0
+    assert feature.properties["status_year"] == 2021
+    assert (feature.geometry.x, feature.geometry.y) == pytest.approx(XSS_POSITION)
+
+
+def test_get_unknown(store: GeoPackageStore) -> None:
+    with pytest.raises(FeatureNotFound):
+        store.get("coal_boilers", "nope")
+    with pytest.raises(LayerNotFound):
+        store.get("no_such_layer", "x")
+
+
+def test_query_bbox_is_exact_and_counts(store: GeoPackageStore) -> None:
+    x, y = XSS_POSITION
+    hit = store.query("coal_boilers", bbox=(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4))
+    assert [f.id for f in hit.features] == [XSS_BOILER_ID]
+    assert hit.number_matched == 1
+    # a bbox that misses the point by 1e-5 degrees (float32 R-tree boxes are wider than that)
+    miss = store.query("coal_boilers", bbox=(x + 1e-5, y - 1e-4, x + 1e-3, y + 1e-4))
+    assert miss.number_matched == 0
+
+
+def test_query_paging_filters_and_sorting(store: GeoPackageStore) -> None:
+    everything = store.query("villages", limit=None, with_geometry=False)
+    assert everything.number_matched == len(everything.features)
+    page1 = store.query("villages", limit=7, offset=0)
+    page2 = store.query("villages", limit=7, offset=7)
+    assert [f.id for f in page1.features + page2.features] == [
+        f.id for f in everything.features[:14]
+    ]
+    assert page1.number_matched == everything.number_matched
+    yingkou = store.query("villages", filters={"city_adcode": "210800"}, limit=None)
+    assert yingkou.number_matched == sum(
+        f.properties["city_adcode"] == "210800" for f in everything.features
+    )
+    both = store.query("villages", filters={"city_adcode": ["210800", "220400"]}, limit=0)
+    assert both.number_matched == everything.number_matched
+    big_first = store.query("coal_boilers", sortby=[("capacity_t_per_h", False)], limit=5)
+    caps = [f.properties["capacity_t_per_h"] for f in big_first.features]
+    assert caps == sorted(caps, reverse=True)
+    only = store.query("coal_boilers", properties=["status"], limit=1, with_geometry=False)
+    assert set(only.features[0].properties) == {"id", "status"}
+    assert only.features[0].geometry is None
+
+
+def test_polygon_bbox_uses_the_geometry_not_its_box(store: GeoPackageStore) -> None:
+    # 辽宁's bounding box covers this sea point, its polygon does not
+    sea = (120.5, 39.5, 120.51, 39.51)  # Bohai Sea
+    assert store.query("districts", bbox=sea, filters={"adcode": "210000"}).number_matched == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"filters": {"colour": "red"}}, "no field 'colour'"),
+        ({"sortby": [("colour", True)]}, "no field"),
+        ({"bbox": (1, 2, 3)}, "four numbers"),
+        ({"bbox": (5, 0, 1, 1)}, "greater than"),
+        ({"limit": -1}, "negative"),
+    ],
+)
+def test_query_errors(store: GeoPackageStore, kwargs, message) -> None:
+    with pytest.raises(QueryError, match=message):
+        store.query("coal_boilers", **kwargs)
+
+
+def test_positions_match_query(store: GeoPackageStore) -> None:
+    bbox = (121.5, 39.8, 123.0, 41.0)
+    pos = store.positions("villages", bbox=bbox, extra=["county_adcode"])
+    assert len(pos) == store.query("villages", bbox=bbox, limit=0).number_matched
+    assert set(pos.extra["county_adcode"]) <= {
+        f"2108{n}" for n in ("02", "03", "04", "11", "81", "82")
+    }
+    assert ((pos.x >= bbox[0]) & (pos.x <= bbox[2])).all()

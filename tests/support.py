@@ -1,0 +1,55 @@
+"""Constants and small builders shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_SOURCES = [ROOT / "data" / "boundaries", ROOT / "data" / "demo"]
+XSS = "<img src=x onerror=alert(1)>"
+XSS_BOILER_ID = "test-xss-boiler"
+XSS_POSITION = (122.2352, 40.6671)  # 营口 站前区 (WGS84)
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_FEATURE_LIMIT = 100
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def boiler_feature(**overrides: object) -> dict:
+    """A valid coal boiler source feature; tests override what they break."""
+    props = {
+        "id": "test-boiler-1",
+        "name": "测试锅炉",
+        "city_adcode": "210800",
+        "county_adcode": "210802",
+        "enterprise": "测试单位",
+        "capacity_t_per_h": 20.0,
+        "use": "集中供暖",
+        "status": "运行",
+        "replacement": None,
+        "status_year": 2021,
+        "commissioned_year": 2005,
+        "note": None,
+        "is_demo": True,
+    }
+    geometry = {"type": "Point", "coordinates": list(XSS_POSITION)}
+    geometry = overrides.pop("geometry", geometry)
+    props.update(overrides)
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def write_collection(path: Path, features: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,95 @@
+"""The map in headless Chromium with every non-loopback request blocked."""
+
+import pytest
+from support import BROWSER_FEATURE_LIMIT, XSS, XSS_BOILER_ID
+
+from layers import all_layers
+
+pytestmark = pytest.mark.browser
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    record = {"external": [], "console_errors": [], "dialogs": []}
+
+    def route(r):
+        if r.request.url.startswith(("http://127.0.0.1", "data:")):
+            r.continue_()
+        else:
+            record["external"].append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and record["console_errors"].append(m.text))
+    page.on("pageerror", lambda e: record["console_errors"].append(str(e)))
+    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    page.goto(url)
+    page.wait_for_function(
+        "ids => window.lutu && lutu.pending === 0 && ids.every(id => id in lutu.drawn)",
+        arg=[layer.id for layer in all_layers()],
+        timeout=30_000,
+    )
+    return page, record
+
+
+def test_map_draws_every_layer_offline(browser, live_server, tmp_path) -> None:
+    page, record = open_page(browser, live_server + "/")
+    drawn = page.evaluate("lutu.drawn")
+    for layer in all_layers():
+        assert drawn[layer.id]["total"] > 0, layer.id
+        assert drawn[layer.id]["features"] + drawn[layer.id].get("clusters", 0) > 0, layer.id
+    assert page.locator(".lutu-notice").inner_text().count("示例数据") == 1
+    assert page.locator(".lutu-label-city").count() >= 2
+    page.screenshot(path=str(tmp_path / "map.png"))
+    assert record["external"] == []
+    assert record["console_errors"] == []
+    page.close()
+
+
+def test_popup_opens_on_click_and_shows_escaped_text(browser, live_server) -> None:
+    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    # zoom onto the hostile feature so it is drawn on its own, then click it like a person
+    page.evaluate(
+        """id => {
+        const m = Object.values(window).find(v => v instanceof L.Map);
+        m.setView([40.6671, 122.2352], 17);
+    }""",
+        XSS_BOILER_ID,
+    )
+    page.wait_for_function(
+        "id => lutu.pending === 0 && lutu.drawn.coal_boilers.zoom === 17 && "
+        "lutu.layers.coal_boilers.screenPoint(id)",
+        arg=XSS_BOILER_ID,
+        timeout=15_000,
+    )
+    point = page.evaluate("id => lutu.layers.coal_boilers.screenPoint(id)", XSS_BOILER_ID)
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = page.locator(".leaflet-popup-content .lutu-popup")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert XSS in text  # shown as text …
+    assert page.locator(".leaflet-popup-content img").count() == 0  # … never as markup
+    assert "示例数据" in text and "燃煤锅炉" in text and "001 三（八）" in text
+    assert record["dialogs"] == []
+    assert record["external"] == [] and record["console_errors"] == []
+    page.close()
+
+
+def test_clusters_zoom_in_to_single_villages(browser, live_server) -> None:
+    """Every village is reachable: clicking clusters zooms in until single points show."""
+    page, record = open_page(browser, live_server + "/")
+    drawn = page.evaluate("lutu.drawn.villages")
+    assert drawn["mode"] == "clusters" and drawn["total"] > BROWSER_FEATURE_LIMIT
+    for _ in range(8):
+        if page.evaluate("lutu.drawn.villages.mode") == "features":
+            break
+        zoom = page.evaluate("lutu.drawn.villages.zoom")
+        page.locator(".lutu-cluster-villages").first.click()
+        page.wait_for_function(
+            "z => lutu.pending === 0 && lutu.drawn.villages.zoom > z", arg=zoom, timeout=10_000
+        )
+    drawn = page.evaluate("lutu.drawn.villages")
+    assert drawn["mode"] == "features" and drawn["features"] > 0 and drawn["omitted"] == 0
+    assert record["console_errors"] == [] and record["external"] == []
+    page.close()

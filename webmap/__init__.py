@@ -1,0 +1,17 @@
+"""The web side of 绿图: the only package that knows Flask and Folium."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Attach the store, error handlers and blueprints to an app built by `create_app`."""
+    from webmap import errors, maps, pages, store, vendor
+
+    maps.basemap_layers(app.config)  # a basemap misconfiguration fails at start, not per page
+
+    store.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(vendor.bp)
+    app.register_blueprint(pages.bp)

@@ -1,0 +1,30 @@
+"""Errors become responses in one place, with one JSON shape for data requests:
+{"error": {"status": 404, "code": "FeatureNotFound", "message": "..."}}."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from geo.errors import FeatureNotFound, LayerNotFound, LutuError, QueryError
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    if request.path.startswith("/map/data") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": {"status": status, "code": code, "message": message}}), status
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(LayerNotFound)
+    @app.errorhandler(FeatureNotFound)
+    def not_found(exc: LutuError):  # noqa: ANN202
+        return error_response(404, type(exc).__name__, str(exc))
+
+    @app.errorhandler(QueryError)
+    def bad_query(exc: QueryError):  # noqa: ANN202
+        return error_response(400, "InvalidParameterValue", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # noqa: ANN202
+        return error_response(exc.code or 500, type(exc).__name__, exc.description or "")

@@ -1,0 +1,81 @@
+"""Pages blueprint: the map page, and the view-loaded data and popups it fetches."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from geo.errors import QueryError
+from layers import all_layers, get_layer
+from webmap.mapdata import view_data
+from webmap.maps import MAX_ZOOM, build_map, render_parts
+from webmap.regions import DEFAULT_REGION, REGIONS, region_view
+from webmap.store import get_store
+
+bp = Blueprint(
+    "pages",
+    __name__,
+    static_folder="static",
+    static_url_path="/assets",
+    template_folder="templates",
+)
+
+
+def _region_key() -> str:
+    key = request.args.get("city") or request.args.get("region") or DEFAULT_REGION
+    if key not in REGIONS:
+        raise QueryError(f"unknown city/region {key!r}; use one of {', '.join(REGIONS)}")
+    return key
+
+
+@bp.get("/")
+@bp.get("/map")
+def map_page() -> str:
+    store = get_store()
+    view = region_view(store, _region_key())
+    layers = all_layers()
+    stored = store.layers()
+    has_demo = any(
+        store.query(layer.id, filters={"is_demo": True}, limit=0).number_matched
+        for layer in layers
+        if layer.id in stored
+    )
+    fmap = build_map(
+        view,
+        layers,
+        url_for=url_for,
+        has_demo=has_demo,
+        config=current_app.config,
+        counts={layer_id: info.count for layer_id, info in stored.items()},
+    )
+    return render_template("map.html", map=render_parts(fmap), view=view, regions=REGIONS)
+
+
+@bp.get("/map/data/<layer_id>")
+def layer_data(layer_id: str) -> Response:
+    layer = get_layer(layer_id)
+    view = region_view(get_store(), _region_key())
+    try:
+        bbox = tuple(float(v) for v in request.args["bbox"].split(","))
+        zoom = float(request.args.get("zoom", 8))
+    except (KeyError, ValueError):
+        raise QueryError("bbox=minx,miny,maxx,maxy and a numeric zoom are required") from None
+    if len(bbox) != 4:
+        raise QueryError("bbox needs four numbers: minx, miny, maxx, maxy")
+    answer = view_data(
+        get_store(),
+        layer,
+        bbox=bbox,
+        zoom=zoom,
+        max_zoom=MAX_ZOOM,
+        filters=view.filters if "city_adcode" in layer.field_map else None,
+        feature_limit=current_app.config["MAP_FEATURE_LIMIT"],
+        cell_px=current_app.config["MAP_CLUSTER_CELL_PX"],
+    )
+    return jsonify(answer)
+
+
+@bp.get("/map/popup/<layer_id>/<path:feature_id>")
+def popup(layer_id: str, feature_id: str) -> Response:
+    layer = get_layer(layer_id)
+    feature = get_store().get(layer_id, feature_id)
+    return Response(layer.popup_html(feature.properties), mimetype="text/html")

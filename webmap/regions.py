@@ -1,0 +1,69 @@
+"""The map views a planner picks from: both cities, one city, or the province."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shapely.ops import unary_union
+
+from geo.store import FeatureStore
+
+
+@dataclass(frozen=True)
+class Region:
+    key: str
+    adcode: str | None  # None: every city the store has
+    name_zh: str
+    name_en: str
+
+
+REGIONS: dict[str, Region] = {
+    r.key: r
+    for r in (
+        Region("all", None, "营口市 · 辽源市", "Yingkou & Liaoyuan"),
+        Region("yingkou", "210800", "营口市", "Yingkou"),
+        Region("liaoyuan", "220400", "辽源市", "Liaoyuan"),
+        Region("liaoning", "210000", "辽宁省", "Liaoning Province"),
+    )
+}
+DEFAULT_REGION = "all"
+
+
+@dataclass
+class RegionView:
+    """What a region means for the data: which districts to draw, which facilities to show."""
+
+    region: Region
+    districts: list[Any]  # store Features
+    filters: dict[str, list[str]] | None
+    bounds: tuple[float, float, float, float]
+
+
+def region_view(store: FeatureStore, key: str) -> RegionView:
+    region = REGIONS[key]
+    everything = store.query("districts", limit=None).features
+    by_code = {f.properties["adcode"]: f for f in everything}
+    cities = [f for f in everything if f.properties["level"] == "city"]
+    if region.adcode is None:
+        chosen_cities = cities
+    elif by_code.get(region.adcode) and by_code[region.adcode].properties["level"] == "province":
+        chosen_cities = [c for c in cities if c.properties["parent_adcode"] == region.adcode]
+    else:
+        chosen_cities = [c for c in cities if c.properties["adcode"] == region.adcode]
+    city_codes = [c.properties["adcode"] for c in chosen_cities]
+    provinces = {c.properties["parent_adcode"] for c in chosen_cities}
+    districts = [
+        f
+        for f in everything
+        if f.properties["adcode"] in provinces
+        or f.properties["adcode"] in city_codes
+        or f.properties["parent_adcode"] in city_codes
+    ]
+    if region.adcode is not None and by_code.get(region.adcode, None) is not None:
+        focus = [by_code[region.adcode]]
+    else:
+        focus = chosen_cities or everything
+    bounds = unary_union([f.geometry for f in focus]).bounds if focus else (118, 38, 132, 47)
+    filters = None if region.adcode is None else {"city_adcode": city_codes}
+    return RegionView(region=region, districts=districts, filters=filters, bounds=bounds)

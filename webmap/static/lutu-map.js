@@ -1,0 +1,277 @@
+/* 绿图 Lütu map layers for Leaflet: district base, view-loaded feature layers, controls.
+ *
+ * Facility layers are fetched for the current view: single features when few are in view,
+ * server-side grid clusters (with counts) when many are, so 100,000 villages stay responsive
+ * and none is silently dropped. Text from data is set with textContent; popup HTML comes from
+ * the server, which escapes every value.
+ */
+(function () {
+  'use strict';
+
+  // Test and benchmark hooks: what each layer last drew, and errors seen.
+  var lutu = (window.lutu = window.lutu || { layers: {}, drawn: {}, errors: [], pending: 0 });
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function ensurePanes(map) {
+    if (map._lutuPanes) return map._lutuPanes;
+    [['lutu-districts', 350], ['lutu-areas', 380], ['lutu-points', 450], ['lutu-labels', 590]]
+      .forEach(function (p) {
+        var pane = map.createPane(p[0]);
+        pane.style.zIndex = p[1];
+        if (p[0] === 'lutu-labels') pane.style.pointerEvents = 'none';
+      });
+    // One canvas for every point layer: stacked canvases would swallow each other's clicks.
+    map._lutuPanes = { points: L.canvas({ pane: 'lutu-points', padding: 0.3 }) };
+    map.on('zoomend', function () { zoomClass(map); });
+    zoomClass(map);
+    return map._lutuPanes;
+  }
+
+  function zoomClass(map) {
+    var c = map.getContainer();
+    c.classList.toggle('lutu-zoom-low', map.getZoom() < 9);
+  }
+
+  function popupLoader(url, id) {
+    return function (layer) {
+      var box = el('div', 'lutu-popup-loading', '加载中… Loading…');
+      fetch(url.replace('__ID__', encodeURIComponent(id)))
+        .then(function (r) {
+          if (!r.ok) throw new Error('popup ' + r.status);
+          return r.text();
+        })
+        .then(function (html) {
+          layer.setPopupContent(html); // server-rendered and escaped
+        })
+        .catch(function (err) {
+          lutu.errors.push(String(err));
+          box.textContent = '无法加载 Could not load: ' + err;
+        });
+      return box;
+    };
+  }
+
+  /* Point layers share a canvas, drawn in the order features were added; put them back in
+   * the order of their `z`, so the numerous layers lie below the rare ones whatever order
+   * the answers arrived in. */
+  function restack(map) {
+    Object.keys(lutu.layers)
+      .map(function (k) {
+        return lutu.layers[k];
+      })
+      .filter(function (l) {
+        return l.options && l.options.geometryType === 'Point' && l._map === map;
+      })
+      .sort(function (a, b) {
+        return (a.options.z || 0) - (b.options.z || 0);
+      })
+      .forEach(function (l) {
+        l.eachLayer(function (f) {
+          if (f.bringToFront) f.bringToFront();
+        });
+      });
+  }
+
+  /* Administrative districts: the base of every map, with name labels. */
+  L.lutu = L.lutu || {};
+  L.lutu.districts = function (data, options) {
+    var Group = L.FeatureGroup.extend({
+      onAdd: function (map) {
+        ensurePanes(map); // panes must exist before the polygons are added to them
+        L.FeatureGroup.prototype.onAdd.call(this, map);
+      },
+    });
+    var group = new Group();
+    var polygons = L.geoJSON(data, {
+      pane: 'lutu-districts',
+      style: function (f) {
+        return options.styles[f.properties.level];
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(popupLoader(options.popupUrl, f.properties.id), { maxWidth: 360 });
+      },
+    });
+    group.addLayer(polygons);
+    data.features.forEach(function (f) {
+      if (f.properties.level === 'province') return;
+      var label = el('span', null, f.properties.name_zh);
+      group.addLayer(
+        L.tooltip({
+          permanent: true,
+          direction: 'center',
+          interactive: false,
+          pane: 'lutu-labels',
+          className: 'lutu-label lutu-label-' + f.properties.level,
+        })
+          .setLatLng([f.properties.label[1], f.properties.label[0]])
+          .setContent(label)
+      );
+    });
+    lutu.layers.districts = group;
+    lutu.drawn.districts = { mode: 'features', features: data.features.length, total: data.features.length };
+    return group;
+  };
+
+  /* A layer fetched for the map's view. */
+  L.lutu.ViewLayer = L.LayerGroup.extend({
+    initialize: function (options) {
+      L.LayerGroup.prototype.initialize.call(this);
+      this.options = options;
+      this._seq = 0;
+      this._byId = {};
+      lutu.layers[options.layer] = this;
+    },
+
+    onAdd: function (map) {
+      ensurePanes(map);
+      L.LayerGroup.prototype.onAdd.call(this, map);
+      map.on('moveend', this._refresh, this);
+      this._refresh();
+    },
+
+    onRemove: function (map) {
+      map.off('moveend', this._refresh, this);
+      this._seq++; // drop answers still in flight
+      L.LayerGroup.prototype.onRemove.call(this, map);
+      delete lutu.drawn[this.options.layer];
+    },
+
+    _refresh: function () {
+      var map = this._map;
+      if (!map) return;
+      var b = map.getBounds().pad(0.15);
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
+        return v.toFixed(5);
+      });
+      var sep = this.options.url.indexOf('?') < 0 ? '?' : '&';
+      var url = this.options.url + sep + 'bbox=' + bbox.join(',') + '&zoom=' + map.getZoom();
+      var seq = ++this._seq;
+      var self = this;
+      lutu.pending++;
+      fetch(url)
+        .then(function (r) {
+          if (!r.ok) throw new Error(self.options.layer + ' ' + r.status);
+          return r.json();
+        })
+        .then(function (data) {
+          if (seq === self._seq && self._map) self._draw(data);
+        })
+        .catch(function (err) {
+          lutu.errors.push(String(err));
+          if (window.console) console.warn('绿图', err);
+        })
+        .then(function () {
+          lutu.pending--;
+        });
+    },
+
+    _draw: function (data) {
+      var self = this;
+      this.clearLayers();
+      this._byId = {};
+      if (data.mode === 'clusters') {
+        data.clusters.forEach(function (c) {
+          self.addLayer(self._cluster(c));
+        });
+      } else {
+        data.features.forEach(function (f) {
+          var layer = self._feature(f);
+          self._byId[f.id] = layer;
+          self.addLayer(layer);
+        });
+      }
+      var drawn = {
+        mode: data.mode,
+        total: data.total,
+        features: data.mode === 'features' ? data.features.length : 0,
+        clusters: data.mode === 'clusters' ? data.clusters.length : 0,
+        omitted: data.omitted || 0,
+        zoom: data.zoom,
+        at: performance.now(),
+      };
+      if (this.options.geometryType === 'Point') restack(this._map);
+      lutu.drawn[this.options.layer] = drawn;
+      this.fire('lutu:drawn', drawn);
+      document.dispatchEvent(new CustomEvent('lutu:drawn', { detail: { layer: this.options.layer } }));
+      if (drawn.omitted && window.console) {
+        console.info('绿图', this.options.name, 'showing', drawn.features, 'of', drawn.total);
+      }
+    },
+
+    _feature: function (f) {
+      var o = this.options;
+      var style = L.extend({}, o.styles[f.k]);
+      var layer;
+      if (o.geometryType === 'Point') {
+        style.renderer = this._map._lutuPanes.points;
+        style.pane = 'lutu-points';
+        layer = L.circleMarker([f.g[1], f.g[0]], style);
+      } else {
+        if (o.pane) style.pane = o.pane;
+        layer = L.geoJSON({ type: 'Feature', geometry: f.g, properties: {} }, {
+          style: function () {
+            return style;
+          },
+          pane: o.pane || 'overlayPane',
+        });
+      }
+      layer.bindPopup(popupLoader(o.popupUrl, f.id), { maxWidth: 380 });
+      return layer;
+    },
+
+    _cluster: function (c) {
+      var size = Math.round(26 + Math.min(30, Math.log10(c.n) * 9));
+      var label = c.n >= 10000 ? (c.n / 10000).toFixed(1) + '万' : String(c.n);
+      var icon = L.divIcon({
+        className: 'lutu-cluster lutu-cluster-' + this.options.layer,
+        iconSize: [size, size],
+        html: '<span>' + label + '</span>', // a number formatted here, never data text
+      });
+      var marker = L.marker([c.y, c.x], {
+        icon: icon,
+        title: this.options.name + ' ' + c.n + ' 个，点击放大 (click to zoom in)',
+        keyboard: true,
+      });
+      var map = this._map;
+      marker.on('click', function () {
+        var bounds = L.latLngBounds([c.b[1], c.b[0]], [c.b[3], c.b[2]]);
+        var target = Math.min(map.getBoundsZoom(bounds), map.getMaxZoom());
+        map.setView(bounds.getCenter(), Math.max(target, map.getZoom() + 1));
+      });
+      return marker;
+    },
+
+    /* Container pixel of a drawn feature (for tests and benchmarks). */
+    screenPoint: function (id) {
+      var layer = this._byId[id];
+      if (!layer || !this._map) return null;
+      var ll = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
+      var p = this._map.latLngToContainerPoint(ll);
+      return { x: p.x, y: p.y };
+    },
+  });
+
+  L.lutu.viewLayer = function (options) {
+    return new L.lutu.ViewLayer(options);
+  };
+
+  /* A control holding server-rendered, escaped HTML (legend, notices). */
+  L.lutu.htmlControl = function (html, options) {
+    var Control = L.Control.extend({
+      onAdd: function () {
+        var div = el('div', 'leaflet-control ' + (options.className || ''));
+        div.innerHTML = html;
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      },
+    });
+    return new Control({ position: options.position || 'topright' });
+  };
+})();
