@@ -21,6 +21,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],
         "BUILD_ON_START": True,
+        "WARM_CACHES": True,  # read map positions in the background at start
         # Basemaps are opt-in: "osm", "tianditu" (needs TIANDITU_KEY), "custom" (BASEMAP_URL).
         "BASEMAPS": "",
         "TIANDITU_KEY": None,

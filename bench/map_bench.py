@@ -65,18 +65,18 @@ def timed_move(page, js: str) -> float:
             await new Promise(r => setTimeout(r, 50));
             const t0 = performance.now();
             const before = Object.fromEntries(
-                Object.entries(lutu.drawn).map(([k, v]) => [k, v.at]));
+                Object.entries(lutu.drawn).map(([k, v]) => [k, v.current]));
             new Function('m', js)(m);
             await new Promise(resolve => {
                 const check = () => {
                     const done = lutu.pending === 0 && Object.entries(lutu.layers)
                         .filter(([k]) => k !== 'districts')
-                        .every(([k]) => lutu.drawn[k] && lutu.drawn[k].at !== before[k]);
+                        .every(([k]) => lutu.drawn[k] && lutu.drawn[k].current !== before[k]);
                     done ? resolve() : requestAnimationFrame(check);
                 };
                 check();
             });
-            return Math.max(...Object.values(lutu.drawn).map(d => d.at || 0)) - t0;
+            return Math.max(...Object.values(lutu.drawn).map(d => d.current || 0)) - t0;
         }""".replace("FIND_MAP", FIND_MAP),
         js,
     )
@@ -93,7 +93,13 @@ def watch(page, base: str, external: list[str], sizes: dict[str, int]) -> None:
             r.abort()
 
     page.route("**/*", route)
-    page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())))
+    def record(response) -> None:
+        try:
+            sizes[response.url] = len(response.body())
+        except Exception:  # the page closed before the body was read (a late tile of data)
+            pass
+
+    page.on("response", record)
 
 
 def measure(base: str, runs: int) -> dict:
@@ -148,6 +154,9 @@ def main() -> None:
             }
         )
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
+        for thread in threading.enumerate():  # a server is up well before its first visitor
+            if thread.name == "lutu-warm":
+                thread.join()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"

@@ -55,6 +55,7 @@ __all__ = [
     "load_districts",
     "main",
     "normalise_feature",
+    "point_json",
     "split_total",
     "write",
     "zone_epsg",
@@ -170,6 +171,7 @@ def geometry_json(geom: BaseGeometry) -> dict[str, Any]:
 
 
 def point_json(lon: float, lat: float) -> dict[str, Any]:
+    """A GeoJSON Point with coordinates rounded to 6 decimals."""
     return {
         "type": "Point",
         "coordinates": [round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)],
@@ -198,6 +200,7 @@ class DemoContext:
         return self.counts[layer_id][city]
 
     def city(self, adcode: str) -> City:
+        """The `City` (id prefix, local CRS) of a city adcode."""
         return next(c for c in self.cities if c.adcode == adcode)
 
     def ids(self, city: str, stem: str, n: int) -> list[str]:
@@ -214,12 +217,15 @@ class DemoContext:
         )
 
     def geom(self, adcode: str) -> BaseGeometry:
+        """The exact (prepared) boundary of a district."""
         return self.districts[adcode].geom
 
     def name(self, adcode: str) -> str:
+        """A district's Chinese name, e.g. 盖州市."""
         return self.districts[adcode].name_zh
 
     def city_of(self, county: str) -> str:
+        """The city adcode a county belongs to."""
         parent = self.districts[county].parent_adcode
         assert parent is not None
         return parent
@@ -320,6 +326,7 @@ class DemoContext:
         raise ValueError("geometry too thin to sample points in")  # pragma: no cover
 
     def random_point_in(self, geom: BaseGeometry) -> tuple[float, float]:
+        """One point of `random_points_in`, as Python floats."""
         x, y = self.random_points_in(geom, 1)
         return float(x[0]), float(y[0])
 
@@ -353,6 +360,7 @@ class DemoContext:
         return shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
 
     def from_local(self, geom: BaseGeometry, epsg: str) -> BaseGeometry:
+        """The inverse of `to_local`: metres in `epsg` back to WGS84 lon/lat."""
         t = get_transformer(epsg, WGS84)
         return shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
 
@@ -361,9 +369,11 @@ class DemoContext:
         return self.to_local(line).length / 1000.0
 
     def area_km2(self, geom: BaseGeometry) -> float:
+        """Area in km², measured in the local Gauss-Krüger zone."""
         return self.to_local(geom).area / 1e6
 
     def distance_km(self, a: BaseGeometry, b: BaseGeometry) -> float:
+        """Shortest distance in km, measured in the Gauss-Krüger zone of `a`."""
         epsg = zone_epsg(a.centroid.x)
         return self.to_local(a, epsg).distance(self.to_local(b, epsg)) / 1000.0
 
@@ -459,6 +469,7 @@ class DemoContext:
         return {"type": "Feature", "id": fid, "geometry": geom, "properties": props}
 
     def point(self, lon: float, lat: float) -> dict[str, Any]:
+        """A GeoJSON Point on the 1e-6° grid (cheaper than `geometry` for many points)."""
         return point_json(lon, lat)
 
     def geometry(self, geom: BaseGeometry) -> dict[str, Any]:
@@ -473,6 +484,7 @@ class DemoContext:
         return [f for f in feats if f["properties"].get("city_adcode") == city]
 
     def shapes_of(self, layer_id: str, city: str | None = None) -> list[BaseGeometry]:
+        """`features_of` as shapely geometries."""
         return [shape(f["geometry"]) for f in self.features_of(layer_id, city)]
 
     def union_of(self, layer_id: str, city: str) -> BaseGeometry:
@@ -569,6 +581,8 @@ def normalise_feature(layer: LayerType, feature: Mapping[str, Any]) -> dict[str,
 
 @dataclass(frozen=True)
 class Written:
+    """One file `write` produced: layer, path, number of features, size in bytes."""
+
     layer_id: str
     path: Path
     features: int

@@ -58,6 +58,7 @@ def app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
             "STORE_PATH": str(store_path),
             "SOURCE_DIRS": [str(p) for p in source_dirs],
             "BUILD_ON_START": False,
+            "WARM_CACHES": False,
         }
     )
 
@@ -84,6 +85,7 @@ def live_server(store_path: Path, source_dirs: list[Path]) -> Iterator[str]:
             "STORE_PATH": str(store_path),
             "SOURCE_DIRS": [str(p) for p in source_dirs],
             "BUILD_ON_START": False,
+            "WARM_CACHES": False,
             "MAP_FEATURE_LIMIT": BROWSER_FEATURE_LIMIT,
         }
     )

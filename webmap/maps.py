@@ -119,11 +119,11 @@ def district_geojson(view: RegionView) -> dict[str, Any]:
     for f in view.districts:
         label = f.geometry.representative_point()
         props = {k: f.properties.get(k) for k in ("id", "adcode", "name_zh", "name_en", "level")}
-        props["label"] = [round(label.x, 5), round(label.y, 5)]
+        props["label"] = [round(label.x, 4), round(label.y, 4)]
         geom = f.geometry
         if f.properties.get("level") == "province":  # context only: ~1 km detail is plenty
             geom = geom.simplify(PROVINCE_SIMPLIFY_DEG, preserve_topology=True)
-        geom = shapely.transform(geom, lambda xy: np.round(xy, 5))
+        geom = shapely.transform(geom, lambda xy: np.round(xy, 4))  # 4 decimals: ~10 m
         features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
     return {"type": "FeatureCollection", "features": features}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from shapely.ops import unary_union
@@ -40,6 +41,7 @@ class RegionView:
     bounds: tuple[float, float, float, float]
 
 
+@lru_cache(maxsize=32)  # a store is immutable while open; views are asked for on every fetch
 def region_view(store: FeatureStore, key: str) -> RegionView:
     region = REGIONS[key]
     everything = store.query("districts", limit=None).features

@@ -53,6 +53,23 @@ def init_app(app: Flask) -> None:
             app.logger.info("built the store at %s", app.config["STORE_PATH"])
     app.extensions[_EXTENSION] = _StoreHolder(Path(app.config["STORE_PATH"]))
     app.cli.add_command(build_store_command)
+    if app.config["WARM_CACHES"]:
+        threading.Thread(target=_warm, args=(app,), name="lutu-warm", daemon=True).start()
+
+
+def _warm(app: Flask) -> None:
+    """Read point positions for every region once, in the background, so the first visitor
+    does not wait for them (a quarter second per 100,000 features)."""
+    from webmap.regions import REGIONS, region_view
+
+    with app.app_context():
+        store = get_store()
+        for key in REGIONS:
+            view = region_view(store, key)
+            for layer in all_layers():
+                if layer.geometry_type == "Point" and layer.id in store.layers():
+                    filters = view.filters if "city_adcode" in layer.field_map else None
+                    store.positions(layer.id, filters=filters)
 
 
 @click.command("build-store")

@@ -113,4 +113,11 @@ def test_basemap_misconfiguration_fails_at_start(store_path) -> None:
     from app import create_app
 
     with pytest.raises(ValueError, match="LUTU_TIANDITU_KEY"):
-        create_app({"STORE_PATH": str(store_path), "BUILD_ON_START": False, "BASEMAPS": "tianditu"})
+        create_app(
+            {
+                "STORE_PATH": str(store_path),
+                "BUILD_ON_START": False,
+                "WARM_CACHES": False,
+                "BASEMAPS": "tianditu",
+            }
+        )

@@ -131,26 +131,58 @@
     onAdd: function (map) {
       ensurePanes(map);
       L.LayerGroup.prototype.onAdd.call(this, map);
-      map.on('moveend', this._refresh, this);
-      this._refresh();
+      map.on('moveend', this._schedule, this);
+      map.on('zoomanim', this._onZoomAnim, this);
+      this._schedule();
     },
 
     onRemove: function (map) {
-      map.off('moveend', this._refresh, this);
+      map.off('moveend', this._schedule, this);
+      map.off('zoomanim', this._onZoomAnim, this);
       this._seq++; // drop answers still in flight
+      this._last = null;
       L.LayerGroup.prototype.onRemove.call(this, map);
       delete lutu.drawn[this.options.layer];
     },
 
-    _refresh: function () {
+    // Coalesce the moves of one tick (adding the layer, then fitBounds) into one request.
+    _schedule: function () {
+      if (this._timer) return;
+      var self = this;
+      this._timer = setTimeout(function () {
+        self._timer = null;
+        self._refresh(self._map && self._map.getBounds(), self._map && self._map.getZoom());
+      }, 0);
+    },
+
+    // Ask for the target view as the zoom animation starts, not after it ends.
+    _onZoomAnim: function (e) {
       var map = this._map;
-      if (!map) return;
-      var b = map.getBounds().pad(0.15);
+      var half = map.getSize().divideBy(2);
+      var centre = map.project(e.center, e.zoom);
+      var bounds = L.latLngBounds(
+        map.unproject(centre.subtract(half), e.zoom),
+        map.unproject(centre.add(half), e.zoom)
+      );
+      this._refresh(bounds, e.zoom);
+    },
+
+    _refresh: function (view, zoom) {
+      var map = this._map;
+      if (!map || !view) return;
+      var last = this._last;
+      if (last && last.zoom === zoom && last.bounds.contains(view)) {
+        // What was fetched (with its margin) still covers this view: nothing to ask.
+        if (lutu.drawn[this.options.layer]) lutu.drawn[this.options.layer].current = performance.now();
+        return;
+      }
+      var b = view.pad(0.3);
+      this._last = { bounds: b, zoom: zoom };
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
         return v.toFixed(5);
       });
       var sep = this.options.url.indexOf('?') < 0 ? '?' : '&';
-      var url = this.options.url + sep + 'bbox=' + bbox.join(',') + '&zoom=' + map.getZoom();
+      var url = this.options.url + sep + 'bbox=' + bbox.join(',') + '&zoom=' + zoom;
       var seq = ++this._seq;
       var self = this;
       lutu.pending++;
@@ -163,6 +195,7 @@
           if (seq === self._seq && self._map) self._draw(data);
         })
         .catch(function (err) {
+          if (seq === self._seq) self._last = null; // try again on the next move
           lutu.errors.push(String(err));
           if (window.console) console.warn('绿图', err);
         })
@@ -195,6 +228,7 @@
         zoom: data.zoom,
         at: performance.now(),
       };
+      drawn.current = drawn.at;
       if (this.options.geometryType === 'Point') restack(this._map);
       lutu.drawn[this.options.layer] = drawn;
       this.fire('lutu:drawn', drawn);
