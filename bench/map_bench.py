@@ -93,6 +93,7 @@ def watch(page, base: str, external: list[str], sizes: dict[str, int]) -> None:
             r.abort()
 
     page.route("**/*", route)
+
     def record(response) -> None:
         try:
             sizes[response.url] = len(response.body())
