@@ -140,8 +140,12 @@ class LayerType(LayerSchema):
         fm = self.field_map
         return tuple(fm[n] for n in names)
 
-    def popup_html(self, properties: Mapping[str, Any]) -> Markup:
-        """The popup of one feature, every value escaped: data never becomes markup."""
+    def popup_html(
+        self, properties: Mapping[str, Any], place_names: Mapping[str, str] | None = None
+    ) -> Markup:
+        """The popup of one feature, every value escaped: data never becomes markup.
+
+        `place_names` (adcode -> name) lets *_adcode fields read 东丰县（220421）."""
         title = properties.get(self.title_field) or properties.get("id") or ""
         parts = [Markup('<div class="lutu-popup" lang="zh-CN">')]
         parts.append(
@@ -156,9 +160,15 @@ class LayerType(LayerSchema):
             )
         parts.append(Markup('<table class="lutu-popup-fields"><tbody>'))
         for f in self.shown_fields:
+            if f.name == self.title_field:
+                continue  # already the heading
+            value = format_value(f, properties.get(f.name))
+            code = properties.get(f.name)
+            if f.name.endswith("_adcode") and place_names and code in place_names:
+                value = Markup("{}（{}）").format(place_names[code], code)
             parts.append(
-                Markup("<tr><th>{}<br><small>{}</small></th><td>{}</td></tr>").format(
-                    f.label_zh, f.label_en, format_value(f, properties.get(f.name))
+                Markup("<tr><th>{} <small>{}</small></th><td>{}</td></tr>").format(
+                    f.label_zh, f.label_en, value
                 )
             )
         parts.append(Markup("</tbody></table>"))

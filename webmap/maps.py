@@ -295,6 +295,7 @@ def build_map(
                 "url": url_for("pages.layer_data", layer_id=layer.id, region=region_arg),
                 "popupUrl": url_for("pages.popup", layer_id=layer.id, feature_id="__ID__"),
                 "styles": layer.legend_styles(),
+                "clusterColor": layer.legend[0].color,
                 "z": stacking.get(layer.id, 0),
             },
         ).add_to(m)

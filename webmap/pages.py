@@ -8,7 +8,7 @@ from geo.errors import QueryError
 from layers import all_layers, get_layer
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
-from webmap.regions import DEFAULT_REGION, REGIONS, region_view
+from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
 from webmap.store import get_store
 
 bp = Blueprint(
@@ -77,5 +77,6 @@ def layer_data(layer_id: str) -> Response:
 @bp.get("/map/popup/<layer_id>/<path:feature_id>")
 def popup(layer_id: str, feature_id: str) -> Response:
     layer = get_layer(layer_id)
-    feature = get_store().get(layer_id, feature_id)
-    return Response(layer.popup_html(feature.properties), mimetype="text/html")
+    store = get_store()
+    feature = store.get(layer_id, feature_id)
+    return Response(layer.popup_html(feature.properties, place_names(store)), mimetype="text/html")

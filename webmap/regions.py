@@ -69,3 +69,12 @@ def region_view(store: FeatureStore, key: str) -> RegionView:
     bounds = unary_union([f.geometry for f in focus]).bounds if focus else (118, 38, 132, 47)
     filters = None if region.adcode is None else {"city_adcode": city_codes}
     return RegionView(region=region, districts=districts, filters=filters, bounds=bounds)
+
+
+@lru_cache(maxsize=8)
+def place_names(store: FeatureStore) -> dict[str, str]:
+    """Adcode -> Chinese name of every district in the store, for popups."""
+    rows = store.query(
+        "districts", limit=None, properties=["adcode", "name_zh"], with_geometry=False
+    ).features
+    return {f.properties["adcode"]: f.properties["name_zh"] for f in rows}

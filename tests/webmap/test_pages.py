@@ -98,6 +98,7 @@ def test_popup_is_escaped(client) -> None:
     assert "<img" not in html
     assert XSS.replace("<", "&lt;").replace(">", "&gt;") in html
     assert "示例数据" in html
+    assert "站前区（210802）" in html  # adcodes read as place names
 
 
 def test_basemaps_are_opt_in(app, client) -> None:

@@ -260,12 +260,13 @@
     },
 
     _cluster: function (c) {
-      var size = Math.round(26 + Math.min(30, Math.log10(c.n) * 9));
-      var label = c.n >= 10000 ? (c.n / 10000).toFixed(1) + '万' : String(c.n);
+      var size = Math.round(22 + Math.min(22, Math.log10(c.n) * 6));
+      var badge = el('span', null, c.n >= 10000 ? (c.n / 10000).toFixed(1) + '万' : String(c.n));
+      badge.style.background = this.options.clusterColor;
       var icon = L.divIcon({
         className: 'lutu-cluster lutu-cluster-' + this.options.layer,
         iconSize: [size, size],
-        html: '<span>' + label + '</span>', // a number formatted here, never data text
+        html: badge,
       });
       var marker = L.marker([c.y, c.x], {
         icon: icon,
