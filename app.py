@@ -31,7 +31,6 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Map view loading: single features up to this many in view, clusters beyond.
         "MAP_FEATURE_LIMIT": 1500,
         "MAP_CLUSTER_CELL_PX": 80,
-        "JSON_AS_ASCII": False,
     }
 
 

@@ -18,13 +18,13 @@ def error_response(status: int, code: str, message: str) -> tuple[Response | str
 def init_app(app: Flask) -> None:
     @app.errorhandler(LayerNotFound)
     @app.errorhandler(FeatureNotFound)
-    def not_found(exc: LutuError):  # noqa: ANN202
+    def not_found(exc: LutuError) -> tuple[Response | str, int]:
         return error_response(404, type(exc).__name__, str(exc))
 
     @app.errorhandler(QueryError)
-    def bad_query(exc: QueryError):  # noqa: ANN202
+    def bad_query(exc: QueryError) -> tuple[Response | str, int]:
         return error_response(400, "InvalidParameterValue", str(exc))
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # noqa: ANN202
+    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
         return error_response(exc.code or 500, type(exc).__name__, exc.description or "")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from geo.errors import QueryError
+from geo.store import FeatureStore
 from layers import all_layers, get_layer
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
@@ -25,6 +28,16 @@ def _region_key() -> str:
     if key not in REGIONS:
         raise QueryError(f"unknown city/region {key!r}; use one of {', '.join(REGIONS)}")
     return key
+
+
+@lru_cache(maxsize=8)  # a store is immutable while open; counting demo rows scans tables
+def has_demo(store: FeatureStore) -> bool:
+    """Whether any layer holds demonstration features (the map then says so)."""
+    return any(
+        store.query(layer_id, filters={"is_demo": True}, limit=0).number_matched
+        for layer_id, info in store.layers().items()
+        if "is_demo" in info.fields
+    )
 
 
 @bp.get("/")
