@@ -20,6 +20,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # The embedded store, rebuilt from SOURCE_DIRS when they change.
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],
+        "PLANS_DIR": str(HERE / "data" / "plans"),  # plan texts, parsed into the catalog
+        "LINKS_PATH": str(HERE / "plans" / "links.csv"),  # curated measure-layer links
         "BUILD_ON_START": True,
         "WARM_CACHES": True,  # read map positions in the background at start
         # Basemaps are opt-in: "osm", "tianditu" (needs TIANDITU_KEY), "custom" (BASEMAP_URL).

@@ -47,13 +47,15 @@ def source_files(schemas: Iterable[LayerSchema], source_dirs: Sequence[Path]) ->
     return found
 
 
-def fingerprint(schemas: Iterable[LayerSchema], source_dirs: Sequence[Path]) -> str:
-    """Changes whenever a source file's content or any layer schema changes."""
+def fingerprint(
+    schemas: Iterable[LayerSchema], source_dirs: Sequence[Path], extra: Sequence[Path] = ()
+) -> str:
+    """Changes whenever a source file's content, any layer schema or an `extra` file changes."""
     schemas = list(schemas)
     digest = hashlib.sha256()
     for s in sorted(schemas, key=lambda s: s.id):
         digest.update(s.fingerprint().encode())
-    for path in source_files(schemas, source_dirs):
+    for path in [*source_files(schemas, source_dirs), *extra]:
         digest.update(path.name.encode())
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -7,7 +7,7 @@ checked when the layer is defined (folium's habit), so tests look at dicts and s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,18 +19,14 @@ DEMO_NOTICE_ZH = "示例数据"
 DEMO_NOTICE_EN = "Demonstration data — fictitious, not an official record"
 
 
-@dataclass(frozen=True, kw_only=True)
-class MeasureRef:
-    """A plan measure a layer ties to: seed document number + section path, e.g. 001 三（八）."""
+@dataclass(frozen=True)
+class MeasureTie:
+    """A plan measure a feature's layer is tied to, as the catalog's link table says."""
 
-    document: str  # seed file prefix: 000 … 004
-    section: str  # e.g. "三（八）" or "（十八）" or "四（二）2"
-    title: str  # the measure's heading phrase
-    rule: str = ""  # what the measure asks of this layer's features
-
-    @property
-    def ref(self) -> str:
-        return f"{self.document} {self.section}"
+    id: str  # 001/三/八
+    heading: str  # 推动煤炭清洁高效利用
+    rule: str = ""  # what the link means for this layer's features
+    url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +76,7 @@ class LayerType(LayerSchema):
     status_field: str | None = None  # default classifier: the value of this field
     title_field: str = "name"
     popup_fields: tuple[str, ...] | None = None  # None: every field but the internal ones
-    measures: tuple[MeasureRef, ...] = ()
+    keywords: tuple[str, ...] = ()  # words in plan text that suggest a measure concerns us
     demo: Callable[..., list[dict[str, Any]]] | None = None  # demo generator, see layers/demo.py
     demo_order: int = 100  # generators run in this order (context layers first)
     point_radius: float = 6  # map symbol size, so point layers can be told apart
@@ -141,11 +137,15 @@ class LayerType(LayerSchema):
         return tuple(fm[n] for n in names)
 
     def popup_html(
-        self, properties: Mapping[str, Any], place_names: Mapping[str, str] | None = None
+        self,
+        properties: Mapping[str, Any],
+        place_names: Mapping[str, str] | None = None,
+        measures: Sequence[MeasureTie] = (),
     ) -> Markup:
         """The popup of one feature, every value escaped: data never becomes markup.
 
-        `place_names` (adcode -> name) lets *_adcode fields read 东丰县（220421）."""
+        `place_names` (adcode -> name) lets *_adcode fields read 东丰县（220421）; `measures`
+        are the plan measures the catalog ties this layer to, linked to their pages."""
         title = properties.get(self.title_field) or properties.get("id") or ""
         parts = [Markup('<div class="lutu-popup" lang="zh-CN">')]
         parts.append(
@@ -172,16 +172,18 @@ class LayerType(LayerSchema):
                 )
             )
         parts.append(Markup("</tbody></table>"))
-        if self.measures:
+        if measures:
             parts.append(
                 Markup('<div class="lutu-popup-measures"><b>相关规划措施 Plan measures</b><ul>')
             )
-            for m in self.measures:
-                parts.append(
-                    Markup('<li><span class="ref">{}</span> {}{}</li>').format(
-                        m.ref, m.title, Markup("：") + m.rule if m.rule else ""
-                    )
+            for m in measures:
+                ref = (
+                    Markup('<a class="ref" href="{}">{}</a>').format(m.url, m.id)
+                    if m.url
+                    else Markup('<span class="ref">{}</span>').format(m.id)
                 )
+                rule = Markup("：{}").format(m.rule) if m.rule else ""
+                parts.append(Markup("<li>{} {}{}</li>").format(ref, m.heading, rule))
             parts.append(Markup("</ul></div>"))
         parts.append(
             Markup('<div class="lutu-popup-id">id: {}</div></div>').format(properties.get("id", ""))

@@ -6,7 +6,6 @@ from geo.schema import Field
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -92,19 +91,9 @@ LAYER = LayerType(
             fill_color="#e8c9a0",
         ),
     ),
-    measures=(
-        MeasureRef(
-            document="001",
-            section="三（八）",
-            title="推动煤炭清洁高效利用",
-            rule="到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（十）",
-            title="加快环境基础设施水平提升",
-            rule="基本消除城市建成区生活污水直排口和收集处理设施空白区",
-        ),
+    keywords=(
+        "城市建成区",
+        "建成区",
     ),
     demo=demo_features,
     demo_order=10,

@@ -10,7 +10,6 @@ from geo.schema import Field, RowCheck
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -273,38 +272,11 @@ LAYER = LayerType(
         LegendEntry(key="已淘汰", label_zh="已淘汰", label_en="Eliminated", color="#1a9850"),
         LegendEntry(key="已替代", label_zh="已替代", label_en="Replaced", color="#4575b4"),
     ),
-    measures=(
-        MeasureRef(
-            document="001",
-            section="三（八）",
-            title="推动煤炭清洁高效利用",
-            rule="到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉；"
-            "淘汰供热管网覆盖范围内的燃煤锅炉",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（一）",
-            title="重点行业绿色升级改造",
-            rule="推进65蒸吨/小时以上的燃煤锅炉超低排放",
-        ),
-        MeasureRef(
-            document="000",
-            section="（八）",
-            title="提升开发区（园区）循环化水平",
-            rule="利用鞍钢、日钢（五矿）等余热资源供热，替代燃煤锅炉",
-        ),
-        MeasureRef(
-            document="003",
-            section="（八）",
-            title="提升产业园区和产业集群循环化水平",
-            rule="利用鞍钢、本钢、凌钢等余热资源，替代燃煤锅炉",
-        ),
-        MeasureRef(
-            document="004",
-            section="五（二）",
-            title="资源节约循环利用工程",
-            rule="实施燃煤锅炉改造、余热余压利用",
-        ),
+    keywords=(
+        "燃煤锅炉",
+        "锅炉",
+        "蒸吨",
+        "散煤",
     ),
     demo=demo_features,
     demo_order=20,

@@ -1,7 +1,7 @@
 """行政区划 Administrative districts: province, city and county outlines (示意 boundaries)."""
 
 from geo.schema import Field
-from layers.base import LayerType, LegendEntry, MeasureRef, demo_field, id_field
+from layers.base import LayerType, LegendEntry, demo_field, id_field
 
 LAYER = LayerType(
     id="districts",
@@ -50,19 +50,10 @@ LAYER = LayerType(
         ),
     ),
     title_field="name_zh",
-    measures=(
-        MeasureRef(
-            document="001",
-            section="五（一）",
-            title="加强组织领导",
-            rule="各县（市）区政府对本行政区域节能减排工作负总责",
-        ),
-        MeasureRef(
-            document="002",
-            section="（二十五）",
-            title="做好舆论宣传",
-            rule="各县区政府、辽源高新区管委会组织落实",
-        ),
+    keywords=(
+        "各县（市）区政府",
+        "各县区政府",
+        "县（市）区",
     ),
     demo_order=0,
     map_group="base",

@@ -9,7 +9,6 @@ from geo.schema import Field
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -116,19 +115,11 @@ LAYER = LayerType(
             fill_color="#f4b6b4",
         ),
     ),
-    measures=(
-        MeasureRef(
-            document="001",
-            section="三（八）",
-            title="推动煤炭清洁高效利用",
-            rule="推动淘汰供热管网覆盖范围内的燃煤锅炉和散煤",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（三）",
-            title="推进城镇绿色节能改造",
-            rule="因地制宜推广工业余热、可再生能源等参与城镇供热",
-        ),
+    keywords=(
+        "供热管网",
+        "集中供热",
+        "城镇供热",
+        "热电联产",
     ),
     demo=demo_features,
     demo_order=11,

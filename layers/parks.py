@@ -7,7 +7,6 @@ from geo.schema import Field
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -388,43 +387,12 @@ LAYER = LayerType(
             key="已完成", label_zh="循环化改造已完成", label_en="Retrofit done", color="#1a9850"
         ),
     ),
-    measures=(
-        MeasureRef(
-            document="000",
-            section="（八）",
-            title="提升开发区（园区）循环化水平",
-            rule="到2025年底，具备条件的省级以上园区全部实施循环化改造",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（二）",
-            title="提升园区节能环保水平",
-            rule="到2025年，具备条件的省级以上园区全部实施循环化改造",
-        ),
-        MeasureRef(
-            document="002",
-            section="（七）",
-            title="推进园区绿色化改造",
-            rule="具备条件的省级以上工业园区2025年年底前全部实施循环化改造",
-        ),
-        MeasureRef(
-            document="004",
-            section="四（一）4",
-            title="加快推动园区循环化发展",
-            rule="省级以上园区实施园区循环化改造",
-        ),
-        MeasureRef(
-            document="003",
-            section="（八）",
-            title="提升产业园区和产业集群循环化水平",
-            rule="推进既有产业园区和产业集群循环化改造",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（四）",
-            title="推动交通物流领域节能减排",
-            rule="年大宗货物运量达到150万吨的物流园区原则上同步规划建设铁路专用线",
-        ),
+    keywords=(
+        "园区",
+        "开发区",
+        "产业园",
+        "高新区",
+        "循环化改造",
     ),
     demo=demo_features,
     demo_order=30,

@@ -10,7 +10,6 @@ from geo.schema import Field
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -433,33 +432,10 @@ LAYER = LayerType(
         LegendEntry(key="在建", label_zh="在建", label_en="Under construction", color="#f16913"),
         LegendEntry(key="建成", label_zh="建成", label_en="Built", color="#252525"),
     ),
-    measures=(
-        MeasureRef(
-            document="001",
-            section="三（四）",
-            title="推动交通物流领域节能减排",
-            rule="新（迁）建年大宗货物运量达到150万吨大型工矿企业和物流园区原则上同步规划"
-            "建设铁路专用线",
-        ),
-        MeasureRef(
-            document="000",
-            section="（十）",
-            title="加快发展绿色物流",
-            rule="因地因企加快铁路专用线建设，打通重要港区、重点园区、大型工矿企业货运服务"
-            "最后一公里",
-        ),
-        MeasureRef(
-            document="003",
-            section="（十）",
-            title="对标绿色物流先进方向",
-            rule="推进大宗货物运输“公转铁”，加快铁路专用线建设",
-        ),
-        MeasureRef(
-            document="002",
-            section="（八）",
-            title="构建绿色交通运输体系",
-            rule="加快新建长春至辽源至通化铁路建设",
-        ),
+    keywords=(
+        "铁路专用线",
+        "公转铁",
+        "铁路",
     ),
     demo=demo_features,
     demo_order=40,

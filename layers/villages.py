@@ -10,7 +10,6 @@ from geo.schema import Field, RowCheck
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -297,37 +296,14 @@ LAYER = LayerType(
         ),
         LegendEntry(key="未改造", label_zh="未改造", label_en="Not retrofitted", color="#bdbdbd"),
     ),
-    measures=(
-        MeasureRef(
-            document="000",
-            section="（十八）",
-            title="全面提升城乡人居环境",
-            rule="2022年力争创建100个美丽宜居村；推进农村改厕、生活污水治理、农村清洁供暖改造",
-        ),
-        MeasureRef(
-            document="003",
-            section="（十八）",
-            title="改善城乡人居环境",
-            rule="建设1000个美丽宜居村",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（五）",
-            title="推动农业农村节能减排",
-            rule="到2025年，全市农村生活污水处理率达到35%以上；有序推进农村清洁取暖",
-        ),
-        MeasureRef(
-            document="002",
-            section="（十七）",
-            title="推动城乡人居环境改善",
-            rule="改善农村人居环境",
-        ),
-        MeasureRef(
-            document="004",
-            section="四（二）2",
-            title="加强农林废弃物资源化利用",
-            rule="北方地区冬季清洁取暖试点城市建设",
-        ),
+    keywords=(
+        "美丽宜居村",
+        "农村生活污水",
+        "农村改厕",
+        "户用卫生厕所",
+        "清洁取暖",
+        "村庄",
+        "乡村",
     ),
     demo=demo_features,
     demo_order=60,

@@ -6,7 +6,6 @@ from geo.schema import Field
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -172,31 +171,13 @@ LAYER = LayerType(
         ),
         LegendEntry(key="已供热", label_zh="已供热", label_en="Supplying heat", color="#d7301f"),
     ),
-    measures=(
-        MeasureRef(
-            document="000",
-            section="（八）",
-            title="提升开发区（园区）循环化水平",
-            rule="利用鞍钢、日钢（五矿）等余热资源为附近工业园区、居民区供热，替代燃煤锅炉",
-        ),
-        MeasureRef(
-            document="003",
-            section="（八）",
-            title="提升产业园区和产业集群循环化水平",
-            rule="利用鞍钢、本钢、凌钢等余热资源为附近工业园区供热，替代燃煤锅炉",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（一）",
-            title="重点行业绿色升级改造",
-            rule="推进鞍钢鲅鱼圈基地绿色低碳升级等项目建设",
-        ),
-        MeasureRef(
-            document="004",
-            section="四（五）3",
-            title="加强城乡循环发展体系建设",
-            rule="推动钢铁、化工等企业余热用于城市集中供暖",
-        ),
+    keywords=(
+        "余热",
+        "余压",
+        "鞍钢",
+        "日钢",
+        "本钢",
+        "凌钢",
     ),
     demo=demo_features,
     demo_order=12,

@@ -8,7 +8,6 @@ from geo.schema import Field
 from layers.base import (
     LayerType,
     LegendEntry,
-    MeasureRef,
     demo_field,
     id_field,
     location_fields,
@@ -208,26 +207,11 @@ LAYER = LayerType(
         LegendEntry(key="规划", label_zh="规划", label_en="Planned", color="#c6dbef"),
         LegendEntry(key="停运", label_zh="停运", label_en="Out of service", color="#737373"),
     ),
-    measures=(
-        MeasureRef(
-            document="001",
-            section="三（十）",
-            title="加快环境基础设施水平提升",
-            rule="对进水生化需氧量浓度低于100毫克/升的城市污水处理厂服务片区实施管网系统化"
-            "整治；新增生活污水处理能力90万吨/日；污泥无害化处置率达到90%",
-        ),
-        MeasureRef(
-            document="001",
-            section="三（二）",
-            title="提升园区节能环保水平",
-            rule="对进水浓度异常的污水处理厂开展片区管网系统化整治",
-        ),
-        MeasureRef(
-            document="002",
-            section="（十五）",
-            title="推进城镇环境基础设施建设",
-            rule="推进城镇污水管网全覆盖，完善污泥无害化资源化处置设施",
-        ),
+    keywords=(
+        "污水处理厂",
+        "污水处理",
+        "污泥",
+        "污水管网",
     ),
     demo=demo_features,
     demo_order=50,

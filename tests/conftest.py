@@ -21,8 +21,10 @@ from support import (
 )
 
 from app import create_app
-from geo.store import GeoPackageStore, ensure_geopackage
-from layers import all_layers
+from geo.store import GeoPackageStore
+from plans.catalog import PLANS_DIR
+from plans.links import LINKS_PATH
+from webmap.store import build_store_files
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +41,7 @@ def source_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture(scope="session")
 def store_path(tmp_path_factory: pytest.TempPathFactory, source_dirs: list[Path]) -> Path:
     path = tmp_path_factory.mktemp("store") / "lutu.gpkg"
-    ensure_geopackage(path, all_layers(), source_dirs)
+    build_store_files(path, source_dirs, PLANS_DIR, LINKS_PATH)
     return path
 
 

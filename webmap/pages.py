@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from geo.errors import QueryError
 from geo.store import FeatureStore
 from layers import all_layers, get_layer
+from webmap.catalog import catalog_view
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
 from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
@@ -92,4 +93,9 @@ def popup(layer_id: str, feature_id: str) -> Response:
     layer = get_layer(layer_id)
     store = get_store()
     feature = store.get(layer_id, feature_id)
-    return Response(layer.popup_html(feature.properties, place_names(store)), mimetype="text/html")
+    ties = catalog_view(store).ties(
+        layer_id, lambda measure_id: url_for("measures.measure", measure_id=measure_id)
+    )
+    return Response(
+        layer.popup_html(feature.properties, place_names(store), ties), mimetype="text/html"
+    )

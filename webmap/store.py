@@ -10,8 +10,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from geo.store import GeoPackageStore, ensure_geopackage
+from geo.store import AttributeTable, GeoPackageStore, ensure_geopackage
 from layers import all_layers
+from plans.catalog import TABLE_DESCRIPTIONS, TABLE_FIELDS, catalog_rows, load_catalog
+from plans.catalog import inputs as catalog_inputs
 
 _EXTENSION = "lutu_store"
 
@@ -34,12 +36,37 @@ class _StoreHolder:
             return self._store
 
 
-def build_store(app: Flask) -> bool:
-    """(Re)build the GeoPackage from the configured sources if they changed."""
+def build_store_files(
+    path: Path, source_dirs: list[Path], plans_dir: Path, links_path: Path
+) -> bool:
+    """(Re)build the GeoPackage when the layer sources, plan texts, link table or parser
+    changed: the layers, plus the plan catalog as attribute tables."""
+    layers = all_layers()
+
+    def tables() -> list[AttributeTable]:
+        catalog = load_catalog(plans_dir, links_path, layer_ids=[layer.id for layer in layers])
+        rows = catalog_rows(catalog)
+        return [
+            AttributeTable(name, fields, rows[name], TABLE_DESCRIPTIONS[name])
+            for name, fields in TABLE_FIELDS.items()
+        ]
+
     return ensure_geopackage(
+        path,
+        layers,
+        source_dirs,
+        extra_inputs=catalog_inputs(plans_dir, links_path),
+        tables=tables,
+    )
+
+
+def build_store(app: Flask) -> bool:
+    """(Re)build the app's store from its configured inputs if they changed."""
+    return build_store_files(
         Path(app.config["STORE_PATH"]),
-        all_layers(),
         [Path(p) for p in app.config["SOURCE_DIRS"]],
+        Path(app.config["PLANS_DIR"]),
+        Path(app.config["LINKS_PATH"]),
     )
 
 

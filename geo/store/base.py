@@ -59,12 +59,23 @@ class Positions:
         return len(self.fids)
 
 
+@dataclass
+class AttributeTable:
+    """A table without geometry kept in the store beside the layers (e.g. plan measures):
+    queried with the same `query()`/`get()`, never with a bbox."""
+
+    name: str
+    fields: dict[str, str]  # name -> "str" | "int" | "float" | "bool"; must include "id"
+    rows: list[dict[str, Any]]
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class LayerInfo:
-    """What a store knows about one of its layers."""
+    """What a store knows about one of its layers (geometry_type None: an attribute table)."""
 
     id: str
-    geometry_type: str
+    geometry_type: str | None
     fields: dict[str, str]  # name -> "str" | "int" | "float" | "bool"
     count: int
     bbox: BBox | None

@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from geo.errors import FeatureNotFound, LayerNotFound, QueryError
 from geo.schema import LayerSchema
 from geo.sources import LayerData, fingerprint, load_sources
 from geo.store.base import (
+    AttributeTable,
     BBox,
     Feature,
     FeatureStore,
@@ -36,6 +37,7 @@ from geo.store.base import (
 
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
 META_TABLE = "lutu_meta"
+STORE_FORMAT = 2  # bump when the way a store is written changes, so old files are rebuilt
 
 _PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
 _SQL_TYPES = {  # GeoPackage column types -> our field types
@@ -55,9 +57,14 @@ _INDEXED_FIELDS = ("city_adcode", "county_adcode")
 
 
 # -- writing ---------------------------------------------------------------------------------
-def build_geopackage(path: Path, data: Mapping[str, LayerData], meta: Mapping[str, str]) -> None:
-    """Write every layer into a new GeoPackage at `path`, replacing any old file atomically:
-    the new file is complete and closed before it takes the old one's name."""
+def build_geopackage(
+    path: Path,
+    data: Mapping[str, LayerData],
+    meta: Mapping[str, str],
+    tables: Sequence[AttributeTable] = (),
+) -> None:
+    """Write every layer and table into a new GeoPackage at `path`, replacing any old file
+    atomically: the new file is complete and closed before it takes the old one's name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # GDAL wants the .gpkg extension; the leading dot keeps the half-written file out of sight.
@@ -66,6 +73,8 @@ def build_geopackage(path: Path, data: Mapping[str, LayerData], meta: Mapping[st
     try:
         for layer_id, layer in data.items():
             _write_layer(tmp, layer_id, layer)
+        for table in tables:
+            _write_table(tmp, table)
         with sqlite3.connect(tmp) as con:
             con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
             con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted(meta.items()))
@@ -74,6 +83,8 @@ def build_geopackage(path: Path, data: Mapping[str, LayerData], meta: Mapping[st
                 "VALUES (?, 'attributes', ?, ?)",
                 (META_TABLE, META_TABLE, "绿图 build metadata"),
             )
+            for table in tables:
+                con.execute(f'CREATE UNIQUE INDEX "idx_{table.name}_id" ON "{table.name}" (id)')
             for layer_id, layer in data.items():
                 con.execute(f'CREATE UNIQUE INDEX "idx_{layer_id}_id" ON "{layer_id}" (id)')
                 for name in _INDEXED_FIELDS:
@@ -110,22 +121,49 @@ def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
     )
 
 
-def ensure_geopackage(
-    path: Path, schemas: Sequence[LayerSchema], source_dirs: Sequence[Path]
-) -> bool:
-    """Build the store from the source folders when it is missing or its sources changed.
+def _write_table(path: Path, table: AttributeTable) -> None:
+    if "id" not in table.fields:
+        raise ValueError(f"table {table.name} needs an 'id' field")
+    columns = {
+        name: pd.array([r.get(name) for r in table.rows], dtype=_PANDAS_TYPES[kind])
+        if kind != "str"
+        else pd.Series([r.get(name) for r in table.rows], dtype=object)
+        for name, kind in table.fields.items()
+    }
+    pyogrio.write_dataframe(
+        pd.DataFrame(columns),
+        path,
+        layer=table.name,
+        driver="GPKG",
+        append=path.exists(),
+        FID="fid",
+        layer_options={"DESCRIPTION": table.description},
+    )
 
-    Returns True when it (re)built. A source that fails validation raises SourceError and the
-    existing file is left exactly as it was.
+
+def ensure_geopackage(
+    path: Path,
+    schemas: Sequence[LayerSchema],
+    source_dirs: Sequence[Path],
+    *,
+    extra_inputs: Sequence[Path] = (),
+    tables: Callable[[], Sequence[AttributeTable]] | None = None,
+) -> bool:
+    """Build the store from the source folders when it is missing or its inputs changed.
+
+    `extra_inputs` are further files whose change means a rebuild (the plan texts and the code
+    that parses them); `tables` makes the attribute tables, called only when building.
+    Returns True when it (re)built. A source that fails validation raises SourceError (and a
+    failing `tables` its own error); the existing file is left exactly as it was.
     """
     path = Path(path)
-    wanted = fingerprint(schemas, source_dirs)
+    wanted = f"{fingerprint(schemas, source_dirs, extra_inputs)}-format{STORE_FORMAT}"
     if path.exists() and _read_meta(path).get("sources_fingerprint") == wanted:
         return False
     data = load_sources(schemas, source_dirs)
-    build_geopackage(
-        path, data, {"sources_fingerprint": wanted, "layers": json.dumps(sorted(data))}
-    )
+    extra = tables() if tables is not None else ()
+    meta = {"sources_fingerprint": wanted, "layers": json.dumps(sorted(data))}
+    build_geopackage(path, data, meta, extra)
     return True
 
 
@@ -191,6 +229,20 @@ class GeoPackageStore(FeatureStore):
                 count=count,
                 bbox=bbox,
             )
+        tables = self._con.execute(
+            "SELECT table_name FROM gpkg_contents WHERE data_type = 'attributes' "
+            f"AND table_name != '{META_TABLE}' ORDER BY table_name"
+        ).fetchall()
+        for (table,) in tables:
+            fields = {
+                name: _SQL_TYPES.get(decl.upper().split("(")[0], "str")
+                for _, name, decl, *_rest in self._con.execute(f'PRAGMA table_info("{table}")')
+                if name != "fid"
+            }
+            count = self._con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            layers[table] = LayerInfo(
+                id=table, geometry_type=None, fields=fields, count=count, bbox=None
+            )
         return layers
 
     def layers(self) -> dict[str, LayerInfo]:
@@ -231,6 +283,7 @@ class GeoPackageStore(FeatureStore):
             self._check_field(info, name)
             order.append(f'"{name}" {"ASC" if ascending else "DESC"}')
         order.append("fid")
+        with_geometry = with_geometry and info.geometry_type is not None
         selected = ", ".join(f'"{c}"' for c in columns)
         if with_geometry:
             selected += ", geom"
@@ -251,13 +304,16 @@ class GeoPackageStore(FeatureStore):
         info = self._info(layer)
         columns = list(info.fields)
         selected = ", ".join(f'"{c}"' for c in columns)
+        spatial = info.geometry_type is not None
+        if spatial:
+            selected += ", geom"
         with self._lock:
             rows = self._con.execute(
-                f'SELECT {selected}, geom FROM "{layer}" WHERE id = ?', (feature_id,)
+                f'SELECT {selected} FROM "{layer}" WHERE id = ?', (feature_id,)
             ).fetchall()
         if not rows:
             raise FeatureNotFound(layer, feature_id)
-        return self._features(info, columns, rows, True)[0]
+        return self._features(info, columns, rows, spatial)[0]
 
     def positions(
         self,
@@ -292,6 +348,8 @@ class GeoPackageStore(FeatureStore):
         if cached is not None:
             return cached
         info = self._info(layer)
+        if info.geometry_type is None:
+            raise QueryError(f"'{layer}' is a table without geometry")
         for name in extra:
             self._check_field(info, name)
         sql = (
@@ -342,6 +400,8 @@ class GeoPackageStore(FeatureStore):
     ) -> tuple[str, list[Any]]:
         clauses, params = [], []
         if bbox is not None:
+            if info.geometry_type is None:
+                raise QueryError(f"'{info.id}' is a table without geometry: no bbox")
             clause, bparams = self._bbox_sql(info, _check_bbox(bbox))
             clauses.append(clause)
             params += bparams

@@ -112,3 +112,31 @@ def test_positions_match_query(store: GeoPackageStore) -> None:
         f"2108{n}" for n in ("02", "03", "04", "11", "81", "82")
     }
     assert ((pos.x >= bbox[0]) & (pos.x <= bbox[2])).all()
+
+
+def test_attribute_tables_share_query_and_get(tmp_path) -> None:
+    from geo.store import AttributeTable, build_geopackage
+
+    path = tmp_path / "t.gpkg"
+    rows = [
+        {"id": f"m{i}", "doc": "001" if i % 2 else "000", "n": i, "ok": i > 2} for i in range(6)
+    ]
+    build_geopackage(
+        path,
+        {},
+        {"k": "v"},
+        [AttributeTable("measures", {"id": "str", "doc": "str", "n": "int", "ok": "bool"}, rows)],
+    )
+    store = GeoPackageStore(path)
+    info = store.layers()["measures"]
+    assert info.geometry_type is None and info.count == 6
+    assert info.fields == {"id": "str", "doc": "str", "n": "int", "ok": "bool"}
+    page = store.query("measures", filters={"doc": "001"}, sortby=[("n", False)], limit=2)
+    assert [f.id for f in page.features] == ["m5", "m3"] and page.number_matched == 3
+    assert store.get("measures", "m4").properties == {"id": "m4", "doc": "000", "n": 4, "ok": True}
+    assert store.get("measures", "m4").geometry is None
+    with pytest.raises(QueryError, match="without geometry"):
+        store.query("measures", bbox=(0, 0, 1, 1))
+    with pytest.raises(QueryError, match="without geometry"):
+        store.positions("measures")
+    store.close()

@@ -8,7 +8,7 @@ from support import XSS
 
 from geo.errors import LayerNotFound
 from layers import all_layers, get_layer, registry
-from layers.base import LayerType, LegendEntry, id_field
+from layers.base import LayerType, LegendEntry, MeasureTie, id_field
 
 LAYERS = all_layers()
 IDS = [layer.id for layer in LAYERS]
@@ -42,10 +42,7 @@ def test_schema(layer: LayerType) -> None:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", f.name), f.name
         if f.allowed:
             assert len(set(f.allowed)) == len(f.allowed)
-    if layer.map_group != "base" or layer.id != "districts":
-        assert layer.measures, "every layer ties to at least one plan measure"
-    for m in layer.measures:
-        assert re.fullmatch(r"00[0-4]", m.document) and m.section and m.title
+    assert layer.keywords, "keywords let the catalog suggest the measures that concern it"
 
 
 @pytest.mark.parametrize("layer", LAYERS, ids=IDS)
@@ -72,11 +69,21 @@ def test_popup_escapes_every_value(layer: LayerType) -> None:
         assert f.label_zh in html or f.name == layer.title_field  # the title is the heading
 
 
-def test_popup_shows_units_and_measures() -> None:
+def test_popup_shows_units_and_linked_measures() -> None:
     boilers = get_layer("coal_boilers")
-    html = str(boilers.popup_html({"name": "1号炉", "capacity_t_per_h": 35.0, "is_demo": False}))
+    ties = [
+        MeasureTie(
+            id="001/三/八", heading="推动煤炭清洁高效利用", rule=XSS, url="/measures/001/三/八"
+        )
+    ]
+    html = str(
+        boilers.popup_html(
+            {"name": "1号炉", "capacity_t_per_h": 35.0, "is_demo": False}, measures=ties
+        )
+    )
     assert "35 蒸吨/小时" in html
-    assert "001 三（八）" in html
+    assert '<a class="ref" href="/measures/001/三/八">001/三/八</a> 推动煤炭清洁高效利用' in html
+    assert "<img" not in html
     assert "示例数据" not in html
 
 

@@ -70,7 +70,7 @@ def test_popup_opens_on_click_and_shows_escaped_text(browser, live_server) -> No
     text = popup.inner_text()
     assert XSS in text  # shown as text …
     assert page.locator(".leaflet-popup-content img").count() == 0  # … never as markup
-    assert "示例数据" in text and "燃煤锅炉" in text and "001 三（八）" in text
+    assert "示例数据" in text and "燃煤锅炉" in text and "001/三/八" in text
     assert record["dialogs"] == []
     assert record["external"] == [] and record["console_errors"] == []
     page.close()
@@ -92,4 +92,31 @@ def test_clusters_zoom_in_to_single_villages(browser, live_server) -> None:
     drawn = page.evaluate("lutu.drawn.villages")
     assert drawn["mode"] == "features" and drawn["features"] > 0 and drawn["omitted"] == 0
     assert record["console_errors"] == [] and record["external"] == []
+    page.close()
+
+
+def test_measure_page_offline_with_its_map(browser, live_server) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    external, errors = [], []
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(live_server)
+            else (external.append(r.request.url), r.abort())
+        ),
+    )
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(live_server + "/measures/001/三/八")
+    page.wait_for_function("window.lutu && lutu.pending === 0 && 'coal_boilers' in lutu.drawn")
+    assert set(page.evaluate("Object.keys(lutu.drawn)")) == {
+        "districts",
+        "coal_boilers",
+        "built_up_areas",
+        "heating_coverage",
+    }
+    assert page.locator("mark.lutu-target").count() >= 1
+    page.goto(live_server + "/measures?q=燃煤锅炉")
+    assert page.locator("table.lutu-table tbody tr").count() >= 3
+    assert external == [] and errors == []
     page.close()

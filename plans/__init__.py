@@ -1,0 +1,1 @@
+"""Plan documents -> measures, targets and responsible units (plain data; no geo, no web)."""

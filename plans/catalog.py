@@ -1,0 +1,226 @@
+"""The catalog: every plan document parsed, the link table checked against it, and each city
+measure paired with the provincial measure it implements. Out come plain rows for the store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plans.links import LINKS_PATH, Link, read_links
+from plans.model import Document, Node
+
+PLANS_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
+
+# Which map region a document's issuer governs (the map's `city=` keys).
+REGION_BY_ISSUER = (("营口", "yingkou"), ("辽源", "liaoyuan"), ("辽宁", "liaoning"))
+
+
+@dataclass
+class Catalog:
+    documents: list[Document]
+    links: list[Link]
+    implements: dict[str, tuple[str, float]] = field(default_factory=dict)  # child -> parent
+
+    def measures(self) -> Iterable[Node]:
+        for doc in self.documents:
+            yield from doc.walk()
+
+
+def plan_files(plans_dir: Path = PLANS_DIR) -> list[Path]:
+    return sorted(Path(plans_dir).glob("*.txt"))
+
+
+def inputs(plans_dir: Path = PLANS_DIR, links_path: Path = LINKS_PATH) -> list[Path]:
+    """Every file whose change changes the catalog: texts, link table, and the parsing code."""
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    return [*plan_files(plans_dir), Path(links_path), *code]
+
+
+def load_catalog(
+    plans_dir: Path = PLANS_DIR,
+    links_path: Path = LINKS_PATH,
+    layer_ids: Iterable[str] | None = None,
+) -> Catalog:
+    """Parse every plan, check the link table against it, pair city and provincial measures."""
+    from plans.cascade import match
+    from plans.parse import parse_file
+
+    documents = [parse_file(path) for path in plan_files(plans_dir)]
+    ids = {node.id for doc in documents for node in doc.walk()}
+    links = read_links(links_path, measure_ids=ids, layer_ids=layer_ids)
+    catalog = Catalog(documents=documents, links=links)
+    by_title = {_plain(doc.title): doc for doc in documents}
+    for child in documents:
+        for title in child.implements:
+            parent = by_title.get(_plain(title))
+            if parent is None or parent is child:
+                continue
+            for pair in match(child, parent).pairs:
+                catalog.implements[pair.child_id] = (pair.parent_id, round(pair.score, 3))
+    return catalog
+
+
+def _plain(title: str) -> str:
+    return re.sub(r"[\s《》“”\"]", "", title)
+
+
+def region_of(doc: Document) -> str | None:
+    issuer = (doc.issuer or "") + doc.title
+    for word, region in REGION_BY_ISSUER:
+        if word in issuer:
+            return region
+    return None
+
+
+TABLE_FIELDS: dict[str, dict[str, str]] = {
+    "plan_documents": {
+        "id": "str",
+        "title": "str",
+        "issuer": "str",
+        "number": "str",
+        "date": "str",
+        "status": "str",
+        "implements": "str",
+        "region": "str",
+        "measure_count": "int",
+        "target_count": "int",
+    },
+    "plan_measures": {
+        "id": "str",
+        "document": "str",
+        "level": "int",
+        "label": "str",
+        "part": "str",
+        "parent_id": "str",
+        "position": "int",
+        "heading": "str",
+        "text": "str",
+        "units": "str",
+        "lead_units": "str",
+        "units_inherited": "bool",
+        "deadline_year": "int",
+        "deadlines": "str",
+        "target_count": "int",
+        "layers": "str",
+        "implements": "str",
+        "implements_score": "float",
+        "implemented_by": "str",
+    },
+    "plan_targets": {
+        "id": "str",
+        "measure_id": "str",
+        "document": "str",
+        "indicator": "str",
+        "comparator": "str",
+        "value": "float",
+        "unit": "str",
+        "target_year": "int",
+        "base_year": "int",
+        "aspirational": "bool",
+        "text": "str",
+    },
+    "measure_links": {
+        "id": "str",
+        "measure_id": "str",
+        "layer_id": "str",
+        "reason": "str",
+        "rule": "str",
+    },
+}
+TABLE_DESCRIPTIONS = {
+    "plan_documents": "规划文件 Plan documents",
+    "plan_measures": "规划措施 Plan measures (every numbered item)",
+    "plan_targets": "量化目标 Quantitative targets",
+    "measure_links": "措施与图层的关联 Measure–layer links",
+}
+
+
+def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
+    """The catalog as rows of the four store tables (lists are joined with 、 or JSON)."""
+    layers_of: dict[str, list[str]] = {}
+    for link in catalog.links:
+        layers_of.setdefault(link.measure_id, []).append(link.layer_id)
+    implemented_by: dict[str, list[str]] = {}
+    for child, (parent, _score) in catalog.implements.items():
+        implemented_by.setdefault(parent, []).append(child)
+
+    documents, measures, targets = [], [], []
+    for doc in catalog.documents:
+        nodes = list(doc.walk())
+        for position, node in enumerate(nodes):
+            parent_id = "/".join([doc.id, *node.path[:-1]]) if node.level > 1 else None
+            implements = catalog.implements.get(node.id)
+            measures.append(
+                {
+                    "id": node.id,
+                    "document": doc.id,
+                    "level": node.level,
+                    "label": node.label,
+                    "part": node.path[0],
+                    "parent_id": parent_id,
+                    "position": position,
+                    "heading": node.heading,
+                    "text": node.text,
+                    "units": "、".join(u.name for u in node.units),
+                    "lead_units": "、".join(u.name for u in node.units if u.lead),
+                    "units_inherited": node.units_inherited,
+                    "deadline_year": max((d.year for d in node.deadlines), default=None),
+                    "deadlines": json.dumps([d.text for d in node.deadlines], ensure_ascii=False),
+                    "target_count": len(node.targets),
+                    "layers": ",".join(layers_of.get(node.id, [])),
+                    "implements": implements[0] if implements else None,
+                    "implements_score": implements[1] if implements else None,
+                    "implemented_by": ",".join(sorted(implemented_by.get(node.id, []))),
+                }
+            )
+            for n, t in enumerate(node.targets, start=1):
+                targets.append(
+                    {
+                        "id": f"{node.id}#{n}",
+                        "measure_id": node.id,
+                        "document": doc.id,
+                        "indicator": t.indicator,
+                        "comparator": t.comparator,
+                        "value": t.value,
+                        "unit": t.unit,
+                        "target_year": t.target_year,
+                        "base_year": t.base_year,
+                        "aspirational": t.aspirational,
+                        "text": t.text,
+                    }
+                )
+        documents.append(
+            {
+                "id": doc.id,
+                "title": doc.title,
+                "issuer": doc.issuer,
+                "number": doc.number,
+                "date": doc.date,
+                "status": doc.status,
+                "implements": json.dumps(doc.implements, ensure_ascii=False),
+                "region": region_of(doc),
+                "measure_count": len(nodes),
+                "target_count": sum(len(n.targets) for n in nodes),
+            }
+        )
+    links = [
+        {
+            "id": f"{k.measure_id}|{k.layer_id}",
+            "measure_id": k.measure_id,
+            "layer_id": k.layer_id,
+            "reason": k.reason,
+            "rule": k.rule,
+        }
+        for k in catalog.links
+    ]
+    return {
+        "plan_documents": documents,
+        "plan_measures": measures,
+        "plan_targets": targets,
+        "measure_links": links,
+    }

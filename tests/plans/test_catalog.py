@@ -1,0 +1,46 @@
+"""The catalog of the five shipped plans, as rows for the store."""
+
+import pytest
+
+from layers import all_layers
+from plans.catalog import TABLE_FIELDS, catalog_rows, load_catalog, region_of
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(layer_ids=[layer.id for layer in all_layers()])
+
+
+def test_five_documents_with_regions(catalog) -> None:
+    assert [d.id for d in catalog.documents] == ["000", "001", "002", "003", "004"]
+    assert [region_of(d) for d in catalog.documents] == [
+        "yingkou",
+        "yingkou",
+        "liaoyuan",
+        "liaoning",
+        "liaoyuan",
+    ]
+
+
+def test_city_measures_point_to_the_provincial_ones(catalog) -> None:
+    assert catalog.implements["000/二/八"][0] == "003/二/八"
+    assert catalog.implements["000/五/十八"][0] == "003/五/十八"
+    assert all(
+        child.startswith("000/") and parent.startswith("003/")
+        for child, (parent, _) in catalog.implements.items()
+    )
+
+
+def test_rows_fit_the_tables(catalog) -> None:
+    rows = catalog_rows(catalog)
+    assert set(rows) == set(TABLE_FIELDS)
+    for table, fields in TABLE_FIELDS.items():
+        for row in rows[table]:
+            assert set(row) == set(fields), table
+    measures = {m["id"]: m for m in rows["plan_measures"]}
+    boilers = measures["001/三/八"]
+    assert boilers["heading"] == "推动煤炭清洁高效利用"
+    assert "coal_boilers" in boilers["layers"].split(",")
+    assert boilers["deadline_year"] == 2025 and boilers["target_count"] >= 1
+    assert measures["003/二/八"]["implemented_by"] == "000/二/八"
+    assert len({m["id"] for m in rows["plan_measures"]}) == len(rows["plan_measures"])

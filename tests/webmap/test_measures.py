@@ -1,0 +1,73 @@
+"""/measures and /measures/<id>, with their JSON twins."""
+
+import pytest
+from support import XSS_BOILER_ID
+
+
+def test_index_lists_documents_and_measures(client) -> None:
+    html = client.get("/measures").get_data(as_text=True)
+    assert "营口市“十四五”节能减排综合工作方案" in html
+    assert "推动煤炭清洁高效利用" in html
+    assert 'href="/measures/001/%E4%B8%89/%E5%85%AB"' in html
+
+
+def test_json_twin_and_filters(client) -> None:
+    data = client.get("/measures?f=json").get_json()
+    assert len(data["documents"]) == 5 and data["numberMatched"] == len(data["measures"]) > 100
+    by_accept = client.get("/measures", headers={"Accept": "application/json"}).get_json()
+    assert by_accept["numberMatched"] == data["numberMatched"]
+
+    def ids(**args) -> set[str]:
+        query = "&".join(f"{k}={v}" for k, v in args.items())
+        return {m["id"] for m in client.get(f"/measures?f=json&{query}").get_json()["measures"]}
+
+    assert "001/三/八" in ids(layer="coal_boilers")
+    assert ids(layer="coal_boilers") <= ids(q="锅炉") | ids(q="余热")
+    assert all(i.startswith("001/") for i in ids(document="001"))
+    assert all(i.split("/")[1] == "三" for i in ids(document="001", part="三"))
+    with_targets = client.get("/measures?f=json&has_target=1").get_json()["measures"]
+    assert with_targets and all(m["targets"] for m in with_targets)
+    assert "001/三/八" in ids(year=2025, unit="市发改委")
+    assert ids(q="不存在的词语") == set()
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/measures?year=abc", 400),
+        ("/measures?has_target=maybe", 400),
+        ("/measures?layer=bike_sheds", 404),
+        ("/measures?f=xml", 400),
+        ("/measures/009/一", 404),
+    ],
+)
+def test_bad_requests(client, url, status) -> None:
+    assert client.get(url).status_code == status
+
+
+def test_measure_page(client) -> None:
+    html = client.get("/measures/001/三/八").get_data(as_text=True)
+    assert "推动煤炭清洁高效利用" in html
+    assert '<mark class="lutu-target">' in html  # targets highlighted
+    assert "市发改委（市能源局）" in html
+    assert "燃煤锅炉" in html and "L.lutu.viewLayer" in html  # a map of the linked layers
+    assert "https://" not in html
+
+
+def test_measure_json_twin(client) -> None:
+    m = client.get("/measures/001/三/八?f=json").get_json()
+    assert m["heading"] == "推动煤炭清洁高效利用" and m["document"] == "001"
+    assert {link["layer_id"] for link in m["links"]} >= {"coal_boilers", "built_up_areas"}
+    assert any(t["unit"] == "蒸吨/小时" and t["value"] == 35 for t in m["targets"])
+
+
+def test_cascade_on_both_pages(client) -> None:
+    city = client.get("/measures/000/二/八").get_data(as_text=True)
+    assert "/measures/003/%E4%BA%8C/%E5%85%AB" in city
+    province = client.get("/measures/003/二/八?f=json").get_json()
+    assert "000/二/八" in province["implemented_by"]
+
+
+def test_popups_link_to_their_measures(client) -> None:
+    html = client.get(f"/map/popup/coal_boilers/{XSS_BOILER_ID}").get_data(as_text=True)
+    assert 'href="/measures/001/%E4%B8%89/%E5%85%AB"' in html

@@ -1,0 +1,134 @@
+"""Measures blueprint: the plan catalog, browsable and searchable, with JSON twins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+
+from geo.errors import QueryError
+from layers import all_layers, get_layer
+from webmap.catalog import catalog_view, highlight
+from webmap.maps import build_map, render_parts
+from webmap.regions import REGIONS, region_view
+from webmap.store import get_store
+
+bp = Blueprint("measures", __name__, template_folder="templates")
+
+FILTERS = ("document", "part", "unit", "year", "layer", "has_target", "q")
+
+
+def wants_json() -> bool:
+    if request.args.get("f") == "json":
+        return True
+    if request.args.get("f") in (None, "html"):
+        best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+        return best == "application/json" and request.args.get("f") is None
+    raise QueryError("f must be html or json")
+
+
+def _filters() -> dict[str, Any]:
+    args = request.args
+    chosen: dict[str, Any] = {k: args[k].strip() for k in FILTERS if args.get(k, "").strip()}
+    if "year" in chosen:
+        try:
+            chosen["year"] = int(chosen["year"])
+        except ValueError:
+            raise QueryError("year must be a whole number, e.g. 2025") from None
+    if "has_target" in chosen:
+        if chosen["has_target"] not in ("1", "0", "true", "false"):
+            raise QueryError("has_target must be 1 or 0")
+        chosen["has_target"] = chosen["has_target"] in ("1", "true")
+    return chosen
+
+
+def measure_url(measure_id: str) -> str:
+    return url_for("measures.measure", measure_id=measure_id)
+
+
+@bp.get("/measures")
+def index() -> Response | str:
+    catalog = catalog_view(get_store())
+    chosen = _filters()
+    if "layer" in chosen:
+        get_layer(chosen["layer"])  # 404 for an unknown layer
+    found = catalog.select(**chosen)
+    if wants_json():
+        return jsonify(
+            {
+                "documents": list(catalog.documents.values()),
+                "filters": chosen,
+                "numberMatched": len(found),
+                "measures": [
+                    m | {"url": measure_url(m["id"]), "targets": catalog.targets.get(m["id"], [])}
+                    for m in found
+                ],
+            }
+        )
+    return render_template(
+        "measures.html",
+        catalog=catalog,
+        found=found,
+        chosen=chosen,
+        facets=catalog.facets(),
+        layers={lt.id: lt for lt in all_layers()},
+        measure_url=measure_url,
+    )
+
+
+@bp.get("/measures/<path:measure_id>")
+def measure(measure_id: str) -> Response | str:
+    store = get_store()
+    catalog = catalog_view(store)
+    m = catalog.measures.get(measure_id)
+    if m is None:
+        abort(404, description=f"no measure {measure_id!r}")
+    doc = catalog.documents[m["document"]]
+    targets = catalog.targets.get(measure_id, [])
+    links = catalog.links_of(measure_id)
+    children = [c for c in catalog.measures.values() if c["parent_id"] == measure_id]
+    implemented_by = [i for i in (m["implemented_by"] or "").split(",") if i]
+    if wants_json():
+        return jsonify(
+            m
+            | {
+                "url": measure_url(measure_id),
+                "document_title": doc["title"],
+                "targets": targets,
+                "links": links,
+                "children": [c["id"] for c in children],
+                "implemented_by": implemented_by,
+            }
+        )
+    fmap = None
+    if links:
+        region = doc["region"] if doc["region"] in REGIONS else "all"
+        linked = {link["layer_id"] for link in links}
+        layers = [lt for lt in all_layers() if lt.id == "districts" or lt.id in linked]
+        view = region_view(store, region)
+        fmap = render_parts(
+            build_map(view, layers, url_for=url_for, has_demo=True, config=current_app.config)
+        )
+    return render_template(
+        "measure.html",
+        m=m,
+        doc=doc,
+        targets=targets,
+        links=links,
+        children=children,
+        implemented_by=implemented_by,
+        catalog=catalog,
+        text=highlight(m["text"], targets),
+        layers={lt.id: lt for lt in all_layers()},
+        map=fmap,
+        measure_url=measure_url,
+    )
