@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plans.cascade import Cascade
 from plans.links import LINKS_PATH, Link, read_links
 from plans.model import Document, Node
 
@@ -25,6 +26,7 @@ class Catalog:
     documents: list[Document]
     links: list[Link]
     implements: dict[str, tuple[str, float]] = field(default_factory=dict)  # child -> parent
+    cascades: list[Cascade] = field(default_factory=list)  # one per implemented document
 
     def measures(self) -> Iterable[Node]:
         for doc in self.documents:
@@ -48,7 +50,7 @@ def load_catalog(
 ) -> Catalog:
     """Parse every plan, check the link table against it, pair city and provincial measures."""
     from plans.cascade import match
-    from plans.parse import parse_file
+    from plans.parse import parse_file  # imported here: parsing is the slow, optional part
 
     documents = [parse_file(path) for path in plan_files(plans_dir)]
     ids = {node.id for doc in documents for node in doc.walk()}
@@ -60,7 +62,9 @@ def load_catalog(
             parent = by_title.get(_plain(title))
             if parent is None or parent is child:
                 continue
-            for pair in match(child, parent).pairs:
+            cascade = match(child, parent)
+            catalog.cascades.append(cascade)
+            for pair in cascade.pairs:
                 catalog.implements[pair.child_id] = (pair.parent_id, round(pair.score, 3))
     return catalog
 
@@ -89,6 +93,7 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "region": "str",
         "measure_count": "int",
         "target_count": "int",
+        "cascade": "str",
     },
     "plan_measures": {
         "id": "str",
@@ -110,6 +115,7 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "implements": "str",
         "implements_score": "float",
         "implemented_by": "str",
+        "cascade_diff": "str",
     },
     "plan_targets": {
         "id": "str",
@@ -148,6 +154,23 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
     implemented_by: dict[str, list[str]] = {}
     for child, (parent, _score) in catalog.implements.items():
         implemented_by.setdefault(parent, []).append(child)
+    # What each city measure kept, added and dropped of the provincial one (clause level), and
+    # per city document the measures it added and the provincial ones it dropped.
+    diffs = {
+        p.child_id: {"kept": p.kept, "added": p.added, "dropped": p.dropped}
+        for c in catalog.cascades
+        for p in c.pairs
+    }
+    cascades = {
+        c.child: {
+            "parent": c.parent,
+            "pairs": len(c.pairs),
+            "added": c.added,
+            "dropped": c.dropped,
+            "threshold": c.threshold,
+        }
+        for c in catalog.cascades
+    }
 
     documents, measures, targets = [], [], []
     for doc in catalog.documents:
@@ -176,6 +199,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                     "implements": implements[0] if implements else None,
                     "implements_score": implements[1] if implements else None,
                     "implemented_by": ",".join(sorted(implemented_by.get(node.id, []))),
+                    "cascade_diff": _json(diffs.get(node.id)),
                 }
             )
             for n, t in enumerate(node.targets, start=1):
@@ -206,6 +230,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                 "region": region_of(doc),
                 "measure_count": len(nodes),
                 "target_count": sum(len(n.targets) for n in nodes),
+                "cascade": _json(cascades.get(doc.id)),
             }
         )
     links = [
@@ -224,3 +249,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
         "plan_targets": targets,
         "measure_links": links,
     }
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)

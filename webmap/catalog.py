@@ -99,11 +99,19 @@ def catalog_view(store: FeatureStore) -> CatalogView:
         return [f.properties for f in store.query(table, limit=None, sortby=sortby).features]
 
     documents = {
-        d["id"]: d | {"implements": json.loads(d["implements"] or "[]")}
+        d["id"]: d
+        | {
+            "implements": json.loads(d["implements"] or "[]"),
+            "cascade": json.loads(d["cascade"] or "null"),
+        }
         for d in rows("plan_documents")
     }
     measures = {
-        m["id"]: m | {"deadlines": json.loads(m["deadlines"] or "[]")}
+        m["id"]: m
+        | {
+            "deadlines": json.loads(m["deadlines"] or "[]"),
+            "cascade_diff": json.loads(m["cascade_diff"] or "null"),
+        }
         for m in sorted(rows("plan_measures"), key=lambda m: (m["document"], m["position"]))
     }
     targets: dict[str, list[dict[str, Any]]] = {}

@@ -71,3 +71,11 @@ def test_cascade_on_both_pages(client) -> None:
 def test_popups_link_to_their_measures(client) -> None:
     html = client.get(f"/map/popup/coal_boilers/{XSS_BOILER_ID}").get_data(as_text=True)
     assert 'href="/measures/001/%E4%B8%89/%E5%85%AB"' in html
+
+
+def test_cascade_kept_added_dropped(client) -> None:
+    city = client.get("/measures/000/二/八?f=json").get_json()
+    diff = city["cascade_diff"]
+    assert diff["kept"] > 0 and diff["added"]  # the city restated and added clauses
+    html = client.get("/measures?document=000").get_data(as_text=True)
+    assert "落实上级文件" in html and "000/一/二" in html  # 主要目标 is the city's own
