@@ -1,5 +1,9 @@
 """/measures and /measures/<id>, with their JSON twins."""
 
+import json
+from pathlib import Path
+
+import jsonschema
 import pytest
 from support import XSS_BOILER_ID
 
@@ -79,3 +83,29 @@ def test_cascade_kept_added_dropped(client) -> None:
     assert diff["kept"] > 0 and diff["added"]  # the city restated and added clauses
     html = client.get("/measures?document=000").get_data(as_text=True)
     assert "落实上级文件" in html and "000/一/二" in html  # 主要目标 is the city's own
+
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "webmap" / "schemas"
+
+
+@pytest.mark.parametrize(
+    ("url", "schema"),
+    [
+        ("/measures?f=json", "measures"),
+        ("/measures?f=json&layer=villages", "measures"),
+        ("/measures/001/三/八?f=json", "measure"),
+        ("/measures/004/四/一/4?f=json", "measure"),
+        ("/measures/000/二/八?f=json", "measure"),
+        ("/measures/003/二/八?f=json", "measure"),
+    ],
+)
+def test_json_twins_validate(client, url, schema) -> None:
+    spec = json.loads((SCHEMAS / f"{schema}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(spec)
+    jsonschema.validate(client.get(url).get_json(), spec)
+
+
+def test_schema_check_can_fail() -> None:
+    spec = json.loads((SCHEMAS / "measure.schema.json").read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"id": "001/三/八"}, spec)
