@@ -113,13 +113,18 @@ class HtmlControl(folium.MacroElement):
         self.options = {"position": position, "className": class_name}
 
 
-def district_geojson(view: RegionView) -> dict[str, Any]:
-    """The region's districts as GeoJSON, with a label point inside each polygon."""
+def district_geojson(
+    view: RegionView, fills: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The region's districts as GeoJSON, with a label point inside each polygon; `fills`
+    (adcode -> Leaflet style) colours districts for a choropleth."""
     features = []
     for f in view.districts:
         label = f.geometry.representative_point()
         props = {k: f.properties.get(k) for k in ("id", "adcode", "name_zh", "name_en", "level")}
         props["label"] = [round(label.x, 4), round(label.y, 4)]
+        if fills and f.properties["adcode"] in fills:
+            props["style"] = fills[f.properties["adcode"]]
         geom = f.geometry
         if f.properties.get("level") == "province":  # context only: ~1 km detail is plenty
             geom = geom.simplify(PROVINCE_SIMPLIFY_DEG, preserve_topology=True)
@@ -128,8 +133,11 @@ def district_geojson(view: RegionView) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def legend_html(layers: Sequence[LayerType]) -> Markup:
-    """The legend, grouped by layer: shape for the layer's geometry, colour for its status."""
+def legend_html(
+    layers: Sequence[LayerType], fill_legend: Mapping[str, str] | None = None
+) -> Markup:
+    """The legend, grouped by layer: shape for the layer's geometry, colour for its status;
+    `fill_legend` (label -> colour) explains a choropleth of the districts."""
     parts = [
         Markup('<details class="lutu-legend" lang="zh-CN" open><summary>图例 Legend</summary>')
     ]
@@ -150,6 +158,21 @@ def legend_html(layers: Sequence[LayerType]) -> Markup:
                 Markup("<li>{}{} <small>{}</small></li>").format(
                     swatch, entry.label_zh, entry.label_en
                 )
+            )
+        parts.append(Markup("</ul></div>"))
+    if fill_legend:
+        parts.append(
+            Markup(
+                '<div class="lutu-legend-layer"><h4>县（市、区）状态 <small>County '
+                "status</small></h4><ul>"
+            )
+        )
+        for label, colour in fill_legend.items():
+            parts.append(
+                Markup(
+                    '<li><span class="lutu-swatch lutu-swatch-area" '
+                    'style="--c:{};--f:{}"></span>{}</li>'
+                ).format(colour, colour, label)
             )
         parts.append(Markup("</ul></div>"))
     parts.append(Markup("</details>"))
@@ -241,8 +264,14 @@ def build_map(
     has_demo: bool,
     config: Mapping[str, Any],
     counts: Mapping[str, int] | None = None,
+    fills: Mapping[str, dict[str, Any]] | None = None,
+    data_args: Mapping[str, Any] | None = None,
+    fill_legend: Mapping[str, str] | None = None,
 ) -> folium.Map:
-    """The interactive map of one region: districts as the base, every layer as an overlay."""
+    """The interactive map of one region: districts as the base, every layer as an overlay.
+
+    `fills` colours districts (a choropleth); `data_args` narrow what the layers fetch (e.g. an
+    indicator and year, to show exactly the features behind a number)."""
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -268,7 +297,7 @@ def build_map(
 
     district_layer = next(layer for layer in layers if layer.id == "districts")
     DistrictsLayer(
-        district_geojson(view),
+        district_geojson(view, fills),
         {
             "styles": dict(
                 zip(district_layer.legend_keys, district_layer.legend_styles(), strict=True)
@@ -292,7 +321,9 @@ def build_map(
                 "name": layer.name_zh,
                 "geometryType": layer.geometry_type,
                 "pane": "lutu-areas" if layer.map_group == "base" else None,
-                "url": url_for("pages.layer_data", layer_id=layer.id, region=region_arg),
+                "url": url_for(
+                    "pages.layer_data", layer_id=layer.id, region=region_arg, **(data_args or {})
+                ),
                 "popupUrl": url_for("pages.popup", layer_id=layer.id, feature_id="__ID__"),
                 "styles": layer.legend_styles(),
                 "clusterColor": layer.legend[0].color,
@@ -300,7 +331,7 @@ def build_map(
             },
         ).add_to(m)
     HtmlControl(notice_html(has_demo), "topright", "lutu-notice-control").add_to(m)
-    HtmlControl(legend_html(layers), "bottomright", "lutu-legend-control").add_to(m)
+    HtmlControl(legend_html(layers, fill_legend), "bottomright", "lutu-legend-control").add_to(m)
     folium.LayerControl(position="topleft", collapsed=True).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m

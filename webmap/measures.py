@@ -118,8 +118,12 @@ def measure(measure_id: str) -> Response | str:
         fmap = render_parts(
             build_map(view, layers, url_for=url_for, has_demo=True, config=current_app.config)
         )
+    from webmap.indicators import STATUS_COLOURS, indicators_of
+
     return render_template(
         "measure.html",
+        indicators=indicators_of(measure_id),
+        colours=STATUS_COLOURS,
         m=m,
         doc=doc,
         targets=targets,

@@ -10,6 +10,7 @@ from geo.errors import QueryError
 from geo.store import FeatureStore
 from layers import all_layers, get_layer
 from webmap.catalog import catalog_view
+from webmap.indicators import feature_filter, indicator_or_404, year_arg
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
 from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
@@ -75,17 +76,28 @@ def layer_data(layer_id: str) -> Response:
         raise QueryError("bbox=minx,miny,maxx,maxy and a numeric zoom are required") from None
     if len(bbox) != 4:
         raise QueryError("bbox needs four numbers: minx, miny, maxx, maxy")
+    filters = view.filters if "city_adcode" in layer.field_map else None
+    if request.args.get("indicator"):
+        filters = (filters or {}) | _indicator_filter(layer_id)
     answer = view_data(
         get_store(),
         layer,
         bbox=bbox,
         zoom=zoom,
         max_zoom=MAX_ZOOM,
-        filters=view.filters if "city_adcode" in layer.field_map else None,
+        filters=filters,
         feature_limit=current_app.config["MAP_FEATURE_LIMIT"],
         cell_px=current_app.config["MAP_CLUSTER_CELL_PX"],
     )
     return jsonify(answer)
+
+
+def _indicator_filter(layer_id: str) -> dict[str, list[str]]:
+    """Only the features behind an indicator (its drill-down map)."""
+    indicator = indicator_or_404(request.args["indicator"])
+    if indicator.layer != layer_id:
+        return {"id": []}
+    return feature_filter(indicator.id, year_arg(), _region_key())
 
 
 @bp.get("/map/popup/<layer_id>/<path:feature_id>")

@@ -120,3 +120,28 @@ def test_measure_page_offline_with_its_map(browser, live_server) -> None:
     assert page.locator("table.lutu-table tbody tr").count() >= 3
     assert external == [] and errors == []
     page.close()
+
+
+def test_dashboard_card_drills_down_to_its_features(browser, live_server) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    external, errors = [], []
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(live_server)
+            else (external.append(r.request.url), r.abort())
+        ),
+    )
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(live_server + "/dashboard?city=yingkou&year=2025")
+    card = page.locator("article.lutu-card").first
+    layer_count = int(
+        card.locator("p", has_text="个要素").inner_text().split("·")[1].split("个")[0]
+    )
+    card.locator("h2 a").click()
+    page.wait_for_function("window.lutu && lutu.pending === 0 && 'coal_boilers' in lutu.drawn")
+    drawn = page.evaluate("lutu.drawn.coal_boilers")
+    assert drawn["total"] == layer_count
+    assert external == [] and errors == []
+    page.close()

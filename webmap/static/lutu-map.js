@@ -91,7 +91,8 @@
     var polygons = L.geoJSON(data, {
       pane: 'lutu-districts',
       style: function (f) {
-        return options.styles[f.properties.level];
+        // A choropleth gives a district its own fill (computed and escaped on the server).
+        return L.extend({}, options.styles[f.properties.level], f.properties.style || {});
       },
       onEachFeature: function (f, layer) {
         layer.bindPopup(popupLoader(options.popupUrl, f.properties.id), { maxWidth: 360 });
