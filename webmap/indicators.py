@@ -133,15 +133,21 @@ def dashboard() -> Response | str:
             continue  # the indicator does not concern this city (e.g. a 营口-only target)
         counties = [a for a in r.areas if a.parent_adcode == adcode]
         province = next((a for a in r.areas if a.level == "province"), None)
+        # A target set by another city's plan still shows this city's progress, but says so.
+        foreign = r.indicator.target is not None and not (
+            {adcode, adcode[:2] + "0000"} & set(r.indicator.target_areas)
+        )
         cards.append(
             {
                 "result": r,
                 "area": area,
                 "counties": counties,
                 "province": province,
+                "foreign": foreign,
                 "spark": sparkline(area.trend, STATUS_COLOURS.get(area.status, "#666")),
             }
         )
+    cards.sort(key=lambda c: (c["area"].target is None, c["foreign"]))  # own targets first
     return render_template(
         "dashboard.html",
         cards=cards,
