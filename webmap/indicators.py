@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
+from werkzeug.exceptions import NotFound
 
 from geo.errors import QueryError
 from layers import all_layers, get_layer
@@ -58,8 +59,6 @@ def indicator_or_404(indicator_id: str) -> Any:
     try:
         return get_indicator(indicator_id)
     except KeyError:
-        from werkzeug.exceptions import NotFound
-
         raise NotFound(f"no indicator {indicator_id!r}") from None
 
 
@@ -85,10 +84,6 @@ def sparkline(points: list[Any], colour: str) -> Markup:
         'aria-label="趋势 trend"><polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>'
         "</svg>"
     ).format(colour, coords)
-
-
-def _area_json(area: Any) -> dict[str, Any]:
-    return area.to_json()
 
 
 @bp.get("/indicators")

@@ -28,12 +28,14 @@ FILTERS = ("document", "part", "unit", "year", "layer", "has_target", "q")
 
 
 def wants_json() -> bool:
-    if request.args.get("f") == "json":
-        return True
-    if request.args.get("f") in (None, "html"):
-        best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-        return best == "application/json" and request.args.get("f") is None
-    raise QueryError("f must be html or json")
+    """The JSON twin: `f=json`, or an Accept header preferring JSON to HTML."""
+    f = request.args.get("f")
+    if f not in (None, "json", "html"):
+        raise QueryError("f must be html or json")
+    if f is not None:
+        return f == "json"
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
 
 
 def _filters() -> dict[str, Any]:
