@@ -4,7 +4,13 @@ live server on loopback and Debian's chromium driven by Playwright."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +19,7 @@ from support import (
     BROWSER_FEATURE_LIMIT,
     CHROMIUM,
     CHROMIUM_ARGS,
+    ROOT,
     SHIPPED_SOURCES,
     XSS,
     XSS_BOILER_ID,
@@ -97,6 +104,51 @@ def live_server(store_path: Path, source_dirs: list[Path]) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(
+    store_path: Path, source_dirs: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app under the documented production command (gunicorn, 2 workers) in its own process.
+
+    Clients that block in C while holding the GIL (GDAL through pyogrio) cannot be served by a
+    server thread inside the test process, so they talk to this one.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "LUTU_STORE_PATH": str(store_path),
+        "LUTU_SOURCE_DIRS": os.pathsep.join(str(p) for p in source_dirs),
+        "LUTU_BUILD_ON_START": "false",
+        "LUTU_WARM_CACHES": "false",
+        "NO_PROXY": "*",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    cmd = [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"]
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    cmd += ["--error-logfile", str(log)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/ogc/conformance", timeout=2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
