@@ -74,6 +74,8 @@ class LayerType(LayerSchema):
     legend: tuple[LegendEntry, ...]
     classify: Callable[[Mapping[str, Any]], str] | None = None  # feature -> legend key
     status_field: str | None = None  # default classifier: the value of this field
+    # The year the feature's status last changed: what the API's `datetime` filters on.
+    temporal_field: str | None = None
     title_field: str = "name"
     popup_fields: tuple[str, ...] | None = None  # None: every field but the internal ones
     keywords: tuple[str, ...] = ()  # words in plan text that suggest a measure concerns us
@@ -96,6 +98,8 @@ class LayerType(LayerSchema):
                 missing = set(status.allowed or ()) - set(keys)
                 if missing:
                     raise ValueError(f"layer {self.id}: no legend entry for {sorted(missing)}")
+        if self.temporal_field is not None and self.field_map[self.temporal_field].type != "int":
+            raise ValueError(f"layer {self.id}: temporal field {self.temporal_field} is no year")
         if self.title_field not in self.field_map:
             raise ValueError(f"layer {self.id}: title field {self.title_field} is not a field")
         for name in self.popup_fields or ():

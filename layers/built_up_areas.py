@@ -82,6 +82,7 @@ LAYER = LayerType(
         note_field(),
         demo_field(),
     ),
+    temporal_field="survey_year",
     legend=(
         LegendEntry(
             key="built_up",

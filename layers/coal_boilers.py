@@ -260,6 +260,7 @@ LAYER = LayerType(
             ok=lambda p: (p.get("status") == "已替代") == (p.get("replacement") is not None),
         ),
     ),
+    temporal_field="status_year",
     status_field="status",
     legend=(
         LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#d7301f"),

@@ -106,6 +106,7 @@ LAYER = LayerType(
         note_field(),
         demo_field(),
     ),
+    temporal_field="year",
     legend=(
         LegendEntry(
             key="coverage",

@@ -366,6 +366,7 @@ LAYER = LayerType(
         note_field(),
         demo_field(),
     ),
+    temporal_field="circular_retrofit_year",
     status_field="circular_retrofit_status",
     legend=(
         LegendEntry(

@@ -426,6 +426,7 @@ LAYER = LayerType(
         note_field(),
         demo_field(),
     ),
+    temporal_field="status_year",
     status_field="status",
     legend=(
         LegendEntry(key="规划", label_zh="规划", label_en="Planned", color="#9e9ac8"),

@@ -280,6 +280,7 @@ LAYER = LayerType(
         _year_with_flag("clean_heating", "clean_heating_year"),
         _year_with_flag("toilet_retrofit", "toilet_retrofit_year"),
     ),
+    temporal_field="beautiful_village_year",
     classify=classify,
     legend=(
         LegendEntry(

@@ -163,6 +163,7 @@ LAYER = LayerType(
         note_field(),
         demo_field(),
     ),
+    temporal_field="status_year",
     status_field="supply_status",
     legend=(
         LegendEntry(key="未利用", label_zh="未利用", label_en="Unused", color="#8c510a"),

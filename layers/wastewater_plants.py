@@ -194,6 +194,7 @@ LAYER = LayerType(
         note_field(),
         demo_field(),
     ),
+    temporal_field="status_year",
     classify=classify,
     legend=(
         LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#2171b5"),

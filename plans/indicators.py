@@ -78,7 +78,7 @@ import shapely
 
 from geo.analysis import length_m, nearest, reaches, within
 from geo.errors import LayerNotFound
-from geo.store.base import FeatureStore
+from geo.store.base import Feature, FeatureStore, LayerInfo
 
 __all__ = [
     "AT_RISK",
@@ -1679,3 +1679,90 @@ def _evaluate_one(
         params=used,
         status_rule=ind.status_rule_zh,
     )
+
+
+# ======================================================================== as a collection
+
+COLLECTION_ID = "indicators"
+COLLECTION_FIELDS: dict[str, str] = {
+    "id": "str",
+    "indicator_id": "str",
+    "indicator_name_zh": "str",
+    "indicator_name_en": "str",
+    "measures": "str",  # the plan measures the target comes from, comma-separated ids
+    "unit": "str",
+    "year": "int",
+    "adcode": "str",
+    "area_name_zh": "str",
+    "level": "str",
+    "parent_adcode": "str",
+    "value": "float",
+    "target": "float",
+    "gap": "float",
+    "deadline": "int",
+    "status": "str",
+    "expected": "float",
+    "baseline": "float",
+    "feature_layer": "str",
+    "feature_count": "int",
+    "is_demo": "bool",
+}
+
+
+def collection_features(store: FeatureStore) -> tuple[LayerInfo, list[Feature]]:
+    """Every indicator in every area (province, city, county) and year as a feature with the
+    area's outline, id `<indicator>/<adcode>/<year>`: what a program joins targets and places
+    with. `is_demo` is true when the counted layer holds demonstration features."""
+    outlines = {
+        f.properties["adcode"]: f.geometry
+        for f in store.query("districts", limit=None, properties=["adcode"]).features
+    }
+    demo_layers = {
+        layer_id
+        for layer_id, info in store.layers().items()
+        if "is_demo" in info.fields
+        and store.query(layer_id, filters={"is_demo": True}, limit=0).number_matched
+    }
+    features = []
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        for result in evaluate(store, year):
+            ind = result.indicator
+            for area in result.areas:
+                fid = f"{ind.id}/{area.adcode}/{year}"
+                props = {
+                    "id": fid,
+                    "indicator_id": ind.id,
+                    "indicator_name_zh": ind.name_zh,
+                    "indicator_name_en": ind.name_en,
+                    "measures": ",".join(ind.measures),
+                    "unit": ind.unit,
+                    "year": year,
+                    "adcode": area.adcode,
+                    "area_name_zh": area.name_zh,
+                    "level": area.level,
+                    "parent_adcode": area.parent_adcode,
+                    "value": area.value,
+                    "target": area.target,
+                    "gap": area.gap,
+                    "deadline": area.deadline,
+                    "status": area.status,
+                    "expected": area.expected,
+                    "baseline": area.baseline,
+                    "feature_layer": area.feature_layer,
+                    "feature_count": len(area.feature_ids),
+                    "is_demo": area.feature_layer in demo_layers,
+                }
+                features.append(Feature(fid, props, outlines.get(area.adcode)))
+    bounds = [f.geometry.bounds for f in features if f.geometry is not None]
+    bbox = (
+        (
+            min(b[0] for b in bounds),
+            min(b[1] for b in bounds),
+            max(b[2] for b in bounds),
+            max(b[3] for b in bounds),
+        )
+        if bounds
+        else None
+    )
+    info = LayerInfo(COLLECTION_ID, "MultiPolygon", dict(COLLECTION_FIELDS), len(features), bbox)
+    return info, features

@@ -9,14 +9,14 @@ from werkzeug.exceptions import HTTPException
 from geo.errors import FeatureNotFound, LayerNotFound, LutuError, QueryError
 
 
-def _in_api() -> bool:
+def in_api() -> bool:
     return request.path == "/ogc" or request.path.startswith("/ogc/")
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
     if (
         request.path.startswith("/map/data")
-        or _in_api()  # the APIs always answer in JSON
+        or in_api()  # the APIs always answer in JSON
         or request.accept_mimetypes.best == "application/json"
     ):
         return jsonify({"error": {"status": status, "code": code, "message": message}}), status
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response | str, int]:
-        if not _in_api():
+        if not in_api():
             raise exc  # elsewhere Flask's own handling stands
         app.logger.exception("unexpected error under /ogc")
         return error_response(500, "InternalServerError", "unexpected server error")

@@ -5,16 +5,20 @@ landing page, e.g. http://host/ogc) and the query arguments as a mapping of name
 values, and returns an `Answer` (status, headers, body) or raises `QueryError` (400),
 `LayerNotFound` / `FeatureNotFound` (404). `webmap/api.py` turns answers into responses.
 
-Collections are the registered layers the store holds, plus the plan catalog tables
-`plan_measures` and `plan_documents` as features without geometry.
+Collections are the registered layers the store holds, the plan catalog tables (documents,
+measures, targets, measure-layer links) as features without geometry, and `indicators`:
+every indicator in every area and year with the area's outline (computed, see
+`plans.indicators.collection_features`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,16 +30,22 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import get_transformer, transform
 from geo.errors import LayerNotFound, QueryError
 from geo.store import FeatureStore
-from geo.store.base import Feature, LayerInfo
+from geo.store.base import Feature, LayerInfo, Range
 from layers import registry
 from layers.base import DEMO_NOTICE_EN, LayerType
 from plans.catalog import TABLE_DESCRIPTIONS
+from plans.indicators import COLLECTION_ID as INDICATORS_ID
 
 Args = Mapping[str, Sequence[str]]
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
-TABLE_COLLECTIONS = ("plan_measures", "plan_documents")  # measures without geometry
+# The plan catalog as features without geometry, and the computed indicators.
+TABLE_COLLECTIONS = ("plan_documents", "plan_measures", "plan_targets", "measure_links")
+INDICATORS_DESCRIPTION = (
+    "指标进展 Indicators: every indicator's value, target, gap and status in every area "
+    "(province, city, county outline) and year; id <indicator>/<adcode>/<year>"
+)
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -70,9 +80,11 @@ GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA_JSON = "application/schema+json"
+CSV = "text/csv"
 
 _INT64 = 2**63 - 1  # SQLite integers
-_ITEMS_PARAMS = frozenset({"f", "bbox", "bbox-crs", "limit", "offset", "sortby", "crs"})
+_ITEMS_PARAMS = frozenset({"f", "bbox", "bbox-crs", "datetime", "limit", "offset", "sortby", "crs"})
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
 
@@ -106,14 +118,19 @@ def check_params(args: Args, allowed: frozenset[str] | set[str]) -> None:
         )
 
 
-def output_format(args: Args, accept_best: str | None = None) -> str:
-    """'json' or 'html': `f` wins, else the best Accept match (api.py computes it)."""
+def output_format(
+    args: Args, accept_best: str | None = None, formats: Sequence[str] = ("json", "html")
+) -> str:
+    """One of `formats`: `f` wins, else the best Accept match (api.py computes it)."""
     f = _single(args, "f")
     if f is not None:
-        if f not in ("json", "html"):
-            raise QueryError(f"unknown format f={f!r}; use f=json or f=html")
+        if f not in formats:
+            choices = " or ".join(f"f={x}" for x in formats)
+            raise QueryError(f"unknown format f={f!r}; use {choices}")
         return f
-    return "html" if accept_best == HTML else "json"
+    if accept_best == HTML:
+        return "html"
+    return "csv" if accept_best == CSV and "csv" in formats else "json"
 
 
 def parse_crs(value: str | None, name: str = "crs") -> str:
@@ -230,11 +247,79 @@ def parse_sortby(value: str | None, info: LayerInfo) -> list[tuple[str, bool]]:
     return out
 
 
+def _year_of(text: str) -> int:
+    """The year of an RFC 3339 date or date-time."""
+    t = text.strip()
+    try:
+        if len(t) == 10:
+            return date.fromisoformat(t).year
+        if "T" not in t.upper():
+            raise ValueError
+        return datetime.fromisoformat(t.upper().replace("Z", "+00:00")).year
+    except ValueError:
+        raise QueryError(
+            f"datetime {text!r} is not an RFC 3339 date or date-time "
+            "(e.g. 2023-05-01, 2023-05-01T00:00:00Z)"
+        ) from None
+
+
+def parse_datetime(value: str | None) -> Range | None:
+    """`datetime` (an instant or an interval with open ends '..' or '') as a range of years:
+    features carry the year of their last status change, so a feature whose year overlaps
+    the requested time matches."""
+    if value is None:
+        return None
+    if "/" not in value:
+        year = _year_of(value)
+        return Range(year, year)
+    start, end, *more = value.split("/")
+    if more:
+        raise QueryError("datetime interval has more than one '/'")
+    low = None if start in ("", "..") else _year_of(start)
+    high = None if end in ("", "..") else _year_of(end)
+    if low is None and high is None:
+        raise QueryError("datetime interval needs at least one end")
+    if low is not None and high is not None and low > high:
+        raise QueryError("datetime interval starts after it ends")
+    return Range(low, high)
+
+
+def temporal_field(collection_id: str) -> str | None:
+    """The year field `datetime` filters on, if the collection has one."""
+    if collection_id == INDICATORS_ID:
+        return "year"
+    layer = registry().get(collection_id)
+    return layer.temporal_field if layer is not None else None
+
+
+@lru_cache(maxsize=64)  # a store is immutable while open
+def _temporal_extent(store: FeatureStore, collection_id: str) -> list[str | None] | None:
+    name = temporal_field(collection_id)
+    if name is None:
+        return None
+    years = []
+    for ascending in (True, False):
+        found = store.query(
+            collection_id,
+            filters={name: Range()},
+            sortby=[(name, ascending)],
+            limit=1,
+            properties=[name],
+            with_geometry=False,
+        ).features
+        years.append(found[0].properties[name] if found else None)
+    first, last = years
+    return [
+        None if first is None else f"{first}-01-01T00:00:00Z",
+        None if last is None else f"{last}-12-31T23:59:59Z",
+    ]
+
+
 # -- collections ------------------------------------------------------------------------------
 def collection_ids(store: FeatureStore) -> list[str]:
     stored = store.layers()
     ids = [layer_id for layer_id in registry() if layer_id in stored]
-    return ids + [t for t in TABLE_COLLECTIONS if t in stored]
+    return ids + [t for t in (*TABLE_COLLECTIONS, INDICATORS_ID) if t in stored]
 
 
 def _info(store: FeatureStore, collection_id: str) -> LayerInfo:
@@ -254,6 +339,8 @@ def _titles(store: FeatureStore, collection_id: str) -> tuple[str, str]:
     layer = registry().get(collection_id)
     if layer is not None:
         title, description = layer.name_zh, layer.name_en
+    elif collection_id == INDICATORS_ID:
+        title, _, description = INDICATORS_DESCRIPTION.partition(" ")
     else:
         text = TABLE_DESCRIPTIONS.get(collection_id, collection_id)
         zh, _, en = text.partition(" ")
@@ -288,6 +375,9 @@ def collection_doc(store: FeatureStore, collection_id: str, base: str) -> dict[s
     if info.geometry_type is not None:
         if info.bbox is not None:
             doc["extent"] = {"spatial": {"bbox": [list(info.bbox)], "crs": CRS84_URI}}
+        interval = _temporal_extent(store, collection_id)
+        if interval is not None:
+            doc.setdefault("extent", {})["temporal"] = {"interval": [interval], "trs": GREGORIAN}
         doc["crs"] = list(SUPPORTED_CRS)
         doc["storageCrs"] = STORAGE_CRS
     else:
@@ -456,6 +546,14 @@ def items(store: FeatureStore, collection_id: str, base: str, args: Args) -> Ans
         if values:
             parsed = [parse_value(name, kind, v) for v in values]
             filters[name] = parsed[0] if len(parsed) == 1 else parsed
+    years = parse_datetime(_single(args, "datetime"))
+    if years is not None:
+        year_field = temporal_field(collection_id)
+        if year_field is None:
+            raise QueryError(f"'{collection_id}' has no date: datetime does not apply")
+        if year_field in filters:
+            raise QueryError(f"give either datetime or {year_field}, not both")
+        filters[year_field] = years
     result = store.query(
         collection_id,
         bbox=bbox,
@@ -474,6 +572,7 @@ def items(store: FeatureStore, collection_id: str, base: str, args: Args) -> Ans
             "type": HTML,
             "title": "HTML",
         },
+        {"href": _page_url(url, page, f="csv"), "rel": "alternate", "type": CSV, "title": "CSV"},
         {
             "href": f"{base}/collections/{collection_id}",
             "rel": "collection",
@@ -529,6 +628,35 @@ def item(store: FeatureStore, collection_id: str, feature_id: str, base: str, ar
     return Answer(200, body, {"Content-Crs": f"<{crs}>"}, GEOJSON)
 
 
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # a spreadsheet would run it as a formula (CSV injection)
+    return value
+
+
+def items_csv(body: dict[str, Any]) -> str:
+    """A page of features as CSV: id, every property, and the geometry as WKT in the page's
+    CRS (no column for tables). A BOM leads, so that Excel reads the Chinese as UTF-8."""
+    features = body["features"]
+    names = list(features[0]["properties"]) if features else ["id"]
+    spatial = any(f["geometry"] is not None for f in features)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names + (["geometry_wkt"] if spatial else []))
+    for f in features:
+        row = [_csv_cell(f["properties"].get(n)) for n in names]
+        if spatial:
+            geom = f["geometry"]
+            row.append(shapely.geometry.shape(geom).wkt if geom is not None else "")
+        writer.writerow(row)
+    return out.getvalue()
+
+
 # -- OpenAPI ----------------------------------------------------------------------------------
 def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
@@ -553,6 +681,12 @@ _COMMON_PARAMS: dict[str, dict[str, Any]] = {
     ),
     "bbox-crs": _param(
         "bbox-crs", "CRS of bbox", {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS)}
+    ),
+    "datetime": _param(
+        "datetime",
+        "An RFC 3339 date, date-time or interval (open ends '..'), matched by year against the "
+        "year of the feature's last status change",
+        {"type": "string"},
     ),
     "crs": _param(
         "crs",
@@ -710,6 +844,8 @@ def openapi(store: FeatureStore, base: str, args: Args) -> Answer:
             for name, s in props.items()
         ]
         names = ["f", "limit", "offset", "sortby", "crs"]
+        if temporal_field(cid) is not None:
+            names[1:1] = ["datetime"]
         if info.geometry_type is not None:
             names[1:1] = ["bbox", "bbox-crs"]
         common = [{"$ref": f"#/components/parameters/{n}"} for n in names]

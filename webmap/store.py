@@ -4,13 +4,15 @@ reopened when the file is replaced (a rebuild swaps it in atomically)."""
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from geo.store import AttributeTable, GeoPackageStore, ensure_geopackage
+from geo.store import AttributeTable, FeatureStore, GeoPackageStore, ensure_geopackage
+from geo.store.memory import CombinedStore, MemoryStore
 from layers import all_layers
 from plans.catalog import TABLE_DESCRIPTIONS, TABLE_FIELDS, catalog_rows, load_catalog
 from plans.catalog import inputs as catalog_inputs
@@ -34,6 +36,11 @@ class _StoreHolder:
                 if old is not None:
                     old.close()
             return self._store
+
+    def version(self) -> str:
+        """Changes whenever the store file is replaced (what ETags are made from)."""
+        self.get()
+        return f"{self._stamp[0]}-{self._stamp[1]}" if self._stamp else ""
 
 
 def build_store_files(
@@ -74,6 +81,30 @@ def get_store() -> GeoPackageStore:
     return current_app.extensions[_EXTENSION].get()
 
 
+def store_version() -> str:
+    return current_app.extensions[_EXTENSION].version()
+
+
+_with_indicators: weakref.WeakKeyDictionary[GeoPackageStore, FeatureStore] = (
+    weakref.WeakKeyDictionary()
+)
+_with_indicators_lock = threading.Lock()
+
+
+def get_api_store() -> FeatureStore:
+    """The store plus the computed `indicators` collection (every indicator, area and year),
+    made once per opened store: what the OGC API serves."""
+    from plans.indicators import COLLECTION_ID, collection_features
+
+    store = get_store()
+    with _with_indicators_lock:
+        combined = _with_indicators.get(store)
+        if combined is None:
+            indicators = MemoryStore({COLLECTION_ID: collection_features(store)})
+            combined = _with_indicators[store] = CombinedStore(store, indicators)
+        return combined
+
+
 def init_app(app: Flask) -> None:
     if app.config["BUILD_ON_START"]:
         if build_store(app):
@@ -100,6 +131,7 @@ def _warm(app: Flask) -> None:
                     filters = view.filters if "city_adcode" in layer.field_map else None
                     store.positions(layer.id, filters=filters)
         warm_indicators(store)
+        get_api_store()
 
 
 @click.command("build-store")

@@ -8,6 +8,7 @@ from geo.store.base import (
     LayerInfo,
     Positions,
     QueryResult,
+    Range,
 )
 from geo.store.gpkg import GeoPackageStore, build_geopackage, ensure_geopackage
 
@@ -20,6 +21,7 @@ __all__ = [
     "LayerInfo",
     "Positions",
     "QueryResult",
+    "Range",
     "build_geopackage",
     "ensure_geopackage",
 ]

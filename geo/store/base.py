@@ -17,7 +17,18 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy in the store's lon/lat
-FilterValue = str | int | float | bool | Sequence[str | int | float | bool]
+
+
+@dataclass(frozen=True)
+class Range:
+    """A filter value matching low <= value <= high; None leaves that end open, and a value
+    that is null never matches (so Range() means "has a value")."""
+
+    low: int | float | None = None
+    high: int | float | None = None
+
+
+FilterValue = str | int | float | bool | Range | Sequence[str | int | float | bool]
 
 
 @dataclass
@@ -102,9 +113,9 @@ class FeatureStore(ABC):
         with_geometry: bool = True,
     ) -> QueryResult:
         """Features of `layer` intersecting `bbox` whose properties equal `filters` (a list
-        value means any of), sorted by `sortby` ((field, ascending) pairs, then insertion
-        order), paged by `limit` (None: all) and `offset`; `properties` picks the returned
-        properties (None: all)."""
+        value means any of, a `Range` between), sorted by `sortby` ((field, ascending) pairs,
+        then insertion order), paged by `limit` (None: all) and `offset`; `properties` picks
+        the returned properties (None: all)."""
 
     @abstractmethod
     def get(self, layer: str, feature_id: str) -> Feature:

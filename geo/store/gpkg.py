@@ -33,6 +33,7 @@ from geo.store.base import (
     LayerInfo,
     Positions,
     QueryResult,
+    Range,
 )
 
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
@@ -387,6 +388,13 @@ class GeoPackageStore(FeatureStore):
         clauses, params = [], []
         for name, value in (filters or {}).items():
             self._check_field(info, name)
+            if isinstance(value, Range):
+                clauses.append(f'{prefix}"{name}" IS NOT NULL')
+                for bound, op in ((value.low, ">="), (value.high, "<=")):
+                    if bound is not None:
+                        clauses.append(f'{prefix}"{name}" {op} ?')
+                        params.append(bound)
+                continue
             values = list(value) if isinstance(value, list | tuple | set) else [value]
             if not values:
                 clauses.append("0")

@@ -101,6 +101,22 @@ def test_legend_must_cover_every_status() -> None:
         )
 
 
+def test_temporal_field_must_be_a_year() -> None:
+    boilers = get_layer("coal_boilers")
+    assert boilers.field_map[boilers.temporal_field].type == "int"
+    with pytest.raises(ValueError, match="temporal field"):
+        LayerType(
+            id="x",
+            name_zh="x",
+            name_en="x",
+            geometry_type="Point",
+            fields=(id_field(), boilers.field_map["status"]),
+            title_field="id",
+            temporal_field="status",
+            legend=(LegendEntry(key="a", label_zh="a", label_en="a", color="#000000"),),
+        )
+
+
 def test_a_new_layer_module_is_discovered(tmp_path, monkeypatch) -> None:
     import layers
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import shapely
 from pyproj import Transformer
-from support import XSS_BOILER_ID, XSS_POSITION
+from support import XSS, XSS_BOILER_ID, XSS_POSITION
 
 from geo.errors import QueryError
 from layers import get_layer, registry
@@ -59,7 +64,8 @@ def test_collections_cover_every_layer_and_the_catalog(client, store) -> None:
     doc = _json(client, "/ogc/collections")
     ids = [c["id"] for c in doc["collections"]]
     stored = store.layers()
-    assert ids == [lid for lid in registry() if lid in stored] + ["plan_measures", "plan_documents"]
+    tables = ["plan_documents", "plan_measures", "plan_targets", "measure_links"]
+    assert ids == [lid for lid in registry() if lid in stored] + tables + ["indicators"]
     for c in doc["collections"]:
         assert c["itemType"] == "feature"
         items = _rel(c, "items")
@@ -78,8 +84,8 @@ def test_collections_cover_every_layer_and_the_catalog(client, store) -> None:
             assert c["extent"]["spatial"]["crs"] == CRS84
             assert c["storageCrs"] == CRS84
             assert EPSG + "4490" in c["crs"] and EPSG + "4550" in c["crs"]
-        else:
-            assert "extent" not in c  # measures without geometry
+        elif c["id"] in tables:
+            assert "extent" not in c  # the catalog has no geometry
 
 
 def test_queryables_are_json_schema(client) -> None:
@@ -299,7 +305,7 @@ def test_item_and_table_item(client) -> None:
         ("/ogc/collections?foo=1", 400),
         ("/ogc/collections/nope", 404),
         ("/ogc/collections/nope/items", 404),
-        ("/ogc/collections/plan_targets/items", 404),
+        ("/ogc/collections/lutu_meta/items", 404),
         ("/ogc/collections/coal_boilers/items/nope", 404),
         ("/ogc/nothing-here", 404),
     ],
@@ -387,3 +393,170 @@ def test_responses_match_the_openapi_schemas(client, store) -> None:
     assert errors(_json(client, BOILER), "coal_boilers_Feature") == []
     error = client.get("/ogc/collections/nope").get_json()
     assert errors(error, "Error") == []
+
+
+# --- datetime, CSV, the indicators collection, HTTP caching, gzip and CORS -----------------
+
+
+@pytest.mark.parametrize(
+    ("datetime", "low", "high"),
+    [
+        ("2021-05-01", 2021, 2021),
+        ("2021-05-01T08:00:00Z", 2021, 2021),
+        ("2019-01-01/2021-12-31", 2019, 2021),
+        ("../2020-12-31", None, 2020),
+        ("2023-01-01/..", 2023, None),
+        ("2023-01-01/", 2023, None),
+    ],
+)
+def test_datetime_filters_by_the_status_year(client, store, datetime, low, high) -> None:
+    def within(year: int | None) -> bool:
+        return year is not None and (low is None or year >= low) and (high is None or year <= high)
+
+    everything = store.query("coal_boilers", limit=None).features
+    expected = {f.id for f in everything if within(f.properties["status_year"])}
+    assert expected, "the demo boilers should change status in that time"
+    doc = _json(client, f"/ogc/collections/coal_boilers/items?datetime={datetime}&limit=1000")
+    assert {f["id"] for f in doc["features"]} == expected
+    assert doc["numberMatched"] == len(expected)
+    nxt = _json(client, f"/ogc/collections/coal_boilers/items?datetime={datetime}&limit=1")
+    if len(expected) > 1:
+        assert parse_qs(urlsplit(_rel(nxt, "next")["href"]).query)["datetime"] == [datetime]
+
+
+def test_datetime_errors_and_temporal_extent(client) -> None:
+    for bad in ("2021", "yesterday", "2022-01-01/2021-01-01", "../..", "2021-01-01/x/y"):
+        r = client.get(f"/ogc/collections/coal_boilers/items?datetime={bad}")
+        assert r.status_code == 400, bad
+        assert "datetime" in r.get_json()["error"]["message"]
+    r = client.get("/ogc/collections/plan_measures/items?datetime=2021-01-01")
+    assert r.status_code == 400 and "no date" in r.get_json()["error"]["message"]
+    r = client.get("/ogc/collections/coal_boilers/items?datetime=2021-01-01&status_year=2020")
+    assert r.status_code == 400
+    temporal = _json(client, "/ogc/collections/coal_boilers")["extent"]["temporal"]
+    first, last = temporal["interval"][0]
+    assert first.endswith("-01-01T00:00:00Z") and last.endswith("-12-31T23:59:59Z")
+    assert temporal["trs"] == ogc.GREGORIAN
+    assert "temporal" not in _json(client, "/ogc/collections/districts").get("extent", {})
+    # declared in the OpenAPI document only where it applies
+    paths = _json(client, "/ogc/api")["paths"]
+
+    def names(cid: str) -> set[str]:
+        return {p.get("$ref", "").rsplit("/", 1)[-1] for p in paths[cid]["get"]["parameters"]}
+
+    assert "datetime" in names("/collections/coal_boilers/items")
+    assert "datetime" not in names("/collections/districts/items")
+
+
+def test_items_as_csv(client, store) -> None:
+    r = client.get("/ogc/collections/coal_boilers/items?f=csv&limit=1000&sortby=id")
+    assert r.status_code == 200
+    assert r.content_type == "text/csv; charset=utf-8"
+    text = r.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads the Chinese as UTF-8
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert len(rows) == store.layers()["coal_boilers"].count
+    fields = list(get_layer("coal_boilers").field_map)
+    assert list(rows[0]) == fields + ["geometry_wkt"]
+    hostile = next(row for row in rows if row["id"] == XSS_BOILER_ID)
+    assert hostile["name"] == XSS  # data, not HTML: kept as it is
+    assert hostile["is_demo"] == "true"
+    point = shapely.from_wkt(hostile["geometry_wkt"])
+    assert (point.x, point.y) == pytest.approx(XSS_POSITION)
+    # the same page in EPSG:4490 carries lat/lon
+    r = client.get(f"/ogc/collections/coal_boilers/items/{XSS_BOILER_ID}?crs=EPSG:4490")
+    assert r.get_json()["geometry"]["coordinates"] == pytest.approx(XSS_POSITION[::-1])
+    # Accept works too; tables have no geometry column; other endpoints refuse f=csv
+    r = client.get("/ogc/collections/plan_measures/items?limit=3", headers={"Accept": "text/csv"})
+    header = next(csv.reader(io.StringIO(r.get_data(as_text=True)[1:])))
+    assert r.content_type.startswith("text/csv") and "geometry_wkt" not in header
+    assert client.get("/ogc/collections?f=csv").status_code == 400
+    assert _rel(_json(client, "/ogc/collections/villages/items"), "alternate")
+
+
+def test_csv_cells_cannot_become_formulas() -> None:
+    body = {
+        "features": [
+            {"properties": {"id": "a", "note": "=HYPERLINK(1)", "n": -3}, "geometry": None},
+        ]
+    }
+    rows = list(csv.reader(io.StringIO(ogc.items_csv(body)[1:])))
+    assert rows[1] == ["a", "'=HYPERLINK(1)", "-3"]
+
+
+def test_indicators_collection(client, store) -> None:
+    from plans.indicators import FIRST_YEAR, LAST_YEAR, evaluate
+
+    result = next(r for r in evaluate(store, 2022) if r.id == "beautiful_villages_2022")
+    city = result.area("210800")
+    doc = _json(
+        client,
+        "/ogc/collections/indicators/items?indicator_id=beautiful_villages_2022&adcode=210800"
+        "&datetime=2022-06-30",
+    )
+    assert doc["numberMatched"] == 1
+    feature = doc["features"][0]
+    assert feature["id"] == "beautiful_villages_2022/210800/2022"
+    props = feature["properties"]
+    assert props["value"] == city.value and props["status"] == city.status
+    assert props["target"] == city.target and props["is_demo"] is True
+    assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    one = _json(client, "/ogc/collections/indicators/items/beautiful_villages_2022/210800/2022")
+    assert one["properties"] == props
+    every_year = _json(
+        client,
+        "/ogc/collections/indicators/items?indicator_id=beautiful_villages_2022&adcode=210800",
+    )
+    assert every_year["numberMatched"] == LAST_YEAR - FIRST_YEAR + 1
+    counties = _json(client, "/ogc/collections/indicators/items?level=county&year=2025&limit=0")
+    assert counties["numberMatched"] > 0
+    info = _json(client, "/ogc/collections/indicators")
+    assert info["extent"]["temporal"]["interval"] == [
+        [f"{FIRST_YEAR}-01-01T00:00:00Z", f"{LAST_YEAR}-12-31T23:59:59Z"]
+    ]
+
+
+def test_etag_and_cache_control(client) -> None:
+    url = "/ogc/collections/villages/items?limit=5"
+    r = client.get(url)
+    etag = r.headers["ETag"]
+    assert etag.startswith('W/"')
+    assert "max-age" in r.headers["Cache-Control"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get(url + "&offset=5", headers={"If-None-Match": etag}).status_code == 200
+    html = client.get(url, headers={"If-None-Match": etag, "Accept": "text/html"})
+    assert html.status_code == 200  # another representation, another tag
+    assert "ETag" not in client.get("/ogc/collections/nope").headers
+
+
+def test_gzip_when_asked(client) -> None:
+    url = "/ogc/collections/villages/items?limit=200"
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers
+    packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == plain.get_data().replace(
+        plain.get_json()["timeStamp"].encode(), packed_stamp(packed)
+    )
+    small = client.get("/ogc/conformance", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers  # not worth it under 1 kB
+
+
+def packed_stamp(response) -> bytes:
+    return json.loads(gzip.decompress(response.get_data()))["timeStamp"].encode()
+
+
+def test_cors_for_read_only_use(client) -> None:
+    r = client.get("/ogc/collections", headers={"Origin": "http://other.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Crs" in r.headers["Access-Control-Expose-Headers"]
+    pre = client.options(
+        "/ogc/collections/villages/items",
+        headers={"Origin": "http://other.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert pre.status_code == 200
+    assert "GET" in pre.headers["Access-Control-Allow-Methods"]
+    assert client.post("/ogc/collections").status_code == 405
+    assert "Access-Control-Allow-Origin" not in client.get("/measures").headers

@@ -1,0 +1,161 @@
+"""Stores in memory, for collections that are computed rather than stored (the indicators), and
+one store made of several, so the API can serve both through the same interface."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geo.errors import FeatureNotFound, LayerNotFound, QueryError
+from geo.store.base import (
+    BBox,
+    Feature,
+    FeatureStore,
+    FilterValue,
+    LayerInfo,
+    Positions,
+    QueryResult,
+    Range,
+)
+
+
+def _matches(value: Any, wanted: FilterValue) -> bool:
+    if isinstance(wanted, Range):
+        return (
+            value is not None
+            and (wanted.low is None or value >= wanted.low)
+            and (wanted.high is None or value <= wanted.high)
+        )
+    if isinstance(wanted, list | tuple | set):
+        return value in wanted
+    return value == wanted
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    return (value is not None, value)  # nulls first, as SQLite orders them
+
+
+class MemoryStore(FeatureStore):
+    """Features held in lists, one per layer; the same semantics as the GeoPackage store."""
+
+    def __init__(self, layers: Mapping[str, tuple[LayerInfo, list[Feature]]]) -> None:
+        self._data = dict(layers)
+
+    def layers(self) -> dict[str, LayerInfo]:
+        return {layer_id: info for layer_id, (info, _) in self._data.items()}
+
+    def _layer(self, layer: str) -> tuple[LayerInfo, list[Feature]]:
+        try:
+            return self._data[layer]
+        except KeyError:
+            raise LayerNotFound(layer) from None
+
+    def _select(
+        self, layer: str, bbox: BBox | None, filters: Mapping[str, FilterValue] | None
+    ) -> list[Feature]:
+        info, features = self._layer(layer)
+        for name in filters or {}:
+            if name not in info.fields:
+                raise QueryError(f"layer '{layer}' has no field '{name}'")
+        chosen = [
+            f
+            for f in features
+            if all(_matches(f.properties.get(k), v) for k, v in (filters or {}).items())
+        ]
+        if bbox is not None:
+            if info.geometry_type is None:
+                raise QueryError(f"'{layer}' is a table without geometry: no bbox")
+            box = shapely.box(*bbox)
+            chosen = [f for f in chosen if f.geometry is not None and f.geometry.intersects(box)]
+        return chosen
+
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+        limit: int | None = 10,
+        offset: int = 0,
+        sortby: Sequence[tuple[str, bool]] = (),
+        properties: Sequence[str] | None = None,
+        with_geometry: bool = True,
+    ) -> QueryResult:
+        info, _ = self._layer(layer)
+        if (limit is not None and limit < 0) or offset < 0:
+            raise QueryError("limit and offset must not be negative")
+        chosen = self._select(layer, bbox, filters)
+        for name, ascending in reversed(sortby):  # stable sorts, last key first
+            if name not in info.fields:
+                raise QueryError(f"layer '{layer}' has no field '{name}'")
+            chosen = sorted(
+                chosen, key=lambda f: _sort_key(f.properties.get(name)), reverse=not ascending
+            )
+        page = chosen[offset : None if limit is None else offset + limit]
+        names = list(info.fields) if properties is None else ["id", *properties]
+        return QueryResult(
+            [
+                Feature(
+                    f.id,
+                    {k: f.properties.get(k) for k in dict.fromkeys(names)},
+                    f.geometry if with_geometry else None,
+                )
+                for f in page
+            ],
+            len(chosen),
+        )
+
+    def get(self, layer: str, feature_id: str) -> Feature:
+        _, features = self._layer(layer)
+        for f in features:
+            if f.id == feature_id:
+                return f
+        raise FeatureNotFound(layer, feature_id)
+
+    def positions(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+        extra: Sequence[str] = (),
+    ) -> Positions:
+        chosen = [f for f in self._select(layer, bbox, filters) if f.geometry is not None]
+        bounds = np.array([f.geometry.bounds for f in chosen]).reshape(-1, 4)
+        return Positions(
+            np.arange(len(chosen), dtype=np.int64),
+            (bounds[:, 0] + bounds[:, 2]) / 2,
+            (bounds[:, 1] + bounds[:, 3]) / 2,
+            {k: np.array([f.properties.get(k) for f in chosen], dtype=object) for k in extra},
+        )
+
+
+class CombinedStore(FeatureStore):
+    """Several stores seen as one: each layer is answered by the first store holding it."""
+
+    def __init__(self, *stores: FeatureStore) -> None:
+        self._stores = stores
+
+    def _owner(self, layer: str) -> FeatureStore:
+        for store in self._stores:
+            if layer in store.layers():
+                return store
+        raise LayerNotFound(layer)
+
+    def layers(self) -> dict[str, LayerInfo]:
+        out: dict[str, LayerInfo] = {}
+        for store in reversed(self._stores):
+            out.update(store.layers())
+        return out
+
+    def query(self, layer: str, **kwargs: Any) -> QueryResult:
+        return self._owner(layer).query(layer, **kwargs)
+
+    def get(self, layer: str, feature_id: str) -> Feature:
+        return self._owner(layer).get(layer, feature_id)
+
+    def positions(self, layer: str, **kwargs: Any) -> Positions:
+        return self._owner(layer).positions(layer, **kwargs)
