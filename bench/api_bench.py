@@ -3,11 +3,15 @@
 connections and a Lua path list per query type.
 
     .venv/bin/python bench/api_bench.py [--villages 1000000] [--duration 10] [--workers 2]
+        [--pygeoapi [--pygeoapi-venv /tmp/lutu-pygeoapi-venv]]
 
 The demo data and the GeoPackage are generated once (about 3 minutes at 1M) and cached under
 /tmp/lutu-api-bench-<villages>/; delete that directory to rebuild. Prints req/s and
 p50/p95/p99 per query type as a Markdown table and writes bench/out/api_bench.json.
-Goals and pygeoapi's reference figures (issue #5) are in bench/README.md.
+With --pygeoapi it then serves the same GeoPackage with pygeoapi 0.21 (OGR provider, gunicorn,
+same worker count; its venv made by bench/pygeoapi/setup.sh) and runs the same query mix against
+it, so both land in one table. Goals and pygeoapi's reference figures (issue #5) are in
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +43,11 @@ from webmap.store import build_store_files  # noqa: E402
 
 PREFIX = "/ogc/collections/villages/items"
 PATHS_PER_TYPE = 2000
+PYGEOAPI_DIR = ROOT / "bench" / "pygeoapi"
+PYGEOAPI_PREFIX = "/collections/villages/items"
+PYGEOAPI_VENV = Path(os.environ.get("LUTU_PYGEOAPI_VENV", "/tmp/lutu-pygeoapi-venv"))
+# Query parameters that are not property filters (OGC API – Features Part 1 and 3).
+RESERVED = {"bbox", "bbox-crs", "crs", "datetime", "f", "limit", "offset", "properties", "sortby"}
 # Reads the path list named by the first argument after `--`; each thread starts elsewhere in
 # it; prints one JSON line with the counts and latency percentiles (microseconds).
 LUA = """
@@ -147,12 +157,15 @@ def free_port() -> int:
 
 
 def start_gunicorn(store: Path, port: int, workers: int) -> subprocess.Popen:
-    """gunicorn over the cached store; returns once the landing page answers."""
+    """Our app under gunicorn over the cached store; returns once the landing page answers."""
     env = dict(
         os.environ,
         LUTU_STORE_PATH=str(store),
         LUTU_SOURCE_DIRS=os.pathsep.join(str(p) for p in source_dirs(store.parent)),
         LUTU_BUILD_ON_START="false",
+        # The warm-up thread would compete with the load for the first half minute; the
+        # wrk warm-up per query type builds what a query type needs instead.
+        LUTU_WARM_CACHES="false",
     )
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -162,18 +175,78 @@ def start_gunicorn(store: Path, port: int, workers: int) -> subprocess.Popen:
         "app:create_app()",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    return wait_until_up(proc, f"http://127.0.0.1:{port}/ogc")
+
+
+def start_pygeoapi(
+    store: Path, port: int, workers: int, venv: Path, work: Path
+) -> subprocess.Popen:
+    """pygeoapi (bench/pygeoapi/config.yml) under gunicorn over the same store.
+
+    pygeoapi reads its OpenAPI document from a file at start-up, so it is generated first with
+    the same settings. Its log (one GDAL warning per request about the GeoPackage version) goes
+    to pygeoapi.log beside the store rather than the terminal."""
+    if not (venv / "bin" / "gunicorn").exists():
+        raise SystemExit(f"no pygeoapi venv at {venv}: bash bench/pygeoapi/setup.sh {venv}")
+    openapi = work / "pygeoapi-openapi.yml"
+    env = dict(
+        os.environ,
+        PYGEOAPI_CONFIG=str(PYGEOAPI_DIR / "config.yml"),
+        PYGEOAPI_OPENAPI=str(openapi),
+        LUTU_PYGEOAPI_GPKG=str(store),
+        LUTU_PYGEOAPI_PORT=str(port),
+    )
+    subprocess.run(
+        [str(venv / "bin" / "pygeoapi"), "openapi", "generate", env["PYGEOAPI_CONFIG"]]
+        + ["--output-file", str(openapi)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    cmd = [
+        str(venv / "bin" / "gunicorn"),
+        f"--workers={workers}",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+        "pygeoapi.flask_app:APP",
+    ]
+    with (store.parent / "pygeoapi.log").open("ab") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=work, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+    return wait_until_up(proc, f"http://127.0.0.1:{port}{PYGEOAPI_PREFIX}?limit=1")
+
+
+def wait_until_up(proc: subprocess.Popen, url: str) -> subprocess.Popen:
+    """`proc` once `url` answers 200; stops it and exits if that takes over 120 s."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ogc", timeout=5) as r:
+            with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
                     return proc
         except OSError:
             time.sleep(0.5)
     stop(proc)
-    raise SystemExit("gunicorn did not answer /ogc within 120 s")
+    raise SystemExit(f"gunicorn did not answer {url} within 120 s")
+
+
+def pygeoapi_path(path: str) -> str:
+    """Our request path as the same query to pygeoapi.
+
+    Only the prefix and the spelling of booleans differ: the OGR provider compares a property
+    filter's value as a string literal with the GeoPackage's BOOLEAN column (stored as an
+    integer), so `clean_heating=true` would match nothing; `1`/`0` match what `true`/`false`
+    match here."""
+    parts = urlsplit(path)
+    rest = parts.path.removeprefix(PREFIX)
+    params = [
+        (k, {"true": "1", "false": "0"}.get(v, v) if k not in RESERVED else v)
+        for k, v in parse_qsl(parts.query)
+    ]
+    return PYGEOAPI_PREFIX + rest + (f"?{urlencode(params)}" if params else "")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -217,30 +290,76 @@ def run_wrk(base: str, paths: list[str], work: Path, duration: int, connections:
     }
 
 
+def probe(base: str, path: str) -> str:
+    """The status and feature count of one request, to show both servers answer alike."""
+    try:
+        with urllib.request.urlopen(base + path, timeout=30) as r:
+            status, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code}"
+    except OSError as e:  # a timeout or a dropped connection is an answer worth reporting too
+        return f"no answer ({e})"
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return f"HTTP {status}, not JSON"
+    count = len(body["features"]) if "features" in body else int(body.get("type") == "Feature")
+    return f"HTTP {status}, {count} feature(s)"
+
+
+def measure(
+    base: str, mix: dict[str, list[str]], work: Path, duration: int, connections: int
+) -> dict[str, dict]:
+    """Each query type: a short warm-up, then the measured wrk run."""
+    results: dict[str, dict] = {}
+    for name, paths in mix.items():
+        run_wrk(base, paths[:50], work, 3, connections)  # warm-up
+        results[name] = {
+            **run_wrk(base, paths, work, duration, connections),
+            "first_path": paths[0],
+            "first_answer": probe(base, paths[0]),
+        }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--villages", type=int, default=1_000_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per query type")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pygeoapi", action="store_true", help="also measure pygeoapi on the same data and mix"
+    )
+    parser.add_argument("--pygeoapi-venv", type=Path, default=PYGEOAPI_VENV)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: sudo apt-get install -y wrk")
     store = build(args.villages)
     mix = query_paths(store, random.Random(5))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = start_gunicorn(store, port, args.workers)
-    results: dict[str, dict] = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="lutu-wrk-") as tmp:
-            work = Path(tmp)
-            (work / "paths.lua").write_text(LUA)
-            for name, paths in mix.items():
-                run_wrk(base, paths[:50], work, 2, args.connections)  # warm-up
-                results[name] = run_wrk(base, paths, work, args.duration, args.connections)
-    finally:
-        stop(proc)
+    pygeoapi: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="lutu-wrk-") as tmp:
+        work = Path(tmp)
+        (work / "paths.lua").write_text(LUA)
+        # One server at a time, so the two never compete for the cores.
+        port = free_port()
+        proc = start_gunicorn(store, port, args.workers)
+        try:
+            results = measure(
+                f"http://127.0.0.1:{port}", mix, work, args.duration, args.connections
+            )
+        finally:
+            stop(proc)
+        if args.pygeoapi:
+            port = free_port()
+            proc = start_pygeoapi(store, port, args.workers, args.pygeoapi_venv, work)
+            try:
+                pg_mix = {name: [pygeoapi_path(p) for p in paths] for name, paths in mix.items()}
+                pygeoapi = measure(
+                    f"http://127.0.0.1:{port}", pg_mix, work, args.duration, args.connections
+                )
+            finally:
+                stop(proc)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     meta = {
@@ -249,13 +368,21 @@ def main() -> None:
         "connections": args.connections,
         "duration_s": args.duration,
     }
-    (out / "api_bench.json").write_text(
-        json.dumps({**meta, "results": results}, indent=2, ensure_ascii=False)
-    )
+    report = {**meta, "results": results}
+    if args.pygeoapi:
+        report["pygeoapi"] = pygeoapi
+    (out / "api_bench.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(
         f"{args.villages:,} villages, gunicorn {args.workers} workers, "
         f"wrk {args.connections} connections, {args.duration} s per type\n"
     )
+    if args.pygeoapi:
+        print_comparison(results, pygeoapi)
+    else:
+        print_table(results)
+
+
+def print_table(results: dict[str, dict]) -> None:
     print("| query | req/s | p50 ms | p95 ms | p99 ms | kB/response | non-2xx | socket errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
@@ -263,6 +390,34 @@ def main() -> None:
             f"| {name} | {r['req_s']:,} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
             f"{r['kb_per_response']} | {r['non_2xx']} | {r['socket_errors']} |"
         )
+
+
+def print_comparison(ours: dict[str, dict], theirs: dict[str, dict]) -> None:
+    """Both servers in one table, then any query type whose sample answers differ."""
+
+    def cells(r: dict) -> str:
+        errors = f"{r['non_2xx']:,}"
+        if r["socket_errors"]:
+            errors += f" (+{r['socket_errors']:,} socket errors)"
+        if not r["requests"]:
+            # wrk counts only answers that arrive within the run: slower than that reads as 0.
+            return f"none finished | – | {errors}"
+        return f"{r['req_s']:,} | {r['p50_ms']} / {r['p95_ms']} / {r['p99_ms']} | {errors}"
+
+    print(
+        "| query | 绿图 req/s | 绿图 p50 / p95 / p99 ms | 绿图 non-2xx "
+        "| pygeoapi req/s | pygeoapi p50 / p95 / p99 ms | pygeoapi non-2xx |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in ours.items():
+        print(f"| {name} | {cells(r)} | {cells(theirs[name])} |")
+    for name, r in ours.items():
+        if r["first_answer"] != theirs[name]["first_answer"]:
+            print(
+                f"\nnote: {name}: 绿图 answered {r['first_path']} with {r['first_answer']}, "
+                f"pygeoapi answered {theirs[name]['first_path']} with "
+                f"{theirs[name]['first_answer']}"
+            )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, json, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from webmap import ogc
 from webmap.errors import in_api
@@ -110,10 +110,7 @@ def _respond(
             content_type=f"{ogc.CSV}; charset=utf-8",
         )
     return Response(
-        json.dumps(answer.body, ensure_ascii=False),
-        answer.status,
-        answer.headers,
-        content_type=answer.media_type,
+        ogc.to_json(answer.body), answer.status, answer.headers, content_type=answer.media_type
     )
 
 
@@ -133,9 +130,7 @@ def api() -> Response:
     args = _args()
     ogc.output_format(args)  # f=json|html are accepted; the document itself is always JSON
     answer = ogc.openapi(get_api_store(), _base(), args)
-    return Response(
-        json.dumps(answer.body, ensure_ascii=False), answer.status, content_type=answer.media_type
-    )
+    return Response(ogc.to_json(answer.body), answer.status, content_type=answer.media_type)
 
 
 @bp.get("/collections")

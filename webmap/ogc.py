@@ -23,8 +23,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import numpy as np
+import orjson
 import shapely
-from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import get_transformer, transform
@@ -323,14 +324,16 @@ def collection_ids(store: FeatureStore) -> list[str]:
 
 
 def _info(store: FeatureStore, collection_id: str) -> LayerInfo:
-    if collection_id not in collection_ids(store):
+    """One collection's description, without asking the store for the others (a computed
+    collection is only computed when it is read)."""
+    if collection_id not in registry() and collection_id not in (*TABLE_COLLECTIONS, INDICATORS_ID):
         raise LayerNotFound(collection_id)
-    return store.layers()[collection_id]
+    return store.layer(collection_id)
 
 
 @lru_cache(maxsize=64)  # a store is immutable while open
 def _demo_count(store: FeatureStore, collection_id: str) -> int:
-    if "is_demo" not in store.layers()[collection_id].fields:
+    if "is_demo" not in store.layer(collection_id).fields:
         return 0
     return store.query(collection_id, filters={"is_demo": True}, limit=0).number_matched
 
@@ -489,30 +492,31 @@ def queryables(store: FeatureStore, collection_id: str, base: str, args: Args) -
 
 
 # -- features ---------------------------------------------------------------------------------
-def _swap(geom: BaseGeometry) -> BaseGeometry:
-    return shapely.transform(geom, lambda c: c[:, ::-1])
-
-
-def geometry_out(geom: BaseGeometry | None, crs: str) -> dict[str, Any] | None:
-    """A stored lon/lat geometry as GeoJSON in `crs` (lat/lon order for EPSG:4326/4490)."""
-    if geom is None:
-        return None
+def geometries_out(geoms: Sequence[BaseGeometry | None], crs: str) -> list[BaseGeometry | None]:
+    """Stored lon/lat geometries in `crs` (lat/lon order for EPSG:4326/4490), all at once."""
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = geoms
     if crs not in _NO_TRANSFORM:
-        geom = transform(STORE_CRS, CRS_NAMES[crs], geom)
+        out = transform(STORE_CRS, CRS_NAMES[crs], out)
     if crs in LAT_LON:
-        geom = _swap(geom)
-    return mapping(geom)
+        out = shapely.transform(out, lambda c: c[:, ::-1])
+    return list(out)
 
 
-def feature_doc(feature: Feature, collection_id: str, base: str, crs: str) -> dict[str, Any]:
+def feature_doc(
+    feature: Feature, geometry: BaseGeometry | None, collection_id: str, base: str
+) -> dict[str, Any]:
+    """One feature with its links; `geometry` is already in the output CRS and stays a
+    shapely object until `to_json` writes every geometry of an answer in one call."""
     href = f"{base}/collections/{collection_id}/items/{quote(feature.id, safe='')}"
     return {
         "type": "Feature",
         "id": feature.id,
-        "geometry": geometry_out(feature.geometry, crs),
+        "geometry": geometry,
         "properties": feature.properties,
         "links": [
             {"href": href, "rel": "self", "type": GEOJSON, "title": "this feature"},
+            {"href": f"{href}?f=html", "rel": "alternate", "type": HTML, "title": "HTML"},
             {
                 "href": f"{base}/collections/{collection_id}",
                 "rel": "collection",
@@ -521,6 +525,27 @@ def feature_doc(feature: Feature, collection_id: str, base: str, crs: str) -> di
             },
         ],
     }
+
+
+def to_json(body: dict[str, Any]) -> bytes:
+    """An answer as UTF-8 JSON. Geometries are written by GEOS in one vectorised call and the
+    rest by orjson: a page of 1,000 features costs milliseconds, not tens of them."""
+    if body.get("type") == "FeatureCollection":
+        features = body["features"]
+    elif body.get("type") == "Feature":
+        features = [body]
+    else:
+        features = []
+    if features:
+        geoms = np.empty(len(features), dtype=object)
+        geoms[:] = [f["geometry"] for f in features]
+        texts = shapely.to_geojson(geoms)
+        written = [
+            {**f, "geometry": None if t is None else orjson.Fragment(t)}
+            for f, t in zip(features, texts, strict=True)
+        ]
+        body = written[0] if body.get("type") == "Feature" else {**body, "features": written}
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def _page_url(url: str, args: Args, **replace: Any) -> str:
@@ -601,7 +626,14 @@ def items(store: FeatureStore, collection_id: str, base: str, args: Args) -> Ans
         )
     body = {
         "type": "FeatureCollection",
-        "features": [feature_doc(f, collection_id, base, crs) for f in result.features],
+        "features": [
+            {"type": "Feature", "id": f.id, "geometry": g, "properties": f.properties}
+            for f, g in zip(
+                result.features,
+                geometries_out([f.geometry for f in result.features], crs),
+                strict=True,
+            )
+        ],
         "numberMatched": result.number_matched,
         "numberReturned": returned,
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -615,16 +647,8 @@ def item(store: FeatureStore, collection_id: str, feature_id: str, base: str, ar
     check_params(args, {"f", "crs"})
     crs = parse_crs(_single(args, "crs"))
     feature = store.get(collection_id, feature_id)
-    body = feature_doc(feature, collection_id, base, crs)
-    body["links"].insert(
-        1,
-        {
-            "href": body["links"][0]["href"] + "?f=html",
-            "rel": "alternate",
-            "type": HTML,
-            "title": "HTML",
-        },
-    )
+    (geometry,) = geometries_out([feature.geometry], crs)
+    body = feature_doc(feature, geometry, collection_id, base)
     return Answer(200, body, {"Content-Crs": f"<{crs}>"}, GEOJSON)
 
 
@@ -651,8 +675,7 @@ def items_csv(body: dict[str, Any]) -> str:
     for f in features:
         row = [_csv_cell(f["properties"].get(n)) for n in names]
         if spatial:
-            geom = f["geometry"]
-            row.append(shapely.geometry.shape(geom).wkt if geom is not None else "")
+            row.append(f["geometry"].wkt if f["geometry"] is not None else "")
         writer.writerow(row)
     return out.getvalue()
 

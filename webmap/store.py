@@ -100,7 +100,9 @@ def get_api_store() -> FeatureStore:
     with _with_indicators_lock:
         combined = _with_indicators.get(store)
         if combined is None:
-            indicators = MemoryStore({COLLECTION_ID: collection_features(store)})
+            # Computed on first use (seconds at a million villages): requests for stored
+            # layers never wait for it, and the start-up warm-up usually gets there first.
+            indicators = MemoryStore(loader=lambda: {COLLECTION_ID: collection_features(store)})
             combined = _with_indicators[store] = CombinedStore(store, indicators)
         return combined
 
@@ -124,6 +126,9 @@ def _warm(app: Flask) -> None:
 
     with app.app_context():
         store = get_store()
+        for layer in all_layers():  # the API's in-memory point indexes
+            if layer.geometry_type == "Point" and layer.id in store.layers():
+                store.query(layer.id, limit=0)
         for key in REGIONS:
             view = region_view(store, key)
             for layer in all_layers():
@@ -131,7 +136,7 @@ def _warm(app: Flask) -> None:
                     filters = view.filters if "city_adcode" in layer.field_map else None
                     store.positions(layer.id, filters=filters)
         warm_indicators(store)
-        get_api_store()
+        get_api_store().layers()  # computes the indicators collection
 
 
 @click.command("build-store")

@@ -99,6 +99,15 @@ class FeatureStore(ABC):
     def layers(self) -> dict[str, LayerInfo]:
         """Every layer the store holds, by id."""
 
+    def layer(self, layer_id: str) -> LayerInfo:
+        """One layer's description; raises LayerNotFound."""
+        from geo.errors import LayerNotFound
+
+        try:
+            return self.layers()[layer_id]
+        except KeyError:
+            raise LayerNotFound(layer_id) from None
+
     @abstractmethod
     def query(
         self,

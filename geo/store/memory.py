@@ -3,7 +3,8 @@ one store made of several, so the API can serve both through the same interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,18 +39,36 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)  # nulls first, as SQLite orders them
 
 
-class MemoryStore(FeatureStore):
-    """Features held in lists, one per layer; the same semantics as the GeoPackage store."""
+Contents = Mapping[str, tuple[LayerInfo, list[Feature]]]
 
-    def __init__(self, layers: Mapping[str, tuple[LayerInfo, list[Feature]]]) -> None:
-        self._data = dict(layers)
+
+class MemoryStore(FeatureStore):
+    """Features held in lists, one per layer; the same semantics as the GeoPackage store.
+
+    Give `layers` directly, or a `loader` that makes them on first use (once, whichever thread
+    asks first): computed collections then cost nothing until someone reads them."""
+
+    def __init__(
+        self, layers: Contents | None = None, *, loader: Callable[[], Contents] | None = None
+    ) -> None:
+        self._data = dict(layers) if layers is not None else None
+        self._loader = loader
+        self._lock = threading.Lock()
+
+    @property
+    def data(self) -> dict[str, tuple[LayerInfo, list[Feature]]]:
+        if self._data is None:
+            with self._lock:
+                if self._data is None:
+                    self._data = dict(self._loader() if self._loader else {})
+        return self._data
 
     def layers(self) -> dict[str, LayerInfo]:
-        return {layer_id: info for layer_id, (info, _) in self._data.items()}
+        return {layer_id: info for layer_id, (info, _) in self.data.items()}
 
     def _layer(self, layer: str) -> tuple[LayerInfo, list[Feature]]:
         try:
-            return self._data[layer]
+            return self.data[layer]
         except KeyError:
             raise LayerNotFound(layer) from None
 
@@ -134,7 +153,8 @@ class MemoryStore(FeatureStore):
 
 
 class CombinedStore(FeatureStore):
-    """Several stores seen as one: each layer is answered by the first store holding it."""
+    """Several stores seen as one: each layer is answered by the first store holding it, and
+    a store later in the list is not consulted for a layer an earlier one has."""
 
     def __init__(self, *stores: FeatureStore) -> None:
         self._stores = stores
@@ -144,6 +164,9 @@ class CombinedStore(FeatureStore):
             if layer in store.layers():
                 return store
         raise LayerNotFound(layer)
+
+    def layer(self, layer_id: str) -> LayerInfo:
+        return self._owner(layer_id).layer(layer_id)
 
     def layers(self) -> dict[str, LayerInfo]:
         out: dict[str, LayerInfo] = {}

@@ -76,3 +76,22 @@ def test_combined_store_routes_by_layer(
     assert both.get("computed", some.id).id == some.id
     with pytest.raises(LayerNotFound):
         both.get("nope", "x")
+    assert both.layer("computed").count == info.count
+
+
+def test_a_loader_runs_once_and_only_when_asked(store: GeoPackageStore) -> None:
+    calls = []
+
+    def load():
+        calls.append(1)
+        info = store.layers()["coal_boilers"]
+        return {"computed": (info, store.query("coal_boilers", limit=None).features)}
+
+    lazy = MemoryStore(loader=load)
+    both = CombinedStore(store, lazy)
+    assert both.query("villages", limit=1).number_matched > 0
+    assert both.layer("villages").id == "villages"
+    assert calls == []  # the stored layers never wake the computed ones
+    assert both.layer("computed").count > 0
+    both.query("computed", limit=1)
+    assert calls == [1]
