@@ -541,20 +541,20 @@ class GeoPackageStore(FeatureStore):
     def _features(
         self, info: LayerInfo, columns: list[str], rows: list[tuple], with_geometry: bool
     ) -> list[Feature]:
-        bools = [i for i, c in enumerate(columns) if info.fields.get(c) == "bool"]
+        n = len(columns)
+        bools = [c for c in columns if info.fields.get(c) == "bool"]  # stored as 0/1
         geoms = (
-            shapely.from_wkb([gpkg_blob_to_wkb(r[-1]) for r in rows])
+            shapely.from_wkb([gpkg_blob_to_wkb(r[n]) for r in rows])
             if with_geometry and rows
             else [None] * len(rows)
         )
         features = []
         for row, geom in zip(rows, geoms, strict=True):
-            values = list(row[: len(columns)])
-            for i in bools:
-                if values[i] is not None:
-                    values[i] = bool(values[i])
-            props = dict(zip(columns, values, strict=True))
-            features.append(Feature(id=props["id"], properties=props, geometry=geom))
+            props = dict(zip(columns, row, strict=False))  # stops before the geometry
+            for name in bools:
+                if props[name] is not None:
+                    props[name] = bool(props[name])
+            features.append(Feature(props["id"], props, geom))
         return features
 
 
