@@ -102,11 +102,12 @@ def _respond(
     if chosen == "html":
         body = render_template(template, doc=answer.body, base=_base(), **context)
         return Response(body, answer.status, answer.headers, mimetype=ogc.HTML)
-    if chosen == "csv":
+    if chosen == "csv":  # only items offer it, and their collection id is known to exist here
+        name = context.get("collection_id", "items")
         return Response(
             ogc.items_csv(answer.body),
             answer.status,
-            answer.headers,
+            {**answer.headers, "Content-Disposition": f'attachment; filename="{name}.csv"'},
             content_type=f"{ogc.CSV}; charset=utf-8",
         )
     return Response(

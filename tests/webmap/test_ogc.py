@@ -457,6 +457,7 @@ def test_items_as_csv(client, store) -> None:
     r = client.get("/ogc/collections/coal_boilers/items?f=csv&limit=1000&sortby=id")
     assert r.status_code == 200
     assert r.content_type == "text/csv; charset=utf-8"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="coal_boilers.csv"'
     text = r.get_data(as_text=True)
     assert text.startswith("\ufeff")  # Excel reads the Chinese as UTF-8
     rows = list(csv.DictReader(io.StringIO(text[1:])))
