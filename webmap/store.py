@@ -4,7 +4,6 @@ reopened when the file is replaced (a rebuild swaps it in atomically)."""
 from __future__ import annotations
 
 import threading
-import weakref
 from pathlib import Path
 
 import click
@@ -26,6 +25,7 @@ class _StoreHolder:
         self._lock = threading.Lock()
         self._store: GeoPackageStore | None = None
         self._stamp: tuple[int, int] | None = None
+        self._api: FeatureStore | None = None  # the store plus computed collections
 
     def get(self) -> GeoPackageStore:
         stat = self.path.stat()
@@ -33,9 +33,22 @@ class _StoreHolder:
         with self._lock:
             if self._store is None or stamp != self._stamp:
                 old, self._store, self._stamp = self._store, GeoPackageStore(self.path), stamp
+                self._api = None  # computed from the old store: made again on demand
                 if old is not None:
                     old.close()
             return self._store
+
+    def get_api(self) -> FeatureStore:
+        from plans.indicators import COLLECTION_ID, collection_features
+
+        store = self.get()
+        with self._lock:
+            if self._api is None or self._store is not store:
+                # Computed on first read (seconds at a million villages): requests for stored
+                # layers never wait for it, and the start-up warm-up usually gets there first.
+                indicators = MemoryStore(loader=lambda: {COLLECTION_ID: collection_features(store)})
+                self._api = CombinedStore(store, indicators)
+            return self._api
 
     def version(self) -> str:
         """Changes whenever the store file is replaced (what ETags are made from)."""
@@ -85,26 +98,10 @@ def store_version() -> str:
     return current_app.extensions[_EXTENSION].version()
 
 
-_with_indicators: weakref.WeakKeyDictionary[GeoPackageStore, FeatureStore] = (
-    weakref.WeakKeyDictionary()
-)
-_with_indicators_lock = threading.Lock()
-
-
 def get_api_store() -> FeatureStore:
     """The store plus the computed `indicators` collection (every indicator, area and year),
     made once per opened store: what the OGC API serves."""
-    from plans.indicators import COLLECTION_ID, collection_features
-
-    store = get_store()
-    with _with_indicators_lock:
-        combined = _with_indicators.get(store)
-        if combined is None:
-            # Computed on first use (seconds at a million villages): requests for stored
-            # layers never wait for it, and the start-up warm-up usually gets there first.
-            indicators = MemoryStore(loader=lambda: {COLLECTION_ID: collection_features(store)})
-            combined = _with_indicators[store] = CombinedStore(store, indicators)
-        return combined
+    return current_app.extensions[_EXTENSION].get_api()
 
 
 def init_app(app: Flask) -> None:

@@ -16,6 +16,8 @@ import numpy as np
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import LayerNotFound
+
 BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy in the store's lon/lat
 
 
@@ -101,8 +103,6 @@ class FeatureStore(ABC):
 
     def layer(self, layer_id: str) -> LayerInfo:
         """One layer's description; raises LayerNotFound."""
-        from geo.errors import LayerNotFound
-
         try:
             return self.layers()[layer_id]
         except KeyError:

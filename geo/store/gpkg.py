@@ -221,18 +221,21 @@ def _point_coordinates(rows: list[tuple[int, bytes | None]]) -> tuple[np.ndarray
     size, head = len(first), bytes(first[:4])
     if all(len(b) == size and b[:4] == head for _, b in rows) and size >= 21:
         raw = np.frombuffer(b"".join(b for _, b in rows), dtype=np.uint8).reshape(-1, size)
-        wkb = raw[:, size - 21 :]  # byte order, type, x, y: the WKB point at the end
+        wkb = raw[:, size - 21 :]  # byte order, type, x, y: a 2D WKB point at the end
         little = wkb[0, 0] == 1
-        if (wkb[:, 0] == wkb[0, 0]).all():
+        point_type = (
+            [1, 0, 0, 0] if little else [0, 0, 0, 1]
+        )  # not PointZ/M, whose x sits elsewhere
+        if (wkb[:, 0] == wkb[0, 0]).all() and (wkb[:, 1:5] == point_type).all():
             xy = wkb[:, 5:].copy().view("<f8" if little else ">f8")
             return fids, xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
     coords = shapely.get_coordinates(shapely.from_wkb([gpkg_blob_to_wkb(b) for _, b in rows]))
     return fids, coords[:, 0], coords[:, 1]
 
 
-def _first(fids: np.ndarray, offset: int, limit: int | None) -> np.ndarray:
+def _first(fids: np.ndarray, offset: int, limit: int) -> np.ndarray:
     """fids[offset:offset + limit] of the sorted fids, without sorting them all."""
-    end = len(fids) if limit is None else min(len(fids), offset + limit)
+    end = min(len(fids), offset + limit)
     if offset >= end:
         return fids[:0]
     if end < len(fids):
@@ -385,14 +388,13 @@ class GeoPackageStore(FeatureStore):
         return index
 
     def _point_page(
-        self, info: LayerInfo, bbox: BBox | None, limit: int | None, offset: int
+        self, info: LayerInfo, bbox: BBox | None, limit: int, offset: int
     ) -> tuple[np.ndarray, int]:
         """The fids of one page of a point layer (fid order) and the number matched, from the
         in-memory index: no SQL count, no OFFSET stepping through rows."""
         index = self._point_index(info)
         if bbox is None:
-            end = None if limit is None else offset + limit
-            return index.sorted_fids[offset:end], len(index.sorted_fids)
+            return index.sorted_fids[offset : offset + limit], len(index.sorted_fids)
         inside = index.within(_check_bbox(bbox))
         return _first(inside, offset, limit), len(inside)
 

@@ -140,3 +140,20 @@ def test_attribute_tables_share_query_and_get(tmp_path) -> None:
     with pytest.raises(QueryError, match="without geometry"):
         store.positions("measures")
     store.close()
+
+
+@pytest.mark.parametrize("dimension", [2, 3])
+def test_point_index_decodes_2d_and_3d_blobs(dimension: int) -> None:
+    import shapely
+
+    from geo.store.gpkg import _point_coordinates
+
+    header = b"GP\x00\x01" + (4326).to_bytes(4, "little")  # no envelope, little endian
+    points = [shapely.Point(122.2352, 40.6671, 9.0), shapely.Point(125.1, 42.9, 9.0)]
+    rows = [
+        (fid, header + shapely.to_wkb(p, output_dimension=dimension))
+        for fid, p in enumerate(points, start=1)
+    ]
+    fids, x, y = _point_coordinates(rows)
+    assert list(fids) == [1, 2]
+    assert list(x) == [122.2352, 125.1] and list(y) == [40.6671, 42.9]
