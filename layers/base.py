@@ -83,6 +83,14 @@ class LayerType(LayerSchema):
     demo_order: int = 100  # generators run in this order (context layers first)
     point_radius: float = 6  # map symbol size, so point layers can be told apart
     map_group: str = "facility"  # "base" layers are drawn under the rest and not clustered
+    # Printed reports: map labels are a code (B01) keyed to the facility table, and point
+    # layers are told apart by marker shape (matplotlib marker), status by colour.
+    code_prefix: str | None = None  # default: the first letter of the id
+    report_marker: str = "o"
+    size_field: str | None = None  # the 规模 column of report tables (None: the length of lines)
+    # The feature's properties at the end of `year` (a copy); returns None when it did not
+    # exist yet. Unset for layers drawn as they are today in every year.
+    as_of: Callable[[Mapping[str, Any], int], dict[str, Any] | None] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -105,6 +113,18 @@ class LayerType(LayerSchema):
         for name in self.popup_fields or ():
             if name not in self.field_map:
                 raise ValueError(f"layer {self.id}: popup field {name} is not a field")
+
+    # -- time ------------------------------------------------------------------------------
+    def properties_as_of(self, properties: Mapping[str, Any], year: int) -> dict[str, Any] | None:
+        """A feature's properties at the end of `year`, by the layer's `as_of` rule (a copy,
+        the input is left alone); None when the feature did not exist yet."""
+        if self.as_of is None:
+            return dict(properties)
+        return self.as_of(properties, year)
+
+    @property
+    def report_code(self) -> str:
+        return self.code_prefix or self.id[:1].upper()
 
     # -- symbology -------------------------------------------------------------------------
     def legend_key(self, properties: Mapping[str, Any]) -> str:

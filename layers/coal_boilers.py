@@ -1,6 +1,7 @@
 """燃煤锅炉 Coal-fired boilers: ≤35 t/h to be eliminated in built-up areas by 2025, ≥65 t/h to
 reach ultra-low emission, boilers inside heating coverage to be phased out or replaced."""
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,18 @@ REPLACEMENTS = ("余热", "电", "气", "热电联产")
 
 if TYPE_CHECKING:
     from layers.demo import DemoContext
+
+
+def as_of(properties: Mapping[str, Any], year: int) -> dict[str, Any]:
+    """The boiler at the end of `year`: before its status year it was 运行 (the rule
+    plans/indicators.py counts by), without a replacement. A missing year leaves it as is."""
+    state = dict(properties)
+    since = state.get("status_year")
+    if since is not None and since > year:
+        state["status"] = "运行"
+        state["replacement"] = None
+    return state
+
 
 # -- demo data ------------------------------------------------------------------------------
 # Capacity classes of the measures: ≤35 t/h (eliminate in built-up areas), 35–65, ≥65 t/h
@@ -261,6 +274,7 @@ LAYER = LayerType(
         ),
     ),
     temporal_field="status_year",
+    as_of=as_of,
     status_field="status",
     legend=(
         LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#d7301f"),
@@ -282,4 +296,7 @@ LAYER = LayerType(
     demo=demo_features,
     demo_order=20,
     point_radius=6.5,
+    code_prefix="B",  # 锅炉 boiler
+    report_marker="s",
+    size_field="capacity_t_per_h",
 )

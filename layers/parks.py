@@ -1,6 +1,7 @@
 """园区 Industrial, agricultural and logistics parks: circular retrofit of provincial-level and
 higher parks by end-2025; bulk-cargo parks of ≥150万吨/年 plan a rail spur line."""
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from geo.schema import Field
@@ -19,6 +20,18 @@ RETROFIT = ("未启动", "规划中", "实施中", "已完成")
 
 if TYPE_CHECKING:
     from layers.demo import DemoContext
+
+
+def as_of(properties: Mapping[str, Any], year: int) -> dict[str, Any]:
+    """The park at the end of `year`: a circular retrofit counts as 已完成 from its
+    `circular_retrofit_year` and was 实施中 before (as plans/indicators.py counts it); other
+    statuses, or 已完成 without a year, are left as they are."""
+    state = dict(properties)
+    since = state.get("circular_retrofit_year")
+    if state.get("circular_retrofit_status") == "已完成" and since is not None and since > year:
+        state["circular_retrofit_status"] = "实施中"
+    return state
+
 
 # Demo parks: the parks the plans name (positions and extents 示意, attributes invented), one
 # fictitious park per city besides. (county, lon, lat, km², name, level, type, retrofit status,
@@ -367,6 +380,7 @@ LAYER = LayerType(
         demo_field(),
     ),
     temporal_field="circular_retrofit_year",
+    as_of=as_of,
     status_field="circular_retrofit_status",
     legend=(
         LegendEntry(

@@ -1,5 +1,6 @@
 """铁路专用线 Rail spur lines to ports, key parks, large mines and logistics parks."""
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,26 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from layers.demo import DemoContext
+
+# The status a line had before its status year; a 规划 line did not exist before (None).
+_STATUS_BEFORE = {"建成": "在建", "在建": "规划", "规划": None}
+
+
+def as_of(properties: Mapping[str, Any], year: int) -> dict[str, Any] | None:
+    """The line at the end of `year`, as plans/indicators.py counts it: 在建 before it was
+    建成, 规划 before it was 在建, and before its status year a 规划 line was not yet planned
+    (None). A missing year or an unknown status leaves it as is."""
+    state = dict(properties)
+    since = state.get("status_year")
+    status = state.get("status")
+    if since is None or since <= year or status not in _STATUS_BEFORE:
+        return state
+    before = _STATUS_BEFORE[status]
+    if before is None:
+        return None
+    state["status"] = before
+    return state
+
 
 # -- demo data ------------------------------------------------------------------------------
 # Trunk railways the demo spurs head for (approximate courses, lon/lat).
@@ -427,6 +448,7 @@ LAYER = LayerType(
         demo_field(),
     ),
     temporal_field="status_year",
+    as_of=as_of,
     status_field="status",
     legend=(
         LegendEntry(key="规划", label_zh="规划", label_en="Planned", color="#9e9ac8"),
@@ -440,4 +462,5 @@ LAYER = LayerType(
     ),
     demo=demo_features,
     demo_order=40,
+    size_field="length_km",
 )

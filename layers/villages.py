@@ -28,6 +28,30 @@ def classify(properties: Mapping[str, Any]) -> str:
     return "部分完成" if any(done) else "未改造"
 
 
+# Each retrofit flag and the year it was done in.
+_FLAG_YEARS = (
+    ("sewage_treated", "sewage_year"),
+    ("clean_heating", "clean_heating_year"),
+    ("toilet_retrofit", "toilet_retrofit_year"),
+)
+
+
+def as_of(properties: Mapping[str, Any], year: int) -> dict[str, Any]:
+    """The village at the end of `year`: each flag counts from its year (as
+    plans/indicators.py counts it), so a flag set later is False. 美丽宜居村 has no flag but
+    its year, which `classify` reads: a later one becomes None. A true flag without a year
+    cannot be placed in time and is left as it is."""
+    state = dict(properties)
+    for flag, flag_year in _FLAG_YEARS:
+        since = state.get(flag_year)
+        if state.get(flag) and since is not None and since > year:
+            state[flag] = False
+    beautiful = state.get("beautiful_village_year")
+    if beautiful is not None and beautiful > year:
+        state["beautiful_village_year"] = None
+    return state
+
+
 def _year_with_flag(flag: str, year: str) -> RowCheck:
     return RowCheck(
         field=year,
@@ -281,6 +305,7 @@ LAYER = LayerType(
         _year_with_flag("toilet_retrofit", "toilet_retrofit_year"),
     ),
     temporal_field="beautiful_village_year",
+    as_of=as_of,
     classify=classify,
     legend=(
         LegendEntry(
@@ -309,4 +334,5 @@ LAYER = LayerType(
     demo=demo_features,
     demo_order=60,
     point_radius=4.5,
+    size_field="households",
 )

@@ -183,4 +183,7 @@ LAYER = LayerType(
     demo=demo_features,
     demo_order=12,
     point_radius=8.5,
+    code_prefix="H",  # 余热 heat (W is taken by wastewater plants)
+    report_marker="^",
+    size_field="available_heat_mw",
 )

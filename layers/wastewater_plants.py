@@ -28,6 +28,24 @@ def classify(properties: Mapping[str, Any]) -> str:
     return str(status)
 
 
+def as_of(properties: Mapping[str, Any], year: int) -> dict[str, Any]:
+    """The plant at the end of `year`, as plans/indicators.py counts it: a 运行 plant runs
+    from its status year (在建 before), a 停运 one ran until it; network rectification
+    已完成 counts from its year (实施中 before). Missing years leave a field as it is."""
+    state = dict(properties)
+    since = state.get("status_year")
+    if since is not None and since > year:
+        if state.get("status") == "运行":
+            state["status"] = "在建"
+        elif state.get("status") == "停运":
+            state["status"] = "运行"
+    rectified_in = state.get("network_rectification_year")
+    rectified_later = rectified_in is not None and rectified_in > year
+    if state.get("network_rectification") == "已完成" and rectified_later:
+        state["network_rectification"] = "实施中"
+    return state
+
+
 if TYPE_CHECKING:
     from layers.demo import DemoContext
 
@@ -195,6 +213,7 @@ LAYER = LayerType(
         demo_field(),
     ),
     temporal_field="status_year",
+    as_of=as_of,
     classify=classify,
     legend=(
         LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#2171b5"),
@@ -217,4 +236,6 @@ LAYER = LayerType(
     demo=demo_features,
     demo_order=50,
     point_radius=7,
+    report_marker="D",
+    size_field="capacity_10kt_per_day",
 )

@@ -103,6 +103,7 @@ __all__ = [
     "evaluate",
     "get_indicator",
     "judge",
+    "STATUS_COLOURS",
     "warm",
 ]
 
@@ -119,6 +120,15 @@ BEHIND = "滞后"
 NO_DATA = "无数据"
 NO_TARGET = "无量化目标"
 STATUSES = (MET, ON_TRACK, AT_RISK, BEHIND, NO_DATA, NO_TARGET)
+# One colour per status, the same on the dashboard, the maps and the printed reports.
+STATUS_COLOURS = {
+    MET: "#1a9850",
+    ON_TRACK: "#91cf60",
+    AT_RISK: "#fdae61",
+    BEHIND: "#d73027",
+    NO_DATA: "#bdbdbd",
+    NO_TARGET: "#74add1",
+}
 OUTSIDE = "区外"
 RISK_TOLERANCE = 0.10
 

@@ -44,7 +44,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# Reports: WeasyPrint prints through Debian's pango; a CJK font writes the Chinese (without it
+# matplotlib and WeasyPrint print boxes, so reports refuse to run: reports/fonts.py).
+apt_install libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk
 if [ "$purpose" = test ]; then
-  # Browser tests use Debian's chromium (never `playwright install`); CJK glyphs for screenshots.
-  apt_install chromium fonts-noto-cjk
+  # Browser tests use Debian's chromium (never `playwright install`); report tests read PDFs
+  # with poppler (pdftoppm, pdffonts).
+  apt_install chromium poppler-utils
 fi

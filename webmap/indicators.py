@@ -14,6 +14,7 @@ from plans.indicators import (
     FIRST_YEAR,
     INDICATORS,
     LAST_YEAR,
+    STATUS_COLOURS,
     IndicatorResult,
     evaluate,
     get_indicator,
@@ -26,14 +27,6 @@ from webmap.store import get_store
 
 bp = Blueprint("indicators", __name__, template_folder="templates")
 
-STATUS_COLOURS = {
-    "已达标": "#1a9850",
-    "进度正常": "#91cf60",
-    "有风险": "#fdae61",
-    "滞后": "#d73027",
-    "无数据": "#bdbdbd",
-    "无量化目标": "#74add1",
-}
 CITIES = {"yingkou": "210800", "liaoyuan": "220400"}
 
 
