@@ -33,6 +33,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Map view loading: single features up to this many in view, clusters beyond.
         "MAP_FEATURE_LIMIT": 1500,
         "MAP_CLUSTER_CELL_PX": 80,
+        # Printed reports: the footer's attribution and 审图号 (when the boundaries are an
+        # approved standard map), a font file instead of the system Noto Sans CJK SC, and the
+        # folder the `report` command may write into (None: the current folder).
+        "REPORT_ATTRIBUTION": "",
+        "REPORT_MAP_REVIEW_NUMBER": "",
+        "REPORT_FONT": None,
+        "REPORT_DIR": None,
     }
 
 

@@ -165,11 +165,13 @@ class LayerType(LayerSchema):
         properties: Mapping[str, Any],
         place_names: Mapping[str, str] | None = None,
         measures: Sequence[MeasureTie] = (),
+        actions: Sequence[tuple[str, str]] = (),
     ) -> Markup:
         """The popup of one feature, every value escaped: data never becomes markup.
 
         `place_names` (adcode -> name) lets *_adcode fields read 东丰县（220421）; `measures`
-        are the plan measures the catalog ties this layer to, linked to their pages."""
+        are the plan measures the catalog ties this layer to, linked to their pages;
+        `actions` are (label, url) links at the foot, such as a county's report."""
         title = properties.get(self.title_field) or properties.get("id") or ""
         parts = [Markup('<div class="lutu-popup" lang="zh-CN">')]
         parts.append(
@@ -209,6 +211,11 @@ class LayerType(LayerSchema):
                 rule = Markup("：{}").format(m.rule) if m.rule else ""
                 parts.append(Markup("<li>{} {}{}</li>").format(ref, m.heading, rule))
             parts.append(Markup("</ul></div>"))
+        if actions:
+            links = Markup(" · ").join(
+                Markup('<a href="{}">{}</a>').format(url, label) for label, url in actions
+            )
+            parts.append(Markup('<div class="lutu-popup-actions">{}</div>').format(links))
         parts.append(
             Markup('<div class="lutu-popup-id">id: {}</div></div>').format(properties.get("id", ""))
         )

@@ -7,7 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Attach the store, error handlers and blueprints to an app built by `create_app`."""
-    from webmap import api, errors, indicators, maps, measures, pages, store, vendor
+    from webmap import api, errors, indicators, maps, measures, pages, reports, store, vendor
 
     maps.basemap_layers(app.config)  # a basemap misconfiguration fails at start, not per page
 
@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(measures.bp)
     app.register_blueprint(indicators.bp)
     app.register_blueprint(api.bp)
+    reports.init_app(app)

@@ -22,7 +22,7 @@ from plans.indicators import (
 from webmap.catalog import catalog_view
 from webmap.maps import build_map, render_parts
 from webmap.measures import measure_url, wants_json
-from webmap.regions import REGIONS, region_view
+from webmap.regions import REGIONS, counties_of, region_view
 from webmap.store import get_store
 
 bp = Blueprint("indicators", __name__, template_folder="templates")
@@ -147,6 +147,7 @@ def dashboard() -> Response | str:
         colours=STATUS_COLOURS,
         measure_url=measure_url,
         catalog=catalog_view(get_store()),
+        counties=counties_of(get_store(), adcode),
     )
 
 

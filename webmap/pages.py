@@ -108,6 +108,14 @@ def popup(layer_id: str, feature_id: str) -> Response:
     ties = catalog_view(store).ties(
         layer_id, lambda measure_id: url_for("measures.measure", measure_id=measure_id)
     )
+    actions = []
+    if layer_id == "districts" and feature.properties.get("level") == "county":
+        key = feature.properties["adcode"]
+        actions = [
+            ("⤓ 县区报告 PDF", url_for("reports.download", kind="county", key=key, fmt="pdf")),
+            ("地图 PNG", url_for("reports.download", kind="county", key=key, fmt="png")),
+        ]
     return Response(
-        layer.popup_html(feature.properties, place_names(store), ties), mimetype="text/html"
+        layer.popup_html(feature.properties, place_names(store), ties, actions),
+        mimetype="text/html",
     )

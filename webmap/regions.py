@@ -78,3 +78,18 @@ def place_names(store: FeatureStore) -> dict[str, str]:
         "districts", limit=None, properties=["adcode", "name_zh"], with_geometry=False
     ).features
     return {f.properties["adcode"]: f.properties["name_zh"] for f in rows}
+
+
+def counties_of(store: FeatureStore, city_adcode: str) -> list[dict[str, Any]]:
+    """The counties of a city (their properties), in adcode order: what county reports exist."""
+    return [
+        f.properties
+        for f in store.query(
+            "districts",
+            filters={"parent_adcode": [city_adcode]},
+            limit=None,
+            sortby=[("adcode", True)],
+            with_geometry=False,
+        ).features
+        if f.properties["level"] == "county"
+    ]

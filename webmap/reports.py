@@ -1,0 +1,210 @@
+"""Reports blueprint and CLI: the static map reports of `reports/` as downloads and files.
+
+Web: `/reports` (what can be printed, with a year selector) and
+`/reports/<kind>/<key>.<fmt>` — kind measure | county | atlas, fmt pdf | png | svg, `year=`.
+CLI: `flask --app app report measure 001/三/八 --out x.pdf`, `… report county 210881`,
+`… report atlas yingkou` (with a progress bar). Both render the whole file in memory first, so
+a failed request writes nothing; the CLI then writes it beside its target and renames it in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask.cli import with_appcontext
+
+from plans.indicators import FIRST_YEAR, LAST_YEAR
+from reports import FontError, Report, ReportError, ReportNotFound, build
+from reports.content import CITY_KEYS, FORMATS, KINDS, Settings
+from reports.document import single_map, to_pdf
+from webmap.errors import error_response
+from webmap.indicators import CITIES, year_arg
+from webmap.regions import REGIONS, counties_of
+from webmap.store import get_store, store_version
+
+bp = Blueprint("reports", __name__, template_folder="templates")
+
+MIMETYPES = {"pdf": "application/pdf", "png": "image/png", "svg": "image/svg+xml"}
+# One report at a time per process: a render keeps a core busy for seconds, and two at once
+# only make both slower (and double the memory).
+_render_lock = threading.Lock()
+
+
+def settings_from(config: Any) -> Settings:
+    """The deployment's report settings (REPORT_* in the app config)."""
+    return Settings(
+        attribution=config.get("REPORT_ATTRIBUTION") or "",
+        map_review_number=config.get("REPORT_MAP_REVIEW_NUMBER") or "",
+        font=config.get("REPORT_FONT") or None,
+    )
+
+
+def render(report: Report, fmt: str, progress: Callable[[int], None] | None = None) -> bytes:
+    """The report as bytes: the whole PDF, or the first page's map alone as PNG/SVG."""
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    with _render_lock:
+        if fmt == "pdf":
+            return to_pdf(report, progress)
+        return single_map(report, fmt)
+
+
+# =========================================================================== web
+
+
+@bp.errorhandler(ReportNotFound)
+def _not_found(exc: ReportNotFound) -> tuple[Response | str, int]:
+    return error_response(404, "ReportNotFound", str(exc))
+
+
+@bp.errorhandler(FontError)
+def _no_font(exc: FontError) -> tuple[Response | str, int]:
+    # The server lacks a font: its operator must act, not the user.
+    current_app.logger.error("report font: %s", exc)
+    return error_response(500, "FontError", str(exc))
+
+
+@bp.errorhandler(ReportError)
+def _bad_request(exc: ReportError) -> tuple[Response | str, int]:
+    return error_response(400, "InvalidParameterValue", str(exc))
+
+
+def report_url(kind: str, key: str, fmt: str = "pdf", year: int = LAST_YEAR) -> str:
+    return url_for("reports.download", kind=kind, key=key, fmt=fmt, year=year)
+
+
+@bp.get("/reports")
+def index() -> str:
+    year = year_arg()
+    store = get_store()
+    cities = [
+        {"key": key, "region": REGIONS[key], "counties": counties_of(store, adcode)}
+        for key, adcode in CITIES.items()
+    ]
+    return render_template(
+        "reports.html",
+        cities=cities,
+        year=year,
+        years=range(FIRST_YEAR, LAST_YEAR + 1),
+        report_url=report_url,
+    )
+
+
+@bp.get("/reports/<kind>/<path:key>.<fmt>")
+def download(kind: str, key: str, fmt: str) -> Response:
+    if kind not in KINDS:
+        raise ReportNotFound(f"unknown report kind {kind!r}; use one of {', '.join(KINDS)}")
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    year = year_arg()
+    # The same store, report and year give the same file: answer a repeat from the browser's
+    # copy before rendering anything.
+    etag = hashlib.sha1(f"{store_version()}|{kind}|{key}|{year}|{fmt}".encode()).hexdigest()
+    if request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers={"ETag": f'W/"{etag}"'})
+    report = build(get_store(), kind, key, year, settings_from(current_app.config))
+    body = render(report, fmt)
+    response = Response(body, mimetype=MIMETYPES[fmt])
+    disposition = "attachment" if fmt == "pdf" else "inline"
+    response.headers.set("Content-Disposition", disposition, filename=report.filename(fmt))
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+# =========================================================================== CLI
+
+
+def output_path(out: str | None, default_name: str, allowed_dir: Path) -> Path:
+    """Where the CLI writes: `out` (relative to the allowed folder) or the report's own name
+    there. A path that leads out of the allowed folder is refused."""
+    base = allowed_dir.resolve()
+    target = (base / (out or default_name)).resolve()
+    if target != base and base not in target.parents:
+        raise ReportError(
+            f"output path {out} is outside the report folder {base} "
+            "(run from another folder or set LUTU_REPORT_DIR)"
+        )
+    if target.is_dir():
+        target = target / default_name
+    if not target.parent.is_dir():
+        raise ReportError(f"output folder {target.parent} does not exist")
+    return target
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside the target and rename: readers see the old file or the whole new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command("report")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("key")
+@click.option(
+    "--year",
+    type=click.IntRange(FIRST_YEAR, LAST_YEAR),
+    default=LAST_YEAR,
+    show_default=True,
+    help="data as of the end of this year",
+)
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    help="output file (pdf, png or svg by its suffix); default: the report's own name",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="pdf (every page) or png/svg (the first map alone); default: from --out",
+)
+@with_appcontext
+def report_command(kind: str, key: str, year: int, out: str | None, fmt: str | None) -> None:
+    """Print a report: KIND is measure (KEY 001/三/八), county (KEY an adcode, e.g. 210881)
+    or atlas (KEY yingkou, liaoyuan or a city adcode)."""
+    config = current_app.config
+    try:
+        fmt = fmt or (Path(out).suffix.lstrip(".").lower() if out else "pdf")
+        if fmt not in FORMATS:
+            raise ReportError(f"cannot tell the format from {out!r}; use --format pdf|png|svg")
+        allowed = Path(config.get("REPORT_DIR") or os.getcwd())
+        report = build(get_store(), kind, CITY_KEYS.get(key, key), year, settings_from(config))
+        target = output_path(out, report.filename(fmt), allowed)
+        if target.suffix.lower() != f".{fmt}":
+            raise ReportError(f"output {target.name} does not end in .{fmt}")
+        if fmt == "pdf" and len(report.pages) > 1:
+            label = f"{report.title}（{len(report.pages)} 幅图）"
+            with click.progressbar(length=len(report.pages) + 1, label=label) as bar:
+                data = render(report, fmt, progress=lambda _n: bar.update(1))
+                bar.update(1)  # the layout into PDF pages
+        else:
+            data = render(report, fmt)
+        write_atomically(target, data)
+    except ReportError as exc:  # FontError and ReportNotFound too: nothing has been written
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{target} ({len(data):,} bytes)")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["report_years"] = list(range(FIRST_YEAR, LAST_YEAR + 1))
+    app.cli.add_command(report_command)
