@@ -69,27 +69,34 @@ def find_font(override: str | None = None) -> ReportFont:
 
 
 def _family_of(path: Path) -> str:
-    from fontTools.ttLib import TTCollection, TTFont
-
-    fonts = TTCollection(str(path)).fonts if path.suffix.lower() == ".ttc" else [TTFont(path)]
-    names = [f["name"].getDebugName(1) for f in fonts]
-    return next((n for n in names if n and "SC" in n), names[0] or FAMILY)
+    return _face(path)[0]
 
 
 @lru_cache(maxsize=4)
-def _charmap(path: Path) -> frozenset[int]:
-    from fontTools.ttLib import TTCollection, TTFont
+def _face(path: Path) -> tuple[str, frozenset[int]]:
+    """The family name and character map of a font file; of a collection, its Simplified
+    Chinese (SC) face. The file is read and closed here."""
+    from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
-    if path.suffix.lower() == ".ttc":
-        fonts = TTCollection(str(path), lazy=True).fonts
-    else:
-        fonts = [TTFont(path, lazy=True)]
-    best = fonts[0]
-    for font in fonts:  # the SC face of a collection
-        if "SC" in (font["name"].getDebugName(1) or ""):
-            best = font
-            break
-    return frozenset(best.getBestCmap())
+    try:
+        if path.suffix.lower() == ".ttc":
+            collection = TTCollection(str(path), lazy=True)
+            fonts = collection.fonts
+        else:
+            collection = TTFont(path, lazy=True)
+            fonts = [collection]
+    except (OSError, TTLibError) as exc:
+        raise FontError(f"report font {path} cannot be read ({exc}); {INSTALL_HINT}") from None
+    try:
+        names = [font["name"].getDebugName(1) or "" for font in fonts]
+        best = next((i for i, name in enumerate(names) if "SC" in name), 0)
+        return names[best] or FAMILY, frozenset(fonts[best].getBestCmap() or {})
+    finally:
+        collection.close()
+
+
+def _charmap(path: Path) -> frozenset[int]:
+    return _face(path)[1]
 
 
 def check_glyphs(font: ReportFont, texts: Iterable[str], where: str = "report") -> None:

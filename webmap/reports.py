@@ -10,6 +10,7 @@ a failed request writes nothing; the CLI then writes it beside its target and re
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import threading
@@ -18,12 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.cli import with_appcontext
 
 from plans.indicators import FIRST_YEAR, LAST_YEAR
 from reports import FontError, Report, ReportError, ReportNotFound, build
-from reports.content import CITY_KEYS, FORMATS, KINDS, Settings
+from reports.content import FORMATS, KINDS, Settings
 from reports.document import single_map, to_pdf
 from webmap.errors import error_response
 from webmap.indicators import CITIES, year_arg
@@ -112,11 +122,18 @@ def download(kind: str, key: str, fmt: str) -> Response:
         return Response(status=304, headers={"ETag": f'W/"{etag}"'})
     report = build(get_store(), kind, key, year, settings_from(current_app.config))
     body = render(report, fmt)
-    response = Response(body, mimetype=MIMETYPES[fmt])
-    disposition = "attachment" if fmt == "pdf" else "inline"
-    response.headers.set("Content-Disposition", disposition, filename=report.filename(fmt))
+    # Flask writes the Chinese file name as RFC 5987 `filename*`, with an ASCII fallback.
+    response = send_file(
+        io.BytesIO(body),
+        mimetype=MIMETYPES[fmt],
+        as_attachment=fmt == "pdf",
+        download_name=report.filename(fmt),
+        etag=False,
+        max_age=60,
+    )
     response.set_etag(etag, weak=True)
-    response.headers["Cache-Control"] = "private, max-age=60"
+    response.cache_control.public = False
+    response.cache_control.private = True
     return response
 
 
@@ -187,7 +204,7 @@ def report_command(kind: str, key: str, year: int, out: str | None, fmt: str | N
         if fmt not in FORMATS:
             raise ReportError(f"cannot tell the format from {out!r}; use --format pdf|png|svg")
         allowed = Path(config.get("REPORT_DIR") or os.getcwd())
-        report = build(get_store(), kind, CITY_KEYS.get(key, key), year, settings_from(config))
+        report = build(get_store(), kind, key, year, settings_from(config))
         target = output_path(out, report.filename(fmt), allowed)
         if target.suffix.lower() != f".{fmt}":
             raise ReportError(f"output {target.name} does not end in .{fmt}")
