@@ -196,24 +196,27 @@ def place_labels(
     width_mm: float,
     height_mm: float,
 ) -> list[tuple[_Label, float, float, str, str]]:
-    """Greedy placement: each label tries eight spots around its symbol and takes the first
-    that overlaps no symbol, no placed label and no map furniture; otherwise it is left off
-    (the table still lists the feature). Returns (label, x, y, ha, va) in mm."""
+    """Greedy placement: each label tries eight spots around its symbol, then eight further
+    out (drawn with a leader line), and takes the first that overlaps no symbol, no placed
+    label and no map furniture; otherwise it is left off (the table still lists the feature
+    and says so). Returns (label, x, y, ha, va) in mm."""
     placed: list[tuple[_Label, float, float, str, str]] = []
     taken = list(obstacles)
     for lab in labels:
         w, h = _text_box(lab.text, lab.size)
         gap = lab.radius + 0.5
-        spots = (  # (dx, dy, ha, va) preferred order: right, left, above, below, diagonals
-            (gap, 0, "left", "center"),
-            (-gap, 0, "right", "center"),
-            (0, gap, "center", "bottom"),
-            (0, -gap, "center", "top"),
-            (gap * 0.8, gap * 0.8, "left", "bottom"),
-            (-gap * 0.8, gap * 0.8, "right", "bottom"),
-            (gap * 0.8, -gap * 0.8, "left", "top"),
-            (-gap * 0.8, -gap * 0.8, "right", "top"),
+        near = (  # (dx, dy, ha, va) preferred order: right, left, above, below, diagonals
+            (1, 0, "left", "center"),
+            (-1, 0, "right", "center"),
+            (0, 1, "center", "bottom"),
+            (0, -1, "center", "top"),
+            (0.8, 0.8, "left", "bottom"),
+            (-0.8, 0.8, "right", "bottom"),
+            (0.8, -0.8, "left", "top"),
+            (-0.8, -0.8, "right", "top"),
         )
+        spots = [(dx * gap, dy * gap, ha, va) for dx, dy, ha, va in near]
+        spots += [(dx * (gap + 3.5), dy * (gap + 3.5), ha, va) for dx, dy, ha, va in near]
         for dx, dy, ha, va in spots:
             x, y = lab.x + dx, lab.y + dy
             left = {"left": x, "right": x - w, "center": x - w / 2}[ha]
@@ -253,6 +256,8 @@ class MapDrawer:
         self.obstacles: list[tuple[float, float, float, float]] = []
         self.labels: list[_Label] = []
         self.labelled: set[str] = set()
+        self.furniture: list[tuple[float, float, float, float]] = []
+        self.name_boxes: list[tuple[float, float, float, float]] = []
         self.font = find_font(report.settings.font)
         self.family = use_in_matplotlib(self.font)
         self.texts: list[str] = []
@@ -284,6 +289,7 @@ class MapDrawer:
         self.fig = fig
         names = self._context()
         self._furniture()  # first: facilities' labels and district names keep clear of it
+        self.furniture = list(self.obstacles)
         self._items()
         self._district_names(*names)
         self._labels()
@@ -391,9 +397,34 @@ class MapDrawer:
             )
             size = 8.5 if inside else 8
             w, h = _text_box(county.properties["name_zh"], size)
-            rect = (point.x - w / 2, point.y - h / 2, point.x + w / 2, point.y + h / 2)
-            if any(_overlaps(rect, o) for o in self.obstacles):
+            # Beside the centre where symbols are in the way; the page's own counties are
+            # named even if every spot is taken (on a halo), neighbours only where one is free.
+            spots = [(0.0, 0.0), (0, 1.6 * h), (0, -1.6 * h), (w, 0), (-w, 0)]
+            spots += [(0.7 * w, 1.6 * h), (-0.7 * w, 1.6 * h), (0.7 * w, -1.6 * h)]
+            spots += [(-0.7 * w, -1.6 * h), (0, 3.2 * h), (0, -3.2 * h)]
+            rects = [
+                (
+                    point.x + dx - w / 2,
+                    point.y + dy - h / 2,
+                    point.x + dx + w / 2,
+                    point.y + dy + h / 2,
+                )
+                for dx, dy in spots
+            ]
+            rects = [r for r in rects if visible.contains(box(*r).centroid)]
+            free = [r for r in rects if not any(_overlaps(r, o) for o in self.obstacles)]
+            if free:
+                rect = free[0]
+            elif (
+                inside
+                and rects
+                and not any(_overlaps(rects[0], o) for o in self.furniture + self.name_boxes)
+            ):
+                rect = rects[0]
+            else:
                 continue
+            self.name_boxes.append(rect)
+            point = box(*rect).centroid
             self.obstacles.append(rect)
             self._text(
                 point.x,
@@ -481,6 +512,10 @@ class MapDrawer:
         placed = place_labels(self.labels, self.obstacles, self.map_w, self.map_h)
         self.labelled = {lab.text for lab, *_ in placed}
         for lab, x, y, ha, va in placed:
+            if math.hypot(x - lab.x, y - lab.y) > lab.radius + 1.5:  # a far label: lead to it
+                self.ax.plot(
+                    [lab.x, x], [lab.y, y], color=GREY, lw=0.35, zorder=11, solid_capstyle="butt"
+                )
             self._text(
                 x,
                 y,

@@ -365,7 +365,10 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
         epsg=epsg_for(focus),
         focus=focus,
         focus_adcode=area_code,
-        locator_adcode=area_code if area.properties["level"] == "province" else "",
+        # The inset shows the province: the city in it, or the province's cities.
+        locator_adcode=area_code
+        if area.properties["level"] == "province"
+        else area.properties["parent_adcode"],
         items=items,
         context=context,
         bar_groups=_measure_bars(ctx, key, counties),
@@ -446,8 +449,8 @@ def bar_of(indicator: Indicator, area: AreaResult, label: str | None = None) -> 
     done = _progress(area.value, area.baseline, area.target, indicator.direction)
     expected = _progress(area.expected, area.baseline, area.target, indicator.direction)
     word = "≤" if indicator.direction == "lower" else "≥"
-    deadline = f" · {area.deadline}年" if area.deadline else ""
-    text = f"{value} {unit}（目标 {word}{fmt_number(area.target)}{deadline}）"
+    deadline = f"，{area.deadline}年" if area.deadline else ""
+    text = f"{value} {unit}（{word}{fmt_number(area.target)}{deadline}）"
     status = area.status if area.status else NO_TARGET
     return Bar(label or indicator.name_zh, text, status, done, expected)
 

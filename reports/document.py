@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,8 +54,28 @@ class RenderedPage:
     rows: list[dict[str, object]]
 
 
-def draw(report: Report, page: Page, text_as_text: bool = True) -> MapDrawer:
+# A4 less the page margins, in mm, and what a measure page prints around its map.
+BODY_MM = 263.0
+HEADER_MM = 19.0
+TEXT_LINE_MM, TEXT_LINE_CHARS = 4.5, 62  # 8.5 pt at line-height 1.5 over 186 mm
+LEGEND_ROW_MM = 5.2
+
+
+def map_size(page: Page) -> tuple[float, float]:
+    """The map's size on paper. A measure page gives the map what its text and legend leave
+    of the first page (its indicator bars flow on), so text, map and legend stay together."""
     width, height = MAP_MM[page.kind]
+    if page.kind != "measure":
+        return width, height
+    chars = len(page.text) + sum(len(t) + 6 for t in page.targets)
+    text_mm = math.ceil(chars / TEXT_LINE_CHARS) * TEXT_LINE_MM + 4
+    legend_mm = 10 + LEGEND_ROW_MM * sum(max(1, len(e) // 4) for _g, e in _legend(page, True))
+    room = BODY_MM - HEADER_MM - text_mm - legend_mm - 4
+    return width, min(150.0, max(80.0, room))
+
+
+def draw(report: Report, page: Page, text_as_text: bool = True) -> MapDrawer:
+    width, height = map_size(page)
     drawer = MapDrawer(report, page, width, height, text_as_text=text_as_text)
     drawer.draw()
     return drawer
