@@ -40,6 +40,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REPORT_MAP_REVIEW_NUMBER": "",
         "REPORT_FONT": None,
         "REPORT_DIR": None,
+        "REPORT_TILE_TIMEOUT_S": 2.0,  # per tile, when a basemap is configured
     }
 
 

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry  # noqa: E402
 from geo.store import Feature  # noqa: E402
 from reports.content import Page, Report  # noqa: E402
 from reports.fonts import check_glyphs, find_font, use_in_matplotlib  # noqa: E402
+from reports.tiles import background  # noqa: E402
 
 MM = 1 / 25.4  # inches per millimetre
 HALO_GID = "lutu-halo"
@@ -337,9 +338,11 @@ class MapDrawer:
             for lv in ("province", "city", "county")
         }
         land = [self._paper(d.geometry) for d in levels["province"]]
-        for geom in land:
-            self._fill(geom, OTHER_LAND, edge="none", z=1)
-        self.has_sea = (
+        self.has_tiles = self._tile_background()
+        if not self.has_tiles:
+            for geom in land:
+                self._fill(geom, OTHER_LAND, edge="none", z=1)
+        self.has_sea = not self.has_tiles and (
             shapely.union_all(land).area < self.map_w * self.map_h * 0.995 if land else True
         )
         focus_codes = self._focus_county_codes()
@@ -347,7 +350,11 @@ class MapDrawer:
         for county in levels["county"]:
             geom = self._paper(county.geometry)
             inside = county.properties["adcode"] in focus_codes
-            self._fill(geom, FOCUS_FILL if inside else OTHER_COUNTY, edge="#a8a49a", lw=0.4, z=2)
+            if self.has_tiles:  # over a basemap: the page's area clear, neighbours veiled
+                fill, alpha = ("none", 1.0) if inside else ("#ffffff", 0.5)
+            else:
+                fill, alpha = (FOCUS_FILL if inside else OTHER_COUNTY), 1.0
+            self._fill(geom, fill, edge="#a8a49a", lw=0.4, alpha=alpha, z=2)
             names.append((county, geom))
         for city in levels["city"]:
             self._outline(self._paper(city.geometry), "#8a867c", lw=0.7, dash=(4, 1.5), z=3)
@@ -363,6 +370,27 @@ class MapDrawer:
                 geom, entry.fill_color or entry.color, edge=entry.color, lw=0.5, alpha=0.22, z=5
             )
         return names, focus_codes
+
+    def _tile_background(self) -> bool:
+        """The configured basemap under everything, if its server answers in time."""
+        settings = self.report.settings
+        if not settings.tile_url:
+            return False
+        f = self.frame
+        image = background(
+            settings.tile_url,
+            f.epsg,
+            (f.x0, f.y0, f.x1, f.y1),
+            (self.map_w, self.map_h),
+            f.scale,
+            timeout=settings.tile_timeout_s,
+        )
+        if image is None:
+            return False
+        self.ax.imshow(
+            image, extent=(0, self.map_w, 0, self.map_h), zorder=0.5, interpolation="bilinear"
+        )
+        return True
 
     def _focus_county_codes(self) -> set[str]:
         page = self.page

@@ -49,6 +49,7 @@ class RenderedPage:
     epsg: int
     convergence_deg: float
     has_sea: bool
+    has_tiles: bool
     labelled: set[str]
     legend: list[tuple[str, list[tuple[Markup, str]]]]
     rows: list[dict[str, object]]
@@ -93,6 +94,7 @@ def render_page(report: Report, page: Page) -> RenderedPage:
         epsg=page.epsg,
         convergence_deg=drawer.convergence_deg,
         has_sea=drawer.has_sea,
+        has_tiles=drawer.has_tiles,
         labelled=drawer.labelled,
         legend=_legend(page, drawer.has_sea),
         rows=[_row(item, item.code in drawer.labelled, page.epsg) for item in page.table_items],
@@ -196,6 +198,8 @@ def to_html(report: Report, progress: Callable[[int], None] | None = None) -> st
         settings=report.settings,
         font_family=find_font(report.settings.font).family,
         colours=STATUS_COLOURS,
+        tiles_used=any(r.has_tiles for r in rendered),
+        tiles_missing=bool(report.settings.tile_url) and not all(r.has_tiles for r in rendered),
     )
 
 

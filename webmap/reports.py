@@ -37,6 +37,7 @@ from reports.content import FORMATS, KINDS, Settings
 from reports.document import single_map, to_pdf
 from webmap.errors import error_response
 from webmap.indicators import CITIES, year_arg
+from webmap.maps import basemap_layers
 from webmap.regions import REGIONS, counties_of
 from webmap.store import get_store, store_version
 
@@ -49,11 +50,22 @@ _render_lock = threading.Lock()
 
 
 def settings_from(config: Any) -> Settings:
-    """The deployment's report settings (REPORT_* in the app config)."""
+    """The deployment's report settings (REPORT_* in the app config). The tile background is
+    the first configured basemap (LUTU_BASEMAPS), if any: none by default."""
+    tile_url, tile_attribution = None, ""
+    basemaps = basemap_layers(config)
+    if basemaps:
+        first = basemaps[0]
+        subdomains = str(first.options.get("subdomains") or "a")
+        tile_url = first.tiles.replace("{s}", subdomains[0])
+        tile_attribution = str(first.options.get("attribution") or "")
     return Settings(
         attribution=config.get("REPORT_ATTRIBUTION") or "",
         map_review_number=config.get("REPORT_MAP_REVIEW_NUMBER") or "",
         font=config.get("REPORT_FONT") or None,
+        tile_url=tile_url,
+        tile_attribution=tile_attribution,
+        tile_timeout_s=float(config.get("REPORT_TILE_TIMEOUT_S") or 2.0),
     )
 
 
