@@ -347,6 +347,9 @@ class MapDrawer:
         )
         focus_codes = self._focus_county_codes()
         names: list[tuple[Feature, BaseGeometry]] = []
+        # The page's own counties last: indicative boundaries overlap a little, and a
+        # neighbour must never be painted over the area the page is about.
+        levels["county"].sort(key=lambda c: c.properties["adcode"] in focus_codes)
         for county in levels["county"]:
             geom = self._paper(county.geometry)
             inside = county.properties["adcode"] in focus_codes

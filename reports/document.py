@@ -147,6 +147,11 @@ def _legend(page: Page, has_sea: bool) -> list[tuple[str, list[tuple[Markup, str
     if has_sea:
         base.append((swatch(None, "#d5e5f2"), "海域及区外"))
     groups.append(("底图", base))
+    # Map labels are codes: their letter says the layer (the facility table has the names).
+    codes = {item.layer.report_code: item.layer.name_zh for item in page.table_items}
+    if codes:
+        keys = [(Markup('<b class="code-key">{}01</b>').format(c), n) for c, n in codes.items()]
+        groups.append(("注记编号", keys))
     return groups
 
 
