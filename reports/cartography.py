@@ -181,9 +181,10 @@ class _Label:
 
 
 def _text_box(text: str, size_pt: float) -> tuple[float, float]:
-    """Width and height in mm of a one-line label (CJK ≈ 1 em, Latin ≈ 0.6 em)."""
+    """Width and height in mm of a one-line label (CJK 1 em; Latin up to 0.7 em, the width
+    of a bold W or M, so an estimate never falls short of the drawn text)."""
     em = size_pt * 25.4 / 72
-    width = sum(1.0 if ord(ch) > 0x2E80 else 0.62 for ch in text) * em
+    width = sum(1.0 if ord(ch) > 0x2E80 else 0.7 for ch in text) * em
     return width, em * 1.15
 
 

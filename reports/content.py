@@ -31,6 +31,7 @@ from plans.indicators import (
     evaluate,
 )
 from reports.errors import ReportError, ReportNotFound
+from reports.fonts import find_font
 
 KINDS = ("measure", "county", "atlas")
 FORMATS = ("pdf", "png", "svg")
@@ -180,6 +181,7 @@ def build(
     if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
         raise ReportError(f"year must be between {FIRST_YEAR} and {LAST_YEAR}, not {year!r}")
     settings = settings or Settings()
+    find_font(settings.font)  # no CJK font: say so now, before any work
     ctx = _Context(store, year)
     makers: dict[str, Callable[[_Context, str], tuple[str, str, list[Page]]]] = {
         "measure": _measure_pages,
@@ -318,7 +320,7 @@ def _atlas_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
     )
     pages = [overview] + [_county_page(ctx, c) for c in counties]
     name = city.properties["name_zh"]
-    return f"{name} 绿色低碳规划实施进展图集", name, pages
+    return f"{name} 绿色低碳规划措施实施进展图集", name, pages
 
 
 def _codes(features: Sequence[Feature]) -> set[str]:
@@ -443,14 +445,14 @@ def fmt_number(x: float | None) -> str:
 def bar_of(indicator: Indicator, area: AreaResult, label: str | None = None) -> Bar:
     """The bar of one indicator in one area: progress from the area's baseline to its target."""
     unit = indicator.unit
-    value = fmt_number(area.value)
+    value = "—" if area.value is None else f"{fmt_number(area.value)} {unit}"
     if area.target is None:
-        return Bar(label or indicator.name_zh, f"{value} {unit}", area.status, None, None)
+        return Bar(label or indicator.name_zh, value, area.status, None, None)
     done = _progress(area.value, area.baseline, area.target, indicator.direction)
     expected = _progress(area.expected, area.baseline, area.target, indicator.direction)
     word = "≤" if indicator.direction == "lower" else "≥"
     deadline = f"，{area.deadline}年" if area.deadline else ""
-    text = f"{value} {unit}（{word}{fmt_number(area.target)}{deadline}）"
+    text = f"{value}（{word}{fmt_number(area.target)}{deadline}）"
     status = area.status if area.status else NO_TARGET
     return Bar(label or indicator.name_zh, text, status, done, expected)
 

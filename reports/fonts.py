@@ -78,21 +78,18 @@ def _face(path: Path) -> tuple[str, frozenset[int]]:
     Chinese (SC) face. The file is read and closed here."""
     from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
+    # Our own file handle: closed whatever fontTools raises on a file that is no font.
     try:
-        if path.suffix.lower() == ".ttc":
-            collection = TTCollection(str(path), lazy=True)
-            fonts = collection.fonts
-        else:
-            collection = TTFont(path, lazy=True)
-            fonts = [collection]
-    except (OSError, TTLibError) as exc:
+        with open(path, "rb") as fh:
+            if path.suffix.lower() == ".ttc":
+                fonts = TTCollection(fh, lazy=True).fonts
+            else:
+                fonts = [TTFont(fh, lazy=True)]
+            names = [font["name"].getDebugName(1) or "" for font in fonts]
+            best = next((i for i, name in enumerate(names) if "SC" in name), 0)
+            return names[best] or FAMILY, frozenset(fonts[best].getBestCmap() or {})
+    except (OSError, TTLibError, KeyError, AssertionError) as exc:
         raise FontError(f"report font {path} cannot be read ({exc}); {INSTALL_HINT}") from None
-    try:
-        names = [font["name"].getDebugName(1) or "" for font in fonts]
-        best = next((i for i, name in enumerate(names) if "SC" in name), 0)
-        return names[best] or FAMILY, frozenset(fonts[best].getBestCmap() or {})
-    finally:
-        collection.close()
 
 
 def _charmap(path: Path) -> frozenset[int]:
