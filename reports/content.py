@@ -352,7 +352,14 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
     linked = {link["layer_id"] for link in catalog["links"] if link["measure_id"] == key}
     layers = [layer for layer in _mapped_layers() if layer.id in linked]
     items, context = ctx.items(layers, _in_counties(_codes(cities) | _codes(counties)))
+    if not cities:
+        raise ReportNotFound(f"measure {key}: the store has no city of {area_code} to map")
     focus = unary_union([c.geometry for c in cities])
+    # A provincial plan is mapped over the province's cities the store holds: say which.
+    coverage = ""
+    if area.properties["level"] == "province":
+        names = "、".join(c.properties["name_zh"] for c in cities)
+        coverage = f" · 图示范围：{names}（本平台收录的{area.properties['name_zh']}城市）"
     targets = [t["text"] for t in catalog["targets"].get(key, [])]
     heading = measure["heading"] or key
     title = f"{key} {heading}"
@@ -362,7 +369,7 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
         subtitle=(
             f"{document.get('title') or measure['document']}"
             f"{'（' + document['number'] + '）' if document.get('number') else ''}"
-            f" · 数据截至 {ctx.year} 年末"
+            f" · 数据截至 {ctx.year} 年末{coverage}"
         ),
         epsg=epsg_for(focus),
         focus=focus,

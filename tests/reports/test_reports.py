@@ -41,7 +41,7 @@ from reports.cartography import (
     _text_box,
     place_labels,
 )
-from reports.content import Report, Settings
+from reports.content import Report, Settings, measure_ids
 from reports.document import draw, single_map, to_html, to_pdf
 from webmap.store import build_store_files
 
@@ -228,6 +228,31 @@ def test_atlas_is_an_overview_then_every_county(request, store, doc, city) -> No
     assert [p.focus_adcode for p in report.pages[1:]] == sorted(counties)
     assert len(atlas.texts) >= len(report.pages)
     assert "分县区指标" in squash(atlas.section_text(0))  # the overview's county table
+
+
+def test_atlas_contents_give_each_county_its_page(liaoyuan_atlas) -> None:
+    overview = squash(liaoyuan_atlas.section_text(0))
+    assert "目录Contents" in overview
+    titles = [title for title, _first in liaoyuan_atlas.sections]
+    for title, first in liaoyuan_atlas.sections[1:]:
+        assert titles.count(title) == 1
+        assert re.search(re.escape(squash(title)) + r"\.+第" + str(first + 1) + "页", overview), (
+            title
+        )
+
+
+def test_every_measure_of_the_catalog_makes_a_report(store) -> None:
+    ids = measure_ids(store)
+    assert len(ids) > 150
+    for measure_id in ids:
+        report = build(store, "measure", measure_id)
+        assert report.pages[0].title.startswith(measure_id)
+
+
+def test_a_provincial_measure_says_which_cities_it_maps(store) -> None:
+    page = build(store, "measure", "003/三/十").pages[0]
+    assert "图示范围：营口市" in page.subtitle and "辽宁省" in page.subtitle
+    assert {item.layer.id for item in page.items} == {"rail_spurs"}
 
 
 def test_atlas_by_city_adcode_is_the_same_atlas(store) -> None:

@@ -233,3 +233,22 @@ def test_dashboard_download_button_gives_the_pdf(browser, live_server, tmp_path:
     download.save_as(path)
     assert "辽源市" in pdf_text(path.read_bytes())
     page.close()
+
+
+# -- basemap -----------------------------------------------------------------------------------
+def test_reports_draw_no_tiles_unless_a_basemap_is_configured(app) -> None:
+    assert web_reports.settings_from(app.config).tile_url is None  # offline by default
+
+
+def test_the_first_configured_basemap_is_the_report_background() -> None:
+    settings = web_reports.settings_from(
+        {"BASEMAPS": "tianditu,osm", "TIANDITU_KEY": "k3y", "REPORT_TILE_TIMEOUT_S": 1}
+    )
+    assert settings.tile_url is not None
+    assert settings.tile_url.startswith("https://t0.tianditu.gov.cn/vec_w/")
+    assert "tk=k3y" in settings.tile_url and "{s}" not in settings.tile_url
+    assert "天地图" in settings.tile_attribution and settings.tile_timeout_s == 1.0
+    custom = web_reports.settings_from(
+        {"BASEMAPS": "custom", "BASEMAP_URL": "http://tiles.intranet/{z}/{x}/{y}.png"}
+    )
+    assert custom.tile_url == "http://tiles.intranet/{z}/{x}/{y}.png"
