@@ -818,12 +818,6 @@ def _km(km: float) -> str:
 # ============================================================================== outputs
 
 
-def map_figure(report: Report, page: Page, width_mm: float, height_mm: float) -> MapDrawer:
-    drawer = MapDrawer(report, page, width_mm, height_mm)
-    drawer.draw()
-    return drawer
-
-
 def svg_bytes(fig: Figure, text_as_text: bool = True) -> bytes:
     """The map as SVG. With `text_as_text` (the PDF's map) labels stay <text> in the report
     font, each with a stroked white copy under it as its halo; otherwise glyph outlines, so

@@ -4,13 +4,11 @@ registry, the plan catalog and the indicators; drawing and layout live elsewhere
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
@@ -19,9 +17,9 @@ from geo.crs import transform
 from geo.store import Feature, FeatureStore
 from layers import all_layers
 from layers.base import LayerType
+from plans.catalog import catalog_view
 from plans.indicators import (
     FIRST_YEAR,
-    INDICATORS,
     LAST_YEAR,
     NO_TARGET,
     STATUS_COLOURS,
@@ -331,11 +329,11 @@ def _codes(features: Sequence[Feature]) -> set[str]:
 
 
 def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
-    catalog = _catalog(ctx.store)
-    measure = catalog["measures"].get(key)
+    catalog = catalog_view(ctx.store)
+    measure = catalog.measures.get(key)
     if measure is None:
         raise ReportNotFound(f"no plan measure {key!r} (ids look like 001/三/八)")
-    document = catalog["documents"].get(measure["document"], {})
+    document = catalog.documents.get(measure["document"], {})
     area_code = REGION_ADCODES.get(document.get("region") or "", "")
     area = ctx.by_code.get(area_code)
     if area is None:
@@ -349,7 +347,7 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
     else:
         cities = [area]
     counties = [c for city in cities for c in ctx.counties_of(city.properties["adcode"])]
-    linked = {link["layer_id"] for link in catalog["links"] if link["measure_id"] == key}
+    linked = {link["layer_id"] for link in catalog.links_of(key)}
     layers = [layer for layer in _mapped_layers() if layer.id in linked]
     items, context = ctx.items(layers, _in_counties(_codes(cities) | _codes(counties)))
     if not cities:
@@ -360,7 +358,7 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
     if area.properties["level"] == "province":
         names = "、".join(c.properties["name_zh"] for c in cities)
         coverage = f" · 图示范围：{names}（本平台收录的{area.properties['name_zh']}城市）"
-    targets = [t["text"] for t in catalog["targets"].get(key, [])]
+    targets = [t["text"] for t in catalog.targets.get(key, [])]
     heading = measure["heading"] or key
     title = f"{key} {heading}"
     page = Page(
@@ -385,23 +383,6 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
         targets=targets,
     )
     return title, heading, [page]
-
-
-def _catalog(store: FeatureStore) -> dict[str, Any]:
-    def rows(table: str) -> list[dict[str, Any]]:
-        if table not in store.layers():
-            return []
-        return [f.properties for f in store.query(table, limit=None).features]
-
-    targets: dict[str, list[dict[str, Any]]] = {}
-    for t in rows("plan_targets"):
-        targets.setdefault(t["measure_id"], []).append(t)
-    return {
-        "documents": {d["id"]: d for d in rows("plan_documents")},
-        "measures": {m["id"]: m for m in rows("plan_measures")},
-        "targets": targets,
-        "links": rows("measure_links"),
-    }
 
 
 def _measure_bars(ctx: _Context, measure_id: str, counties: list[Feature]) -> list[BarGroup]:
@@ -500,31 +481,8 @@ def _county_table(ctx: _Context, counties: list[Feature]) -> CountyTable:
 
 
 def measure_ids(store: FeatureStore) -> list[str]:
-    """Every measure id in the catalog (for the CLI's help and tests)."""
-    return list(_catalog(store)["measures"])
-
-
-def indicator_ids() -> list[str]:
-    return [ind.id for ind in INDICATORS]
-
-
-def dumps(report: Report) -> str:  # a small debug view, used by the CLI's --dry-run
-    return json.dumps(
-        {
-            "kind": report.kind,
-            "key": report.key,
-            "year": report.year,
-            "pages": [
-                {
-                    "title": p.title,
-                    "items": len(p.items),
-                    "bars": sum(len(g.bars) for g in p.bar_groups),
-                }
-                for p in report.pages
-            ],
-        },
-        ensure_ascii=False,
-    )
+    """Every measure id in the catalog, in document order."""
+    return list(catalog_view(store).measures)
 
 
 def project(geom: BaseGeometry, epsg: int) -> BaseGeometry:
