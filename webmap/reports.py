@@ -138,7 +138,7 @@ def download(kind: str, key: str, fmt: str) -> Response:
     response = send_file(
         io.BytesIO(body),
         mimetype=MIMETYPES[fmt],
-        as_attachment=fmt == "pdf",
+        as_attachment=True,  # a download button saves a file; <img src> still shows it
         download_name=report.filename(fmt),
         etag=False,
         max_age=60,

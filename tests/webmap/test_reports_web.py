@@ -226,12 +226,17 @@ def test_dashboard_download_button_gives_the_pdf(browser, live_server, tmp_path:
     form = page.locator('form[data-report="atlas/liaoyuan"]')
     assert form.locator("select[name=year]").input_value() == "2022"
     with page.expect_download(timeout=60_000) as info:
-        form.locator("button").click()
+        form.locator("button", has_text="PDF").click()
     download = info.value
     assert download.suggested_filename == "绿图_图集_辽源市_liaoyuan_2022.pdf"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     assert "辽源市" in pdf_text(path.read_bytes())
+    # The map alone, for another year picked in the same form.
+    form.locator("select[name=year]").select_option("2021")
+    with page.expect_download(timeout=60_000) as info:
+        form.locator("button", has_text="PNG").click()
+    assert info.value.suggested_filename == "绿图_图集_辽源市_liaoyuan_2021.png"
     page.close()
 
 
