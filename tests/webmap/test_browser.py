@@ -145,3 +145,29 @@ def test_dashboard_card_drills_down_to_its_features(browser, live_server) -> Non
     assert drawn["total"] == layer_count
     assert external == [] and errors == []
     page.close()
+
+
+def test_a_dropped_data_request_is_asked_again(browser, live_server) -> None:
+    """A busy server or a flaky intranet drops a request: the layer asks again by itself."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    dropped = []
+
+    def route(r):
+        if not r.request.url.startswith("http://127.0.0.1"):
+            r.abort()
+        elif "/map/data/coal_boilers" in r.request.url and not dropped:
+            dropped.append(r.request.url)
+            r.abort("connectionreset")
+        else:
+            r.continue_()
+
+    page.route("**/*", route)
+    page.goto(live_server + "/map?city=yingkou")
+    page.wait_for_function(
+        "() => window.lutu && lutu.pending === 0 && 'coal_boilers' in lutu.drawn",
+        timeout=30_000,
+    )
+    assert len(dropped) == 1
+    assert page.evaluate("lutu.drawn.coal_boilers.total") > 0
+    assert page.evaluate("lutu.errors.length") == 1  # the drop was seen, once
+    page.close()

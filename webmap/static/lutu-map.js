@@ -193,12 +193,21 @@
           return r.json();
         })
         .then(function (data) {
+          self._retries = 0;
           if (seq === self._seq && self._map) self._draw(data);
         })
         .catch(function (err) {
-          if (seq === self._seq) self._last = null; // try again on the next move
           lutu.errors.push(String(err));
           if (window.console) console.warn('绿图', err);
+          if (seq !== self._seq) return;
+          self._last = null; // try again on the next move, and by itself a few times: a
+          // dropped request (a busy server, a flaky intranet) must not leave the layer stale
+          self._retries = (self._retries || 0) + 1;
+          if (self._retries <= 3) {
+            setTimeout(function () {
+              self._schedule();
+            }, 300 * self._retries);
+          }
         })
         .then(function () {
           lutu.pending--;
