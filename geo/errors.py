@@ -69,3 +69,33 @@ class FeatureNotFound(LutuError, KeyError):
 
 class QueryError(LutuError, ValueError):
     """A query the store cannot answer as asked (unknown field, bad bbox, bad limit)."""
+
+
+class LedgerError(LutuError, ValueError):
+    """A ledger (台账) file, or one of its rows, that cannot be imported: names the file, the
+    row as a person sees it in the file (spreadsheet row, CSV line, feature number) and the
+    column or field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.row = row
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.path:
+            where.append(f"file {self.path}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
