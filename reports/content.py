@@ -13,6 +13,7 @@ from datetime import date
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from geo.analysis import gk_zone_epsg
 from geo.crs import transform
 from geo.store import Feature, FeatureStore
 from layers import all_layers
@@ -259,10 +260,8 @@ def _in_counties(codes: set[str]) -> Callable[[Feature], bool]:
 
 def epsg_for(geom: BaseGeometry) -> int:
     """The CGCS2000 3-degree Gauss-Krüger zone (no zone prefix) around a lon/lat geometry:
-    EPSG:4534 is CM 75°E, one code per 3°, so 营口 → 4550 (CM 123°E), 辽源 → 4551 (CM 126°E)."""
-    lon = geom.centroid.x
-    central = min(max(3 * round(lon / 3), 75), 135)
-    return 4534 + (central - 75) // 3
+    营口 → 4550 (CM 123°E), 辽源 → 4551 (CM 126°E)."""
+    return int(gk_zone_epsg(geom.centroid.x).removeprefix("EPSG:"))
 
 
 # -------------------------------------------------------------------------- county pages
