@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from reports import FontError, Report, ReportError, ReportNotFound, build
 from reports.content import FORMATS, KINDS, Settings
 from reports.document import single_map, to_pdf
 from webmap.errors import error_response
+from webmap.files import OutputError, output_path, write_atomically
 from webmap.indicators import CITIES, year_arg
 from webmap.maps import basemap_layers
 from webmap.regions import REGIONS, counties_of
@@ -152,37 +152,6 @@ def download(kind: str, key: str, fmt: str) -> Response:
 # =========================================================================== CLI
 
 
-def output_path(out: str | None, default_name: str, allowed_dir: Path) -> Path:
-    """Where the CLI writes: `out` (relative to the allowed folder) or the report's own name
-    there. A path that leads out of the allowed folder is refused."""
-    base = allowed_dir.resolve()
-    target = (base / (out or default_name)).resolve()
-    if target != base and base not in target.parents:
-        raise ReportError(
-            f"output path {out} is outside the report folder {base} "
-            "(run from another folder or set LUTU_REPORT_DIR)"
-        )
-    if target.is_dir():
-        target = target / default_name
-    if not target.parent.is_dir():
-        raise ReportError(f"output folder {target.parent} does not exist")
-    return target
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target and rename: readers see the old file or the whole new one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @click.command("report")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("key")
@@ -228,7 +197,7 @@ def report_command(kind: str, key: str, year: int, out: str | None, fmt: str | N
         else:
             data = render(report, fmt)
         write_atomically(target, data)
-    except ReportError as exc:  # FontError and ReportNotFound too: nothing has been written
+    except (ReportError, OutputError) as exc:  # FontError, ReportNotFound: nothing written
         raise click.ClickException(str(exc)) from None
     click.echo(f"{target} ({len(data):,} bytes)")
 

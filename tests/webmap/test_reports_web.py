@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from app import create_app
+from webmap import files as web_files
 from webmap import reports as web_reports
 
 COUNTY = "210881"  # 营口 盖州市
@@ -211,9 +212,9 @@ def test_atomic_write_cleans_up_when_writing_fails(tmp_path: Path, monkeypatch) 
     def full_disk(*_args) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(web_reports.os, "fsync", full_disk)
+    monkeypatch.setattr(web_files.os, "fsync", full_disk)
     with pytest.raises(OSError):
-        web_reports.write_atomically(target, b"new" * 1000)
+        web_files.write_atomically(target, b"new" * 1000)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
 

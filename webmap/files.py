@@ -1,0 +1,43 @@
+"""Files the command line writes (reports, templates): only inside the allowed folder, and
+whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class OutputError(ValueError):
+    """An output path the command may not or cannot write."""
+
+
+def output_path(out: str | None, default_name: str, allowed_dir: Path) -> Path:
+    """Where the CLI writes: `out` (relative to the allowed folder) or the report's own name
+    there. A path that leads out of the allowed folder is refused."""
+    base = allowed_dir.resolve()
+    target = (base / (out or default_name)).resolve()
+    if target != base and base not in target.parents:
+        raise OutputError(
+            f"output path {out} is outside the report folder {base} "
+            "(run from another folder or set LUTU_REPORT_DIR)"
+        )
+    if target.is_dir():
+        target = target / default_name
+    if not target.parent.is_dir():
+        raise OutputError(f"output folder {target.parent} does not exist")
+    return target
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside the target and rename: readers see the old file or the whole new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
