@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import shapely
 from pyproj import CRS, Geod
 from shapely.geometry import LineString, Point, Polygon
 
@@ -169,3 +170,183 @@ def test_transformer_is_cached() -> None:
     assert crs.get_transformer(crs.WGS84, crs.GK_CM123) is crs.get_transformer(
         crs.WGS84, crs.GK_CM123
     )
+
+
+# ------------------------------------------------------------------------------- BD-09
+
+XPI = math.pi * 3000.0 / 180.0
+
+
+def _reference_bd_forward(lon: float, lat: float) -> tuple[float, float]:
+    """Scalar, pure-``math`` transcription of Baidu's published GCJ-02 -> BD-09 step."""
+    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * XPI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * XPI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def _reference_bd_approx_inverse(lon: float, lat: float) -> tuple[float, float]:
+    """The one-step BD-09 -> GCJ-02 inverse published with it (approximate)."""
+    x, y = lon - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * XPI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * XPI)
+    return z * math.cos(theta), z * math.sin(theta)
+
+
+# (116.404, 39.915) is 天安门 in BD-09 (the centre of Baidu's own map API examples). The
+# values are those published by the coordtransform library (wandergis/coordtransform,
+# test/app.js; reused by hutool's CoordinateUtilTest): its gcj02tobd09 is the exact forward
+# step, its bd09togcj02 the one-step approximate inverse.
+TIANANMEN_BD = (116.404, 39.915)
+TIANANMEN_AS_GCJ_TO_BD = (116.41036949371029, 39.92133699351021)
+TIANANMEN_APPROX_GCJ = (116.39762729119315, 39.90865673957631)
+
+
+def test_bd09_forward_matches_published() -> None:
+    got = crs.gcj02_to_bd09(*TIANANMEN_BD)
+    assert isinstance(got[0], float)
+    assert got == pytest.approx(TIANANMEN_AS_GCJ_TO_BD, abs=1e-12)
+    assert got == pytest.approx(_reference_bd_forward(*TIANANMEN_BD), abs=1e-12)
+
+
+def test_bd09_inverse_refines_published_approximation() -> None:
+    approx = _reference_bd_approx_inverse(*TIANANMEN_BD)
+    assert approx == pytest.approx(TIANANMEN_APPROX_GCJ, abs=1e-12)
+    got = crs.bd09_to_gcj02(*TIANANMEN_BD)
+    # The published inverse is off by a few 1e-7° here; ours lands back exactly.
+    assert got == pytest.approx(TIANANMEN_APPROX_GCJ, abs=1e-6)
+    assert _reference_bd_forward(*got) == pytest.approx(TIANANMEN_BD, abs=1e-10)
+    off = _reference_bd_forward(*approx)
+    assert max(abs(off[0] - TIANANMEN_BD[0]), abs(off[1] - TIANANMEN_BD[1])) > 1e-7
+
+
+# WGS84, GCJ-02 and BD-09 positions of city centres from gcoord's test fixture
+# (hujiulong/gcoord, test/fixtures/china-cities.json; GCJ-02 and BD-09 as AMap's and Baidu's
+# services give them), rounded there to 1e-7°. The fixture's WGS84 column was itself derived
+# from GCJ-02 with the one-step approximate inverse, so it differs from the exact inverse by
+# about 5e-6° (0.6 m): WGS84 is checked to 1e-5°, GCJ-02 <-> BD-09 to the rounding.
+CITY_TRIPLES = {
+    "辽阳": ((123.2312099, 41.2651725), (123.2369518, 41.2672464), (123.2433178, 41.2736074)),
+    "沈阳": ((123.4253306, 41.8032629), (123.4314787, 41.8057023), (123.438095, 41.8114013)),
+    "邢台": ((114.498916, 37.0700925), (114.5048503, 37.0705911), (114.5113116, 37.0766797)),
+    "郑州": ((113.6192856, 34.7478004), (113.6253334, 34.7466173), (113.6317519, 34.7528605)),
+    "那曲": ((92.0499619, 31.4784436), (92.0512438, 31.4762063), (92.0576832, 31.4824421)),
+}
+
+
+@pytest.mark.parametrize("city", sorted(CITY_TRIPLES))
+def test_bd09_known_city_positions(city: str) -> None:
+    wgs, gcj, bd = CITY_TRIPLES[city]
+    assert crs.gcj02_to_bd09(*gcj) == pytest.approx(bd, abs=1.5e-7)
+    assert crs.bd09_to_gcj02(*bd) == pytest.approx(gcj, abs=1.5e-7)
+    assert crs.bd09_to_wgs84(*bd) == pytest.approx(wgs, abs=1e-5)
+    assert crs.wgs84_to_bd09(*wgs) == pytest.approx(bd, abs=1e-5)
+    # Both directions agree with each other far more closely than with the fixture.
+    assert crs.wgs84_to_bd09(*crs.bd09_to_wgs84(*bd)) == pytest.approx(bd, abs=1e-9)
+
+
+def test_bd09_matches_gcoord_unit_values() -> None:
+    # gcoord's test/unit/crs/BD09.spec.ts, checked there to 5 decimals.
+    assert crs.bd09_to_gcj02(123.0, 45.0) == pytest.approx((122.99363304, 44.9936543), abs=1e-5)
+    assert crs.bd09_to_wgs84(123.0, 45.0) == pytest.approx((122.9876221, 44.9917154), abs=1e-5)
+
+
+def test_bd09_round_trip_grid_china() -> None:
+    lon, lat = np.meshgrid(np.linspace(73.0, 136.0, 127), np.linspace(3.0, 54.0, 103))
+    blon, blat = crs.wgs84_to_bd09(lon, lat)
+    assert blon.shape == lon.shape
+    _, _, dist = GEOD.inv(lon.ravel(), lat.ravel(), blon.ravel(), blat.ravel())
+    assert dist.min() > 100.0 and dist.max() < 2000.0
+    wlon, wlat = crs.bd09_to_wgs84(blon, blat)
+    assert np.abs(wlon - lon).max() < 1e-7
+    assert np.abs(wlat - lat).max() < 1e-7
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    back_lon, back_lat = crs.bd09_to_gcj02(*crs.gcj02_to_bd09(glon, glat))
+    assert np.abs(back_lon - glon).max() < 1e-9
+    assert np.abs(back_lat - glat).max() < 1e-9
+
+
+def test_bd09_offset_near_yingkou() -> None:
+    lon, lat = 122.235, 40.667
+    blon, blat = crs.wgs84_to_bd09(lon, lat)
+    _, _, dist = GEOD.inv(lon, lat, blon, blat)
+    assert 700.0 < dist < 2000.0
+    assert crs.bd09_to_wgs84(blon, blat) == pytest.approx((lon, lat), abs=1e-9)
+
+
+def test_bd09_geometry_round_trip_and_to_wgs84() -> None:
+    line = LineString([(122.2, 40.6), (122.3, 40.65), (122.25, 40.7)])
+    bd = crs.wgs84_geometry_to_bd09(line)
+    assert bd.geom_type == "LineString"
+    assert not np.allclose(np.asarray(bd.coords), np.asarray(line.coords), atol=1e-3)
+    for back in (crs.bd09_geometry_to_wgs84(bd), crs.to_wgs84(crs.BD09, bd)):
+        np.testing.assert_allclose(
+            np.asarray(back.coords), np.asarray(line.coords), rtol=0, atol=1e-9
+        )
+    gcj = wgs84_geometry_to_gcj02(line)
+    back = crs.to_wgs84(crs.GCJ02, gcj)
+    np.testing.assert_allclose(np.asarray(back.coords), np.asarray(line.coords), rtol=0, atol=1e-9)
+    assert crs.to_wgs84(crs.CGCS2000, line) is line
+
+
+def test_to_wgs84_gauss_kruger_array() -> None:
+    pts = np.array([Point(123.0, 40.0), Point(122.2, 40.6)], dtype=object)
+    gk = transform(crs.WGS84, crs.GK_ZONE41, pts)
+    back = crs.to_wgs84(crs.GK_ZONE41, gk)
+    np.testing.assert_allclose(
+        shapely.get_coordinates(back), [[123.0, 40.0], [122.2, 40.6]], rtol=0, atol=1e-9
+    )
+
+
+# ------------------------------------------------------------------- Gauss-Krüger zones
+
+
+@pytest.mark.parametrize(
+    ("easting", "northing", "expected"),
+    [
+        (41_523_456.7, 4_500_000.0, "EPSG:4529"),  # 3° zone 41 (营口)
+        (42_450_000.0, 4_750_000.0, "EPSG:4530"),  # 3° zone 42 (辽源)
+        (25_500_000.0, 4_000_000.0, "EPSG:4513"),  # first 3° zone
+        (45_400_000.0, 5_000_000.0, "EPSG:4533"),  # last 3° zone
+        (21_523_456.7, 4_500_000.0, "EPSG:4499"),  # 6° zone 21 (CM 123°E)
+        (13_300_000.0, 4_000_000.0, "EPSG:4491"),  # 6° zone 13
+        (523_456.7, 4_500_000.0, None),  # no prefix: the zone must be declared
+        (4_523_456.7, 4_500_000.0, None),  # 7 digits: no zone either
+        (41_523_456.7, 1_000_000.0, None),  # northing south of China
+        (41_523_456.7, 7_000_000.0, None),  # northing north of China
+        (46_500_000.0, 4_500_000.0, None),  # no zone 46
+        (24_500_000.0, 4_500_000.0, None),  # between the 6° and the 3° zone numbers
+        (41_950_000.0, 4_500_000.0, None),  # 450 km from the meridian: not in the zone
+        (float("nan"), 4_500_000.0, None),
+    ],
+)
+def test_gauss_kruger_crs(easting: float, northing: float, expected: str | None) -> None:
+    assert crs.gauss_kruger_crs(easting, northing) == expected
+
+
+def test_gauss_kruger_descriptions_match_pyproj() -> None:
+    for number in range(4491, 4555):
+        info = crs.gauss_kruger(f"EPSG:{number}")
+        assert info is not None
+        params = {
+            p["name"]: p["value"]
+            for p in CRS.from_epsg(number).to_json_dict()["conversion"]["parameters"]
+        }
+        assert params["Longitude of natural origin"] == info.central_meridian
+        assert params["False easting"] == info.false_easting
+        assert ("3-degree" in CRS.from_epsg(number).name) == (info.width == 3)
+        assert crs.gauss_kruger(info.prefixed_code).prefixed  # type: ignore[union-attr]
+        assert not crs.gauss_kruger(info.plain_code).prefixed  # type: ignore[union-attr]
+    assert crs.gauss_kruger("EPSG:4529") == crs.GaussKruger("EPSG:4529", 3, 41, 123, True)
+    assert crs.gauss_kruger("EPSG:4550").prefixed_code == "EPSG:4529"  # type: ignore[union-attr]
+    for other in ("EPSG:4490", "EPSG:4555", "EPSG:4490x", "GCJ-02", "OGC:CRS84"):
+        assert crs.gauss_kruger(other) is None
+
+
+def test_detected_zone_transforms_to_the_right_place() -> None:
+    # A point in 营口 projected into zone 41 with the prefix is detected as zone 41 and comes
+    # back to where it was.
+    x, y = transform_xy(crs.WGS84, crs.GK_ZONE41, [122.235], [40.667])
+    code = crs.gauss_kruger_crs(x[0], y[0])
+    assert code == crs.GK_ZONE41
+    lon, lat = transform_xy(code, crs.WGS84, x, y)
+    assert (lon[0], lat[0]) == pytest.approx((122.235, 40.667), abs=1e-9)

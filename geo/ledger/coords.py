@@ -1,0 +1,893 @@
+"""Where a ledger's rows are: their coordinates found and brought to WGS84 lon/lat.
+
+A row's geometry comes, in this order, from the file's own geometries (GIS formats), a WKT
+column, longitude/latitude columns (经度/纬度, lng/lat, lon/lat, longitude/latitude, units in
+brackets ignored) or X/Y columns (X/Y, 东坐标/北坐标, easting/northing, 横坐标/纵坐标).
+
+The CRS the user declares wins over the file's; without either it is inferred from the values:
+lon/lat within China's range is CGCS2000 (EPSG:4490, equal to WGS84 at map precision), an
+8-digit easting names its Gauss-Krüger zone, and 6/7-digit metres stop the import, since
+only the person who made the file knows their zone. GCJ-02 (高德) and BD-09 (百度) look like
+lon/lat, so they are never guessed, only declared; they are converted with `geo.crs`.
+
+Chinese surveyors call the northing X and the easting Y: X/Y columns are read the way their
+values say (a 4.4e6 X next to a 41.5e6 Y is a northing) and the notes tell which way was taken.
+Named longitude/latitude columns are never swapped silently: a row whose latitude sits in the
+longitude column is an error. Every per-row problem (missing or non-numeric value, swapped
+lat/lon, outside China or the given area, empty or invalid geometry, wrong geometry type,
+unreadable WKT) is a `LedgerError` naming the file, the row as the file numbers it and the
+column; nothing is repaired without being asked.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from numbers import Real
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from shapely.errors import ShapelyError
+from shapely.geometry.base import BaseGeometry
+
+from geo import crs as gcrs
+from geo.analysis import gk_zone_epsg, to_local
+from geo.errors import LedgerError
+
+if TYPE_CHECKING:
+    from geo.ledger.read import Table
+
+__all__ = ["AREA_TOLERANCE_M", "COORD_SYSTEMS", "Located", "locate", "parse_crs"]
+
+# ------------------------------------------------------------------------------- CRSs
+
+COORD_SYSTEMS: dict[str, str] = {
+    "EPSG:4490": gcrs.CGCS2000,
+    "CGCS2000": gcrs.CGCS2000,
+    "EPSG:4326": gcrs.WGS84,
+    "WGS84": gcrs.WGS84,
+    **{f"EPSG:{n}": f"EPSG:{n}" for n in range(4513, 4555)},  # 3° Gauss-Krüger
+    **{f"EPSG:{n}": f"EPSG:{n}" for n in range(4491, 4513)},  # 6° Gauss-Krüger
+    "GCJ-02": gcrs.GCJ02,
+    "gcj02": gcrs.GCJ02,
+    "高德": gcrs.GCJ02,
+    "amap": gcrs.GCJ02,
+    "腾讯": gcrs.GCJ02,
+    "火星坐标": gcrs.GCJ02,
+    "BD-09": gcrs.BD09,
+    "bd09": gcrs.BD09,
+    "百度": gcrs.BD09,
+    "baidu": gcrs.BD09,
+}
+
+ACCEPTED = (
+    "EPSG:4490 (CGCS2000), EPSG:4326 (WGS84), EPSG:4513–4533 (CGCS2000 3° Gauss-Krüger zones "
+    "25–45, zone prefix on the easting), EPSG:4534–4554 (the same zones without the prefix), "
+    "EPSG:4491–4512 (6° zones), GCJ-02 (高德, amap), BD-09 (百度, baidu)"
+)
+
+
+def _crs_key(text: str) -> str:
+    return re.sub(r"[\s\-_:]", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+_CRS_KEYS = {_crs_key(k): v for k, v in COORD_SYSTEMS.items()}
+
+
+def parse_crs(text: str) -> str:
+    """The canonical name of a CRS a user declares ("epsg 4529", "4529", "gcj02", "百度",
+    pyproj's own name of an accepted code ...), or a LedgerError listing what is accepted."""
+    key = _crs_key(str(text))
+    if key in _CRS_KEYS:
+        return _CRS_KEYS[key]
+    if key.isdigit() and f"EPSG:{key}" in COORD_SYSTEMS:
+        return f"EPSG:{key}"
+    code = _epsg_of(str(text))
+    if code is not None and code in COORD_SYSTEMS:
+        return code
+    raise LedgerError(f"unknown coordinate system {text!r}; accepted: {ACCEPTED}", field="crs")
+
+
+@lru_cache(maxsize=64)
+def _epsg_of(text: str) -> str | None:
+    try:
+        code = CRS.from_user_input(text).to_epsg()
+    except CRSError:
+        return None
+    return None if code is None else f"EPSG:{code}"
+
+
+def _file_crs(text: str, path: str) -> str:
+    """The file's CRS in the form `geo.crs` and pyproj take."""
+    try:
+        return parse_crs(text)
+    except LedgerError:
+        pass
+    try:
+        CRS.from_user_input(text)
+    except CRSError:
+        raise LedgerError(
+            f"the file's CRS {text[:80]!r} is not one pyproj knows: declare the CRS ({ACCEPTED})",
+            path=path,
+            field="crs",
+        ) from None
+    return _epsg_of(text) or text
+
+
+@lru_cache(maxsize=64)
+def _is_geographic(src: str) -> bool:
+    if src in (gcrs.CGCS2000, gcrs.WGS84, gcrs.CRS84, gcrs.GCJ02, gcrs.BD09):
+        return True
+    return bool(CRS.from_user_input(src).is_geographic)
+
+
+# ---------------------------------------------------------------------------- result
+
+
+@dataclass
+class Located:
+    """Where each row of a table is, in WGS84 lon/lat, and why a row could not be placed."""
+
+    geometries: list[BaseGeometry | None]  # one per row; None where the row has an error
+    errors: dict[int, LedgerError]  # by row index (0-based into table.rows)
+    source_crs: str  # what the coordinates were read as
+    columns: tuple[str, ...]  # where they came from: (lon/easting, lat/northing), (WKT,), ()
+    notes: list[str] = field(default_factory=list)
+
+
+# China's range for lon/lat, and for Gauss-Krüger northings (m); as in geo.crs.
+LON_CHINA = (73.0, 136.0)
+LAT_CHINA = (3.0, 54.0)
+NORTHING_CHINA = gcrs.GK_NORTHING_CHINA
+# How far outside the `area` a coordinate may lie (digitising slack along the border).
+AREA_TOLERANCE_M = 1000.0
+
+GEOMETRY_TYPES = ("Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+_MULTI = ("MultiPolygon", "MultiLineString")
+_SINGLE = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
+_TYPE_IDS = {
+    "Point": 0,
+    "LineString": 1,
+    "Polygon": 3,
+    "MultiPoint": 4,
+    "MultiLineString": 5,
+    "MultiPolygon": 6,
+}
+
+# ------------------------------------------------------------------------ column names
+
+WKT_NAMES = ("WKT", "geometry", "几何", "坐标WKT")
+LON_NAMES = ("经度", "lon", "lng", "longitude")
+LAT_NAMES = ("纬度", "lat", "latitude")
+XY_NAMES = ("X", "Y", "东坐标", "北坐标", "easting", "northing", "横坐标", "纵坐标")
+
+_LON = {"经度", "东经", "经", "lon", "lng", "long", "longitude"}
+_LAT = {"纬度", "北纬", "纬", "lat", "latitude"}
+_EAST = {"东", "东向", "横", "e", "east", "easting"}
+_NORTH = {"北", "北向", "纵", "n", "north", "northing"}
+_WKT = {"geometry", "geom", "thegeom", "几何", "几何图形", "空间坐标"}
+_UNIT = re.compile(r"[(\[【][^)\]】]*[)\]】]")
+_CRS_HINT = re.compile(r"gcj|bd09|bd-09|高德|百度|火星", re.IGNORECASE)
+
+
+def _norm(name: str) -> str:
+    """A column name without case, brackets (units), separators, "坐标" and CRS tags."""
+    s = unicodedata.normalize("NFKC", str(name)).casefold()
+    s = _UNIT.sub("", s)
+    s = re.sub(r"[\s_\-./:·,]", "", s).replace("坐标", "").replace("°", "")
+    for tag in ("wgs84", "cgcs2000", "gcj02", "bd09", "2000"):
+        if len(s) > len(tag):
+            s = s.replace(tag, "")
+    return s
+
+
+def _find(columns: Sequence[str], names: set[str]) -> str | None:
+    return next((c for c in columns if _norm(c) in names), None)
+
+
+def _find_suffix(columns: Sequence[str], word: str) -> str | None:
+    """The one column ending in `word` ("中心点经度"), if exactly one does."""
+    hits = [c for c in columns if _norm(c).endswith(word)]
+    return hits[0] if len(hits) == 1 else None
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str  # "file", "wkt", "lonlat", "en" (named easting/northing), "xy"
+    columns: tuple[str, ...]
+
+
+def _sources(table: Table) -> list[_Source]:
+    cols = list(table.columns)
+    found: list[_Source] = []
+    if table.geometries is not None and any(g is not None for g in table.geometries):
+        found.append(_Source("file", ()))
+    wkt = next((c for c in cols if "wkt" in _norm(c)), None) or _find(cols, _WKT)
+    if wkt is not None:
+        found.append(_Source("wkt", (wkt,)))
+    lon = _find(cols, _LON) or _find_suffix(cols, "经度")
+    lat = _find(cols, _LAT) or _find_suffix(cols, "纬度")
+    if lon and lat:
+        found.append(_Source("lonlat", (lon, lat)))
+    east, north = _find(cols, _EAST), _find(cols, _NORTH)
+    if east and north:
+        found.append(_Source("en", (east, north)))
+    x, y = _find(cols, {"x"}), _find(cols, {"y"})
+    if x and y:
+        found.append(_Source("xy", (x, y)))
+    return found
+
+
+def _looked_for() -> str:
+    return (
+        f"a WKT column ({', '.join(WKT_NAMES)}), longitude/latitude columns "
+        f"({'/'.join(LON_NAMES)} and {'/'.join(LAT_NAMES)}) or X/Y columns ({', '.join(XY_NAMES)})"
+    )
+
+
+# ------------------------------------------------------------------------------ values
+
+_MISSING = {"", "-", "--", "—", "/", "nan", "null", "none", "n/a", "na", "无", "<na>"}
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}([, ]\d{3})+(\.\d*)?")
+_DMS = re.compile(
+    r"(\d+(?:\.\d+)?)[°度]\s*(?:(\d+(?:\.\d+)?)\s*(?:'|′|分)\s*)?"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|′′|''|秒)\s*)?"
+)
+_HEMISPHERE = re.compile(r"^(东经|西经|北纬|南纬|[NSEW])?\s*(.*?)\s*([NSEW])?$", re.IGNORECASE)
+
+
+def _number(value: Any) -> tuple[float | None, str | None]:
+    """A cell as a coordinate: (value, None), or (None, "missing" / "not a number")."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return None, "missing"
+    if isinstance(value, bool):
+        return None, "not a number"
+    if isinstance(value, Real | Decimal):
+        v = float(value)
+        return (None, "missing") if math.isnan(v) else (v, None)
+    if not isinstance(value, str):
+        return None, "not a number"
+    text = unicodedata.normalize("NFKC", value).strip()
+    if text.casefold() in _MISSING:
+        return None, "missing"
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "").replace(" ", "")
+    try:
+        v = float(text)
+    except ValueError:
+        return _degrees(text)
+    return (v, None) if math.isfinite(v) else (None, "not a number")
+
+
+def _degrees(text: str) -> tuple[float | None, str | None]:
+    """Degrees written the way people write them: 122.235°, E122.235, 122°14′06″, 北纬40.6."""
+    m = _HEMISPHERE.match(text)
+    if not m:
+        return None, "not a number"
+    before, body, after = m.group(1) or "", m.group(2), m.group(3) or ""
+    if before and after:
+        return None, "not a number"
+    sign = -1.0 if (before + after).upper() in ("S", "W", "西经", "南纬") else 1.0
+    body = body.rstrip("°度") if re.fullmatch(r"\d+(\.\d+)?[°度]?", body) else body
+    try:
+        return sign * float(body), None
+    except ValueError:
+        pass
+    dms = _DMS.fullmatch(body)
+    if not dms:
+        return None, "not a number"
+    minutes = float(dms.group(2) or 0.0)
+    seconds = float(dms.group(3) or 0.0)
+    if minutes >= 60 or seconds >= 60:
+        return None, "not a number"
+    return sign * (float(dms.group(1)) + minutes / 60.0 + seconds / 3600.0), None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.12g}"
+
+
+_SRID = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.IGNORECASE)
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2}){9,}")  # hex WKB: a point is 21 bytes
+
+
+# ------------------------------------------------------------------------ classifying
+
+
+def _within(v: NDArray[np.float64], bounds: tuple[float, float]) -> NDArray[np.bool_]:
+    return (v >= bounds[0]) & (v <= bounds[1])
+
+
+def _eastlike(v: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """6-digit eastings (no zone prefix) or 8-digit ones (with it)."""
+    return ((v >= 1e5) & (v < 1e6)) | ((v >= 1e7) & (v < 1e8))
+
+
+def _northlike(v: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return _within(v, NORTHING_CHINA)
+
+
+@dataclass
+class _Looks:
+    lonlat: NDArray[np.bool_]
+    latlon: NDArray[np.bool_]
+    en: NDArray[np.bool_]  # (easting, northing)
+    ne: NDArray[np.bool_]  # (northing, easting)
+
+    @classmethod
+    def of(cls, a: NDArray[np.float64], b: NDArray[np.float64]) -> _Looks:
+        return cls(
+            lonlat=_within(a, LON_CHINA) & _within(b, LAT_CHINA),
+            latlon=_within(a, LAT_CHINA) & _within(b, LON_CHINA),
+            en=_eastlike(a) & _northlike(b),
+            ne=_northlike(a) & _eastlike(b),
+        )
+
+
+def _suggest(area: BaseGeometry | None) -> str:
+    """A declaration to suggest for unprefixed GK metres: the zone of `area` if known."""
+    code = "EPSG:4550"
+    if area is not None and not area.is_empty:
+        try:
+            code = gk_zone_epsg(area.centroid.x)
+        except ValueError:
+            pass
+    info = gcrs.gauss_kruger(code)
+    assert info is not None
+    return (
+        f"e.g. {info.plain_code} (3° zone {info.zone}, CM {info.central_meridian}°E; "
+        f"{info.prefixed_code} is the same zone with the prefix)"
+    )
+
+
+# ------------------------------------------------------------------------------ locate
+
+
+def locate(
+    table: Table,
+    geometry_type: str,
+    *,
+    crs: str | None = None,
+    area: BaseGeometry | None = None,
+    area_name: str | None = None,
+) -> Located:
+    """Find the coordinates of every row of `table` and bring them to WGS84 lon/lat.
+
+    `geometry_type` is the layer's ("Point", "LineString", "MultiLineString", "Polygon",
+    "MultiPolygon"): single geometries are promoted to multi, single-part multi ones demoted.
+    `crs` is the user's declaration (see COORD_SYSTEMS); `area` (lon/lat, e.g. the city
+    outline, named `area_name` in messages) is where every coordinate must lie, give or take
+    AREA_TOLERANCE_M. Problems of single rows land in `errors`; a file whose coordinates
+    cannot be found or read at all raises LedgerError.
+    """
+    if geometry_type not in GEOMETRY_TYPES:
+        raise ValueError(f"unknown geometry type {geometry_type!r}")
+    return _Locator(table, geometry_type, crs, area, area_name).run()
+
+
+@dataclass
+class _Where:
+    """How to name a coordinate in messages: by its two columns, or by one geometry field."""
+
+    field: str
+    pair: tuple[str, str] | None = None
+
+    def at(self, x: float, y: float) -> str:
+        if self.pair:
+            return f"'{self.pair[0]}' = {_fmt(x)}, '{self.pair[1]}' = {_fmt(y)}"
+        return f"({_fmt(x)}, {_fmt(y)})"
+
+    def x_field(self) -> str:
+        return self.pair[0] if self.pair else self.field
+
+    def y_field(self) -> str:
+        return self.pair[1] if self.pair else self.field
+
+
+class _Locator:
+    def __init__(
+        self,
+        table: Table,
+        geometry_type: str,
+        crs: str | None,
+        area: BaseGeometry | None,
+        area_name: str | None,
+    ) -> None:
+        self.table = table
+        self.path = str(table.path)
+        self.n = len(table.rows)
+        self.geometry_type = geometry_type
+        self.area = area
+        self.area_name = area_name or "the area"
+        self.errors: dict[int, LedgerError] = {}
+        self.notes: list[str] = []
+        declared = parse_crs(crs) if crs else None
+        from_file = _file_crs(table.crs, self.path) if table.crs else None
+        if declared and from_file and declared != from_file:
+            self.notes.append(f"the declared {declared} is used, not the file's {from_file}")
+        self.crs = declared or from_file
+        self.given_crs = self.crs is not None
+
+    def fail(self, index: int, message: str, column: str | None) -> None:
+        if index not in self.errors:
+            self.errors[index] = LedgerError(
+                message, path=self.path, row=self.table.row_numbers[index], field=column
+            )
+
+    def run(self) -> Located:
+        sources = _sources(self.table)
+        source = next((s for s in sources if self._has_values(s)), None)
+        if source is None:
+            if sources:  # the columns are there but hold nothing
+                source = sources[0]
+            else:
+                raise LedgerError(
+                    f"no coordinates: looked for {_looked_for()}; the file has "
+                    f"{', '.join(map(str, self.table.columns)) or 'no columns'}",
+                    path=self.path,
+                )
+        if source.kind in ("file", "wkt"):
+            geoms, where = self._read_geometries(source)
+        else:
+            geoms, where = self._read_pair(source)
+        if not self.given_crs:
+            hint = [c for c in source.columns if _CRS_HINT.search(str(c))]
+            if hint:
+                self.notes.append(
+                    f"column {hint[0]!r} mentions a web map's coordinates, but GCJ-02 and BD-09 "
+                    "are only used when declared: declare the CRS if the values are such"
+                )
+        result = self._place(geoms, where)
+        self._check_shapes(result, where)
+        if self.area is not None:
+            self._check_area(result, where)
+        geometries: list[BaseGeometry | None] = [
+            None if i in self.errors else result[i] for i in range(self.n)
+        ]
+        assert self.crs is not None
+        columns = where.pair if where.pair else source.columns  # (lon/easting, lat/northing)
+        errors = dict(sorted(self.errors.items()))
+        return Located(geometries, errors, self.crs, columns, self.notes)
+
+    def _has_values(self, source: _Source) -> bool:
+        if source.kind == "file":
+            return True
+        return any(
+            any(_number(row.get(c))[1] != "missing" for c in source.columns)
+            if source.kind != "wkt"
+            else _present(row.get(source.columns[0]))
+            for row in self.table.rows
+        )
+
+    # -------------------------------------------------------------------- geometries
+
+    def _read_geometries(self, source: _Source) -> tuple[NDArray[np.object_], _Where]:
+        geoms = np.full(self.n, None, dtype=object)
+        if source.kind == "file":
+            where = _Where("geometry")
+            assert self.table.geometries is not None
+            for i, g in enumerate(self.table.geometries):
+                if g is None:
+                    self.fail(i, "the feature has no geometry", where.field)
+                else:
+                    geoms[i] = g
+        else:
+            where = _Where(source.columns[0])
+            self._parse_wkt(geoms, where.field)
+        live = np.flatnonzero(shapely.is_geometry(geoms))
+        if live.size and shapely.has_z(geoms[live]).any():
+            self.notes.append("heights (Z) are dropped")
+            geoms[live] = shapely.force_2d(geoms[live])
+        self._check_types(geoms, where)
+        return geoms, where
+
+    def _parse_wkt(self, geoms: NDArray[np.object_], column: str) -> None:
+        texts: dict[int, str] = {}
+        srids: Counter[str] = Counter()
+        for i, row in enumerate(self.table.rows):
+            value = row.get(column)
+            if isinstance(value, BaseGeometry):
+                geoms[i] = value
+            elif isinstance(value, bytes | bytearray):
+                try:
+                    geoms[i] = shapely.from_wkb(bytes(value))
+                except (ShapelyError, ValueError) as exc:
+                    self.fail(i, f"cannot read the WKB geometry: {exc}", column)
+            elif not _present(value):
+                self.fail(i, f"no geometry: '{column}' is empty", column)
+            else:
+                text = str(value)
+                m = _SRID.match(text)
+                if m:
+                    srids[f"EPSG:{m.group(1)}"] += 1
+                    text = text[m.end() :]
+                texts[i] = text.strip()
+        wkb = {i: t for i, t in texts.items() if _HEX.fullmatch(t)}
+        wkt = {i: t for i, t in texts.items() if i not in wkb}
+        for kind, parts, parse in (
+            ("WKT", wkt, shapely.from_wkt),
+            ("WKB", wkb, shapely.from_wkb),
+        ):
+            if not parts:
+                continue
+            index = np.fromiter(parts, dtype=np.intp, count=len(parts))
+            parsed = parse(np.array(list(parts.values()), dtype=object), on_invalid="ignore")
+            for i, g in zip(index, parsed, strict=True):
+                if g is not None:
+                    geoms[i] = g
+                    continue
+                try:
+                    parse(parts[i])
+                    message = "not a geometry"
+                except (ShapelyError, ValueError) as exc:
+                    message = str(exc)
+                self.fail(int(i), f"cannot read the {kind} {_show(parts[i])}: {message}", column)
+        if srids and self.crs is None:
+            code, _ = srids.most_common(1)[0]
+            try:
+                self.crs = _file_crs(code, self.path)
+            except LedgerError:
+                return
+            self.notes.append(f"CRS {self.crs} taken from the WKT's SRID")
+
+    def _check_types(self, geoms: NDArray[np.object_], where: _Where) -> None:
+        """Empty geometries and wrong types are errors; single <-> one-part multi converted."""
+        wanted = self.geometry_type
+        live = np.flatnonzero(shapely.is_geometry(geoms))
+        for i in live[shapely.is_empty(geoms[live])]:
+            self.fail(int(i), "empty geometry", where.field)
+            geoms[i] = None
+        live = np.flatnonzero(shapely.is_geometry(geoms))
+        kinds = shapely.get_type_id(geoms[live])
+        want = _TYPE_IDS[wanted]
+        if wanted in _MULTI:  # promote
+            single = live[kinds == _TYPE_IDS[wanted.removeprefix("Multi")]]
+            if single.size:
+                make = (
+                    shapely.multipolygons if wanted == "MultiPolygon" else shapely.multilinestrings
+                )
+                geoms[single] = make(geoms[single], indices=np.arange(single.size))
+        else:  # demote one-part multi geometries
+            multi = live[kinds == _TYPE_IDS[_SINGLE[wanted]]]
+            multi = multi[shapely.get_num_geometries(geoms[multi]) == 1]
+            if multi.size:
+                geoms[multi] = shapely.get_geometry(geoms[multi], 0)
+        for i in live[shapely.get_type_id(geoms[live]) != want]:
+            self.fail(int(i), f"expected a {wanted}, got a {geoms[i].geom_type}", where.field)
+            geoms[i] = None
+
+    # -------------------------------------------------------------------- pair columns
+
+    def _read_pair(self, source: _Source) -> tuple[NDArray[np.object_], _Where]:
+        a_col, b_col = source.columns
+        if self.geometry_type != "Point":
+            raise LedgerError(
+                f"the layer needs {self.geometry_type} geometries, but columns '{a_col}' and "
+                f"'{b_col}' give points: put the geometries in a WKT column or import a GIS file",
+                path=self.path,
+            )
+        a = np.full(self.n, np.nan)
+        b = np.full(self.n, np.nan)
+        for i, row in enumerate(self.table.rows):
+            for column, out in ((a_col, a), (b_col, b)):
+                value = row.get(column)
+                v, why = _number(value)
+                if v is None:
+                    message = (
+                        f"missing coordinate in column '{column}'"
+                        if why == "missing"
+                        else f"the coordinate in column '{column}' is not a number: {_show(value)}"
+                    )
+                    self.fail(i, message, column)
+                else:
+                    out[i] = v
+        ok = np.isfinite(a) & np.isfinite(b)
+        if self.crs is None:
+            self._infer(a[ok], b[ok], _Where(f"{a_col}/{b_col}", (a_col, b_col)))
+        if source.kind == "xy" and self._swap_xy(a[ok], b[ok], a_col, b_col):
+            a, b = b, a
+            a_col, b_col = b_col, a_col
+        geoms = np.full(self.n, None, dtype=object)
+        geoms[ok] = shapely.points(a[ok], b[ok])
+        return geoms, _Where(f"{a_col}/{b_col}", (a_col, b_col))
+
+    def _swap_xy(self, x: NDArray[np.float64], y: NDArray[np.float64], xc: str, yc: str) -> bool:
+        """Whether X/Y columns hold (lat, lon) or (northing, easting); notes the reading."""
+        looks = _Looks.of(x, y)
+        assert self.crs is not None
+        if _is_geographic(self.crs):
+            if looks.latlon.sum() > looks.lonlat.sum():
+                self.notes.append(
+                    f"'{xc}' holds latitudes and '{yc}' longitudes: read the other way round"
+                )
+                return True
+            return False
+        if looks.ne.sum() > looks.en.sum():
+            self.notes.append(
+                f"'{xc}' is read as northing and '{yc}' as easting (Chinese survey convention)"
+            )
+            return True
+        if looks.en.any():
+            self.notes.append(f"'{xc}' is read as easting and '{yc}' as northing")
+        return False
+
+    def _infer(self, a: NDArray[np.float64], b: NDArray[np.float64], where: _Where) -> None:
+        """Set self.crs from the values (first coordinates of the rows), noting why."""
+        looks = _Looks.of(a, b)
+        geo = int((looks.lonlat | looks.latlon).sum())
+        metric = looks.en | looks.ne
+        if geo >= int(metric.sum()):
+            self.crs = gcrs.CGCS2000
+            if geo:
+                self.notes.append(
+                    "no CRS declared: the values are lon/lat in China, read as CGCS2000 "
+                    "(EPSG:4490), equal to WGS84 at map precision"
+                )
+            else:
+                self.notes.append("no CRS declared and none recognised: read as CGCS2000 lon/lat")
+            return
+        east = np.where(looks.en, a, b)[metric]
+        zones: Counter[str] = Counter()
+        prefix = np.floor(east / 1e6)
+        for number in np.unique(prefix[(east >= 1e7) & (east < 1e8)]):
+            code = gcrs.gauss_kruger_crs(number * 1e6 + 500_000.0, NORTHING_CHINA[0])
+            info = gcrs.gauss_kruger(code) if code else None
+            if info is not None:
+                zones[code] = int((info.plausible_easting(east) & (prefix == number)).sum())
+        detected = sum(zones.values())
+        if detected == 0 or int(metric.sum()) - detected > detected:
+            columns = (
+                f"'{where.pair[0]}' and '{where.pair[1]}'" if where.pair else f"'{where.field}'"
+            )
+            raise LedgerError(
+                f"columns {columns}: coordinates look like Gauss-Krüger metres without a zone: "
+                f"declare the CRS, {_suggest(self.area)}",
+                path=self.path,
+                field=where.field,
+            )
+        code, _ = zones.most_common(1)[0]
+        info = gcrs.gauss_kruger(code)
+        assert info is not None
+        self.crs = code
+        self.notes.append(
+            f"zone {info.zone} detected from the easting prefix: {code} "
+            f"(CGCS2000 {info.width}° Gauss-Krüger, CM {info.central_meridian}°E)"
+        )
+
+    # ------------------------------------------------------------- to WGS84 lon/lat
+
+    def _place(self, geoms: NDArray[np.object_], where: _Where) -> NDArray[np.object_]:
+        """Check every coordinate in the source CRS, convert, check it lies in China."""
+        live = np.flatnonzero(shapely.is_geometry(geoms))
+        coords, idx = shapely.get_coordinates(geoms[live], return_index=True)
+        rows = live[idx]
+        if self.crs is None:
+            first = np.unique(idx, return_index=True)[1]
+            self._infer(coords[first, 0], coords[first, 1], where)
+        src = self.crs
+        assert src is not None
+        x, y = coords[:, 0].copy(), coords[:, 1].copy()
+        checks: list[tuple[NDArray[np.bool_], Callable[[int], tuple[str, str]]]] = []
+        info = gcrs.gauss_kruger(src)
+        convert_from = src
+        if _is_geographic(src):
+            looks = _Looks.of(x, y)
+            swapped = looks.latlon | ((np.abs(y) > 90) & (np.abs(x) <= 90))
+            checks.append(
+                (
+                    swapped,
+                    lambda j: (
+                        f"latitude and longitude look swapped: {where.at(x[j], y[j])}",
+                        where.field,
+                    ),
+                )
+            )
+            checks.append(
+                (
+                    ~_within(x, (-180, 180)) | ~_within(y, (-90, 90)),
+                    self._not_lonlat(x, y, where, src),
+                )
+            )
+        elif info is not None:
+            looks = _Looks.of(x, y)
+            checks.append(
+                (
+                    looks.ne & ~looks.en,
+                    lambda j: (
+                        f"easting and northing look swapped: {where.at(x[j], y[j])}",
+                        where.field,
+                    ),
+                )
+            )
+            plain = gcrs.gauss_kruger(info.plain_code)
+            prefixed = gcrs.gauss_kruger(info.prefixed_code)
+            assert plain is not None and prefixed is not None
+            is_plain = plain.plausible_easting(x)
+            is_prefixed = prefixed.plausible_easting(x)
+            checks.append((~(is_plain | is_prefixed), self._bad_easting(x, where, info)))
+            checks.append(
+                (
+                    ~_northlike(y),
+                    lambda j: (
+                        f"northing {_fmt(y[j])} is outside China "
+                        f"({NORTHING_CHINA[0]:,.0f}–{NORTHING_CHINA[1]:,.0f} m)",
+                        where.y_field(),
+                    ),
+                )
+            )
+            other = is_plain if info.prefixed else is_prefixed & ~is_plain
+            if other.any():
+                n_rows = np.unique(rows[other]).size
+                self.notes.append(
+                    f"{n_rows} row(s) have eastings {'without' if info.prefixed else 'with'} the "
+                    f"zone prefix: read in zone {info.zone} all the same"
+                )
+            x = np.where(is_prefixed & ~is_plain, x - prefixed.zone * 1e6, x)
+            convert_from = info.plain_code
+        bad = self._first_failures(rows, checks)
+        keep = ~np.isin(rows, bad)
+        lon = np.full(x.shape, np.nan)
+        lat = np.full(y.shape, np.nan)
+        lon[keep], lat[keep] = gcrs.xy_to_wgs84(convert_from, x[keep], y[keep])
+        if src == gcrs.GCJ02:
+            self.notes.append("GCJ-02 (高德/腾讯) converted to WGS84 (iterative inverse, < 1e-7°)")
+        elif src == gcrs.BD09:
+            self.notes.append("BD-09 (百度) converted to WGS84 via GCJ-02 (iterative, < 1e-7°)")
+        in_china = _within(lon, LON_CHINA) & _within(lat, LAT_CHINA)
+        self._first_failures(
+            rows,
+            [
+                (
+                    keep & ~in_china,
+                    lambda j: (
+                        f"{where.at(coords[j, 0], coords[j, 1])} lies outside China when read as "
+                        f"{src} (at lon {lon[j]:.5f}, lat {lat[j]:.5f})",
+                        where.field,
+                    ),
+                )
+            ],
+        )
+        result = np.full(self.n, None, dtype=object)
+        good = np.array([i not in self.errors for i in range(self.n)], dtype=bool)
+        good_live = good[live]
+        if good_live.any():
+            take = good[rows]
+            # set_coordinates fills the (copied) array in place, in coordinate order.
+            placed = shapely.set_coordinates(
+                geoms[live[good_live]], np.column_stack([lon[take], lat[take]])
+            )
+            result[live[good_live]] = placed
+        return result
+
+    def _not_lonlat(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], where: _Where, src: str
+    ) -> Callable[[int], tuple[str, str]]:
+        def message(j: int) -> tuple[str, str]:
+            text = f"not a longitude/latitude ({src}): {where.at(x[j], y[j])}"
+            if _eastlike(np.array([x[j], y[j]])).any() and (abs(x[j]) > 1e5 or abs(y[j]) > 1e5):
+                text += (
+                    f"; it looks like Gauss-Krüger metres: declare the CRS, {_suggest(self.area)}"
+                )
+            column = where.x_field() if not -180 <= x[j] <= 180 else where.y_field()
+            return text, column
+
+        return message
+
+    def _bad_easting(
+        self, x: NDArray[np.float64], where: _Where, info: gcrs.GaussKruger
+    ) -> Callable[[int], tuple[str, str]]:
+        def message(j: int) -> tuple[str, str]:
+            zone = int(x[j] // 1e6) if 1e7 <= x[j] < 1e8 else None
+            if zone is not None and zone != info.zone:
+                text = (
+                    f"easting {_fmt(x[j])} carries the prefix of zone {zone}, but the "
+                    f"coordinates are read in zone {info.zone} ({self.crs})"
+                )
+            else:
+                half = 250_000 if info.width == 3 else 400_000
+                text = (
+                    f"easting {_fmt(x[j])} does not lie in zone {info.zone} ({self.crs}: "
+                    f"{500_000 - half:,}–{500_000 + half:,} m, or the same after the prefix "
+                    f"{info.zone})"
+                )
+            return text, where.x_field()
+
+        return message
+
+    def _first_failures(
+        self,
+        rows: NDArray[np.intp],
+        checks: Sequence[tuple[NDArray[np.bool_], Callable[[int], tuple[str, str]]]],
+    ) -> NDArray[np.intp]:
+        """Record, per row, the first failing check at its first failing coordinate."""
+        failed: list[int] = []
+        for mask, message in checks:
+            hit = np.flatnonzero(mask)
+            if not hit.size:
+                continue
+            hit_rows, first = np.unique(rows[hit], return_index=True)
+            for row, j in zip(hit_rows, hit[first], strict=True):
+                if int(row) not in self.errors:
+                    text, column = message(int(j))
+                    self.fail(int(row), text, column)
+            failed.extend(int(r) for r in hit_rows)
+        return np.array(sorted(set(failed)), dtype=np.intp)
+
+    # --------------------------------------------------------------- after conversion
+
+    def _check_shapes(self, result: NDArray[np.object_], where: _Where) -> None:
+        """Invalid geometries are errors that say where and offer repair; none is repaired."""
+        live = np.flatnonzero(shapely.is_geometry(result))
+        if not live.size:
+            return
+        invalid = live[~shapely.is_valid(result[live])]
+        for i in invalid:
+            reason = shapely.is_valid_reason(result[i])
+            m = re.match(r"(.*?)\[\s*(\S+)\s+(\S+)\s*\]", reason)
+            if m:
+                what, at = m.group(1), f" at ({float(m.group(2)):.6f}, {float(m.group(3)):.6f})"
+            else:
+                what, at = reason, ""
+            if "self-intersection" in what.lower():
+                what = "self-intersection"
+            else:
+                what = f"invalid {result[i].geom_type}: {what}"
+            self.fail(int(i), f"{what}{at}; repair with make_valid is offered", where.field)
+            result[i] = None
+
+    def _check_area(self, result: NDArray[np.object_], where: _Where) -> None:
+        area = self.area
+        assert area is not None
+        live = np.flatnonzero(shapely.is_geometry(result))
+        if not live.size:
+            return
+        shapely.prepare(area)
+        outside = live[~shapely.covers(area, result[live])]
+        if not outside.size:
+            return
+        try:
+            epsg = gk_zone_epsg(area.centroid.x)
+        except ValueError:
+            epsg = gcrs.GK_CM123
+        local_area = to_local([area], epsg)[0]
+        coords, idx = shapely.get_coordinates(result[outside], return_index=True)
+        local = to_local(shapely.points(coords), epsg)
+        dist = shapely.distance(local_area, local)
+        # Per geometry, its coordinate farthest from the area: sort by (geometry, -distance).
+        order = np.lexsort((-dist, idx))
+        first = order[np.r_[True, idx[order][1:] != idx[order][:-1]]]
+        for j in first:
+            i = outside[idx[j]]
+            if dist[j] <= AREA_TOLERANCE_M:
+                continue
+            self.fail(
+                int(i),
+                f"outside {self.area_name} by {dist[j] / 1000:.1f} km "
+                f"(at lon {coords[j, 0]:.5f}, lat {coords[j, 1]:.5f})",
+                where.field,
+            )
+            result[i] = None
+
+
+def _present(value: Any) -> bool:
+    """Whether a cell holds anything (None, NaN, blanks and "—" and the like do not)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return not (isinstance(value, str) and value.strip().casefold() in _MISSING)
