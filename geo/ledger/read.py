@@ -1,0 +1,904 @@
+"""Ledger (台账) files read into a `Table` of raw rows, with the row numbers a person sees.
+
+Formats: Excel .xlsx, CSV (UTF-8, UTF-8 with BOM or GBK/GB18030, delimiter sniffed), a zipped
+Shapefile (encoding from .cpg, else detected), GeoPackage and GeoJSON. Nothing is interpreted
+here (no coordinates, no field checks): values come back as the file holds them, so the plan
+layer can say precisely what is wrong with a row. Every problem with the file itself is a
+`LedgerError` naming the file and, where it applies, the row and the field.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+import json
+import math
+import re
+import sqlite3
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pyogrio
+import pyogrio.raw
+import pyproj
+import shapely
+from openpyxl.utils import get_column_letter
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import LedgerError
+
+FORMATS = (".xlsx", ".csv", ".zip", ".gpkg", ".geojson", ".json")
+MAX_BYTES = 50 * 1024 * 1024  # default upload/file limit
+
+# A zip (Shapefile or .xlsx) may unpack to at most this many times the file limit.
+ZIP_EXPANSION = 4
+# A member unpacking to more than this many times its compressed size is taken for a bomb,
+# once it is big enough to matter (space-padded DBFs legitimately compress 20-50 to 1).
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_FLOOR = 1024 * 1024
+ZIP_MAX_MEMBERS = 1000
+
+CSV_DELIMITERS = (",", ";", "\t")
+
+_MB = 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and password-protected .xlsx
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
+_SHAPEFILE_EXTRAS = (".prj", ".cpg")
+_PART_NAMES = {".shx": "the shape index", ".dbf": "the attribute table"}
+
+# .cpg contents as ArcGIS, QGIS and GDAL write them -> the Python codec. GBK and GB2312 are
+# read as GB18030, their superset, so a rare character outside GBK still decodes.
+_CPG_CODECS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "65001": "utf-8",
+    "gbk": "gb18030",
+    "cp936": "gb18030",
+    "936": "gb18030",
+    "ansi 936": "gb18030",
+    "gb2312": "gb18030",
+    "euc-cn": "gb18030",
+    "gb18030": "gb18030",
+    "54936": "gb18030",
+}
+
+
+@dataclass
+class Table:
+    """The rows of a ledger file as the file holds them, with where each row is in the file."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    row_numbers: list[int]
+    geometries: list[BaseGeometry | None] | None
+    crs: str | None
+    encoding: str | None
+    sheet: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read_table(
+    path: Path | str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    sheet: str | None = None,
+    layer: str | None = None,
+) -> Table:
+    """Read a ledger file. `layer` picks the layer of a multi-layer GeoPackage (default: the
+    only one, else an error listing them) or the Shapefile of a zip holding several; `sheet`
+    the Excel sheet (default: the first). Options that do not apply to the format are ignored.
+
+    Errors name the file by its name alone: uploads sit in temporary folders whose paths mean
+    nothing to the person who sent the file.
+    """
+    path = Path(path)
+    where = path.name
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise LedgerError(
+            "old Excel .xls files are not read: open it in Excel or WPS and save it as "
+            "an Excel workbook (.xlsx)",
+            path=where,
+        )
+    if suffix not in FORMATS:
+        hint = " (zip the .shp with its .shx, .dbf, .prj and .cpg)" if suffix == ".shp" else ""
+        raise LedgerError(
+            f"cannot read '{suffix or path.name}' files{hint}; "
+            f"ledgers can be {', '.join(FORMATS)} (.zip: a zipped Shapefile)",
+            path=where,
+        )
+    try:
+        if not path.is_file():
+            raise LedgerError("no such file", path=where)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LedgerError(
+                f"file is {_megabytes(size)} MB, the limit is {_megabytes(max_bytes)} MB",
+                path=where,
+            )
+        if size == 0:
+            raise LedgerError("no rows: the file is empty", path=where)
+        with path.open("rb") as fh:
+            head = fh.read(512)
+        if suffix == ".xlsx":
+            table = _read_xlsx(path, where, head, max_bytes, sheet)
+        elif suffix == ".csv":
+            table = _read_csv(path, where)
+        elif suffix == ".zip":
+            table = _read_zip(path, where, head, max_bytes, layer)
+        elif suffix == ".gpkg":
+            table = _read_gpkg(path, where, head, layer)
+        else:
+            table = _read_geojson(path, where)
+    except OSError as exc:
+        raise LedgerError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+    if not table.rows:
+        what = "features" if table.geometries is not None else "data under the header"
+        raise LedgerError(f"no rows: the file has no {what}", path=where)
+    return table
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, where: str, head: bytes, max_bytes: int, sheet: str | None) -> Table:
+    if head.startswith(_OLE_MAGIC):
+        raise LedgerError(
+            "not an Excel .xlsx file: it is an old .xls file or a password-protected workbook; "
+            "open it in Excel or WPS, remove any password and save it as .xlsx",
+            path=where,
+        )
+    if not head.startswith(_ZIP_MAGIC):
+        raise LedgerError(
+            f"not an Excel .xlsx file: it looks like {_looks_like(head)} renamed .xlsx; "
+            "open it in Excel or WPS and save it as .xlsx",
+            path=where,
+        )
+    with _open_zip(path, where, "an Excel .xlsx file") as zf:
+        if "xl/workbook.xml" not in zf.namelist():
+            raise LedgerError(
+                "not an Excel .xlsx file: a zip without an Excel workbook in it", path=where
+            )
+        _check_unpacked_size(zf.infolist(), where, max_bytes)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zip, XML, key and value errors for broken files
+        raise LedgerError(f"cannot open the Excel workbook: {exc}", path=where) from None
+    try:
+        names = [ws.title for ws in wb.worksheets]
+        if sheet is None:
+            if not names:
+                raise LedgerError("no rows: the workbook has no worksheet", path=where)
+            ws = wb.worksheets[0]
+        elif sheet in names:
+            ws = wb.worksheets[names.index(sheet)]
+        else:
+            raise LedgerError(
+                f"no sheet '{sheet}' in the workbook (it has: {', '.join(names)})", path=where
+            )
+        # Some writers store a wrong used range, which read-only mode would trust.
+        ws.reset_dimensions()
+        columns, rows, numbers = _sheet_rows(ws, where)
+    except LedgerError:
+        raise
+    except Exception as exc:  # a damaged sheet fails deep inside openpyxl's XML parsing
+        raise LedgerError(f"cannot read the Excel workbook: {exc}", path=where) from None
+    finally:
+        wb.close()
+    return Table(path, columns, rows, numbers, None, None, None, sheet=ws.title)
+
+
+def _sheet_rows(ws: Any, where: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    columns: list[str] | None = None
+    header_row = 0
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    # min_row=1 makes openpyxl yield an empty tuple for every missing row, keeping numbers right.
+    for number, raw in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        values = [_cell(v) for v in raw]
+        if all(v is None for v in values):
+            continue
+        if columns is None:
+            columns = _header(values, number, where, get_column_letter)
+            header_row = number
+            continue
+        _check_width(values, len(columns), number, header_row, where, get_column_letter)
+        values += [None] * (len(columns) - len(values))
+        rows.append(dict(zip(columns, values, strict=False)))
+        numbers.append(number)
+    return columns or [], rows, numbers
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, where: str) -> Table:
+    data = path.read_bytes()
+    text, encoding = _decode(data, where, "CSV")
+    if not text.strip():
+        raise LedgerError("no rows: the file holds only blank lines", path=where)
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    columns: list[str] | None = None
+    header_row = 0
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise LedgerError(f"broken CSV: {exc}{_csv_hint(exc)}", path=where, row=line) from None
+        values = [v.strip() or None for v in record]
+        if all(v is None for v in values):
+            continue
+        if columns is None:
+            columns = _header(values, line, where, _csv_column)
+            header_row = line
+            continue
+        if len(values) < len(columns):
+            raise LedgerError(
+                f"the row has {len(values)} values, the header has {len(columns)} columns",
+                path=where,
+                row=line,
+            )
+        _check_width(values, len(columns), line, header_row, where, _csv_column, delimiter)
+        rows.append(dict(zip(columns, values, strict=False)))
+        numbers.append(line)
+    return Table(path, columns or [], rows, numbers, None, None, encoding)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the header into the most columns with the rows agreeing; csv's
+    own Sniffer guesses letters and quotes too, and is easily thrown by Chinese text."""
+    sample = text[: 64 * 1024]
+    best, best_score = ",", (0.0, 1)
+    for delimiter in CSV_DELIMITERS:
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        try:
+            widths = [len(r) for r in itertools.islice(reader, 50) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        agreeing = sum(w == widths[0] for w in widths) / len(widths)
+        score = (agreeing, widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_hint(exc: csv.Error) -> str:
+    if "end of data" in str(exc):
+        return ' (a quote " opened and never closed?)'
+    if "expected after" in str(exc):
+        return ' (a quote " inside a quoted value must be written twice: "")'
+    return ""
+
+
+def _csv_column(index: int) -> str:
+    return str(index)
+
+
+# --- Header and row width, shared by Excel and CSV -----------------------------------------
+
+
+def _header(values: Sequence[Any], row: int, where: str, label: Callable[[int], str]) -> list[str]:
+    """Column names from the header row: trailing empty cells dropped, none empty or twice."""
+    names = [_header_name(v) for v in values]
+    while names and names[-1] is None:
+        names.pop()
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names, start=1):
+        if name is None:
+            title = len([n for n in names if n]) == 1
+            hint = " (is the first row a title? the first row must hold the column names)"
+            raise LedgerError(
+                f"column {label(index)} of the header has no name{hint if title else ''}",
+                path=where,
+                row=row,
+            )
+        if name in seen:
+            raise LedgerError(
+                f"column name appears twice (columns {label(seen[name])} and {label(index)})",
+                path=where,
+                row=row,
+                field=name,
+            )
+        seen[name] = index
+    return [n for n in names if n is not None]
+
+
+def _header_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\ufeff", "").strip() or None
+
+
+def _check_width(
+    values: Sequence[Any],
+    width: int,
+    row: int,
+    header_row: int,
+    where: str,
+    label: Callable[[int], str],
+    delimiter: str | None = None,
+) -> None:
+    """A value beyond the named columns is an error: it would be dropped otherwise."""
+    extra = next((i for i in range(width, len(values)) if values[i] is not None), None)
+    if extra is None:
+        return
+    if delimiter is not None:
+        shown = "TAB" if delimiter == "\t" else f"'{delimiter}'"
+        message = (
+            f"the row has {len(values)} values, the header has {width} columns "
+            f"(a value with an unquoted {shown} in it?)"
+        )
+    else:
+        message = (
+            f"a value in column {label(extra + 1)}, which has no name in the header "
+            f"(row {header_row})"
+        )
+        if width == 1:
+            message += "; is the first row a title? the first row must hold the column names"
+    raise LedgerError(message, path=where, row=row)
+
+
+# --- Text encodings ------------------------------------------------------------------------
+
+
+def _decode(data: bytes, where: str, kind: str) -> tuple[str, str]:
+    """The text and its encoding: a BOM decides, else UTF-8, else GB18030 (which reads GBK
+    and GB2312). Binary files are refused here, before GB18030 would read them as text."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise LedgerError(
+                f"starts like UTF-8 text but is not UTF-8{_at_line(data, exc.start, kind)} "
+                f"(save it again as {kind} UTF-8)",
+                path=where,
+                row=_line_of(data, exc.start) if kind == "CSV" else None,
+            ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise LedgerError("broken UTF-16 text", path=where) from None
+    if b"\x00" in data:
+        raise LedgerError(
+            f"not a text file: it looks like {_looks_like(data[:512])} named as {kind}",
+            path=where,
+        )
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise LedgerError(
+            f"the text is neither UTF-8 nor GBK/GB18030{_at_line(data, utf8_error.start, kind)}; "
+            f"save it as {kind} UTF-8",
+            path=where,
+            row=_line_of(data, utf8_error.start) if kind == "CSV" else None,
+        ) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _at_line(data: bytes, offset: int, kind: str) -> str:
+    """Where undecodable text starts; a CSV's line is already the error's row."""
+    return " from this line on" if kind == "CSV" else f" from line {_line_of(data, offset)} on"
+
+
+def _looks_like(head: bytes) -> str:
+    """What a file's first bytes say it is, for the message that refuses it."""
+    text = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    if head.startswith(_ZIP_MAGIC):
+        return "a zip or Excel .xlsx file"
+    if head.startswith(_OLE_MAGIC):
+        return "an old Excel .xls file"
+    if head.startswith(_SQLITE_MAGIC):
+        return "a GeoPackage/SQLite database"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<?xml")):
+        return "a web page (HTML/XML, as some systems export 'Excel')"
+    if text.startswith((b"{", b"[")):
+        return "a JSON file"
+    if b"\x00" in head:
+        return "a binary file"
+    return "a text or CSV file"
+
+
+# --- Zipped Shapefile ----------------------------------------------------------------------
+
+
+def _read_zip(path: Path, where: str, head: bytes, max_bytes: int, layer: str | None) -> Table:
+    if not head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        raise LedgerError(
+            f"not a zip file: it looks like {_looks_like(head)} renamed .zip", path=where
+        )
+    with _open_zip(path, where, "a zip file") as zf:
+        infos = zf.infolist()
+        _check_members(infos, where, max_bytes)
+        shp = _pick_shapefile(infos, where, layer)
+        stem = shp.filename[: -len(".shp")].lower()
+        parts = {".shp": shp}
+        for info in infos:
+            name = info.filename.lower()
+            if name.startswith(stem) and name[len(stem) :] in _SHAPEFILE_PARTS + _SHAPEFILE_EXTRAS:
+                parts.setdefault(name[len(stem) :], info)
+        for ext in _SHAPEFILE_PARTS:
+            if ext not in parts:
+                raise LedgerError(
+                    f"the Shapefile '{_member_name(shp)}' comes without its {ext} "
+                    f"({_PART_NAMES[ext]}): zip the .shp, .shx, .dbf, .prj and .cpg together",
+                    path=where,
+                )
+        with tempfile.TemporaryDirectory(prefix="lutu-ledger-") as tmp:
+            # Fixed names in our own folder: nothing in the zip chooses where a file lands.
+            budget = ZIP_EXPANSION * max_bytes
+            for ext, info in parts.items():
+                budget -= _extract(zf, info, Path(tmp) / f"ledger{ext}", budget, where)
+            declared = None
+            if ".cpg" in parts:
+                declared = (Path(tmp) / "ledger.cpg").read_bytes()[:64].decode("latin-1")
+            encoding = _shapefile_encoding(Path(tmp) / "ledger.dbf", declared, where)
+            columns, rows, geometries, crs = _read_ogr(
+                Path(tmp) / "ledger.shp", where, "Shapefile", encoding=encoding
+            )
+    return Table(path, columns, rows, list(range(1, len(rows) + 1)), geometries, crs, encoding)
+
+
+@contextlib.contextmanager
+def _open_zip(path: Path, where: str, what: str) -> Iterator[zipfile.ZipFile]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError) as exc:
+        raise LedgerError(f"not {what}, or a damaged one: {exc}", path=where) from None
+    with zf:
+        yield zf
+
+
+def _check_unpacked_size(infos: Sequence[zipfile.ZipInfo], where: str, max_bytes: int) -> None:
+    total = sum(i.file_size for i in infos)
+    if total > ZIP_EXPANSION * max_bytes:
+        raise LedgerError(
+            f"refused as a zip bomb or too large: it unpacks to {_megabytes(total)} MB, more "
+            f"than {_megabytes(ZIP_EXPANSION * max_bytes)} MB ({ZIP_EXPANSION} × the "
+            f"{_megabytes(max_bytes)} MB file limit)",
+            path=where,
+        )
+
+
+def _check_members(infos: Sequence[zipfile.ZipInfo], where: str, max_bytes: int) -> None:
+    """Refuse what could hurt before unpacking anything: bombs, odd paths, encryption."""
+    if len(infos) > ZIP_MAX_MEMBERS:
+        raise LedgerError(
+            f"the zip holds {len(infos)} files, more than {ZIP_MAX_MEMBERS}", path=where
+        )
+    for info in infos:
+        parts = re.split(r"[\\/]", info.filename)
+        if info.filename.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", info.filename):
+            raise LedgerError(
+                f"unsafe path in the zip: '{_member_name(info)}' is absolute", path=where
+            )
+        if ".." in parts:
+            raise LedgerError(
+                f"unsafe path in the zip: '{_member_name(info)}' points outside it with '..'",
+                path=where,
+            )
+        if info.flag_bits & 0x1:
+            raise LedgerError(
+                f"'{_member_name(info)}' in the zip is password-protected", path=where
+            )
+    _check_unpacked_size(infos, where, max_bytes)
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= ZIP_RATIO_FLOOR and ratio > ZIP_MAX_RATIO:
+            raise LedgerError(
+                f"refused as a zip bomb: '{_member_name(info)}' is compressed {ratio:.0f} to 1, "
+                f"more than {ZIP_MAX_RATIO} to 1",
+                path=where,
+            )
+
+
+def _pick_shapefile(
+    infos: Sequence[zipfile.ZipInfo], where: str, layer: str | None
+) -> zipfile.ZipInfo:
+    files = [
+        i
+        for i in infos
+        if not i.is_dir()
+        and not i.filename.startswith("__MACOSX/")
+        and not re.split(r"[\\/]", i.filename)[-1].startswith("._")
+    ]
+    shps = [i for i in files if i.filename.lower().endswith(".shp")]
+    if layer is not None:
+        named = [i for i in shps if Path(_member_name(i)).stem == layer]
+        if not named:
+            listed = ", ".join(_member_name(i) for i in shps) or "none"
+            raise LedgerError(f"no Shapefile '{layer}' in the zip (it has: {listed})", path=where)
+        shps = named[:1]
+    if not shps:
+        listed = ", ".join(_member_name(i) for i in files[:10]) or "nothing"
+        more = f" and {len(files) - 10} more" if len(files) > 10 else ""
+        raise LedgerError(f"no Shapefile (.shp) in the zip; it holds: {listed}{more}", path=where)
+    if len(shps) > 1:
+        raise LedgerError(
+            f"the zip holds {len(shps)} Shapefiles ({', '.join(_member_name(i) for i in shps)}): "
+            "zip one Shapefile per file",
+            path=where,
+        )
+    return shps[0]
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its author wrote it: without the UTF-8 flag, zipfile decodes names
+    as CP437, which garbles the GBK names Chinese Windows writes."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437", errors="replace")
+    for encoding in ("utf-8", "gb18030"):
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode(encoding)
+    return info.filename
+
+
+def _extract(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int, where: str
+) -> int:
+    """Copy one member to `dest`, counting the bytes really written against `budget`."""
+    written = 0
+    try:
+        with zf.open(info) as src, dest.open("wb") as out:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > budget:
+                    raise LedgerError("refused as a zip bomb: it unpacks to too much", path=where)
+                out.write(chunk)
+    except LedgerError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ) as exc:
+        raise LedgerError(
+            f"cannot unpack '{_member_name(info)}' from the zip: {exc}", path=where
+        ) from None
+    return written
+
+
+def _shapefile_encoding(dbf: Path, declared: str | None, where: str) -> str:
+    """The .cpg's encoding when the DBF's text decodes with it, else UTF-8, else GB18030: a
+    Shapefile without .cpg from Chinese ArcGIS is GBK, and GDAL would read it as Latin-1."""
+    candidates = ["utf-8", "gb18030"]
+    if declared is not None:
+        codec = _cpg_codec(declared)
+        if codec is not None:
+            candidates.insert(0, codec)
+    for codec in candidates:
+        if _dbf_decodes(dbf, codec):
+            return codec
+    raise LedgerError(
+        "the attribute text (.dbf) is neither UTF-8 nor GBK/GB18030: add a .cpg file naming "
+        "its encoding",
+        path=where,
+    )
+
+
+def _cpg_codec(declared: str) -> str | None:
+    value = declared.strip().lower()
+    if value in _CPG_CODECS:
+        return _CPG_CODECS[value]
+    value = value.removeprefix("ansi ")
+    for name in (value, f"cp{value}"):
+        with contextlib.suppress(LookupError):
+            return codecs.lookup(name).name
+    return None
+
+
+def _dbf_decodes(dbf: Path, codec: str) -> bool:
+    """Whether the DBF's field names and records decode as `codec` (numbers are ASCII)."""
+    try:
+        with dbf.open("rb") as fh:
+            head = fh.read(32)
+            header_length = int.from_bytes(head[8:10], "little")
+            descriptors = fh.read(max(header_length - 32, 0))
+            for start in range(0, len(descriptors) - 31, 32):
+                if descriptors[start] == 0x0D:
+                    break
+                descriptors[start : start + 11].split(b"\x00")[0].decode(codec)
+            decoder = codecs.getincrementaldecoder(codec)()
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --- GeoPackage ----------------------------------------------------------------------------
+
+
+def _read_gpkg(path: Path, where: str, head: bytes, layer: str | None) -> Table:
+    if not head.startswith(_SQLITE_MAGIC):
+        raise LedgerError(
+            f"not a GeoPackage: it looks like {_looks_like(head)} renamed .gpkg", path=where
+        )
+    _check_sqlite(path, where)
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises its own errors and GDAL's for damaged files
+        raise LedgerError(f"cannot read the GeoPackage: {exc}", path=where) from None
+    if not layers:
+        raise LedgerError("no rows: the GeoPackage has no layers", path=where)
+    if layer is None:
+        if len(layers) > 1:
+            raise LedgerError(
+                f"the GeoPackage has {len(layers)} layers ({', '.join(layers)}): "
+                "say which layer to import",
+                path=where,
+            )
+        layer = layers[0]
+    elif layer not in layers:
+        raise LedgerError(
+            f"no layer '{layer}' in the GeoPackage (it has: {', '.join(layers)})", path=where
+        )
+    columns, rows, geometries, crs = _read_ogr(path, where, "GeoPackage", layer=layer)
+    return Table(path, columns, rows, list(range(1, len(rows) + 1)), geometries, crs, "utf-8")
+
+
+def _check_sqlite(path: Path, where: str) -> None:
+    """A damaged database is refused whole: GDAL would read a truncated one up to the damage."""
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as con:
+            result = con.execute("PRAGMA quick_check").fetchall()
+            contents = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'"
+            ).fetchall()
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
+        # SQLite's message about a damaged file can itself hold undecodable bytes.
+        reason = "undecodable text" if isinstance(exc, UnicodeDecodeError) else exc
+        raise LedgerError(
+            f"a damaged or truncated GeoPackage ({reason}): export it again", path=where
+        ) from None
+    if result != [("ok",)]:
+        raise LedgerError(f"a damaged GeoPackage ({result[0][0]}): export it again", path=where)
+    if not contents:
+        raise LedgerError("not a GeoPackage: an SQLite database without gpkg tables", path=where)
+
+
+# --- GDAL-read formats (Shapefile, GeoPackage) ---------------------------------------------
+
+
+def _read_ogr(
+    source: Path, where: str, kind: str, *, layer: str | None = None, encoding: str | None = None
+) -> tuple[list[str], list[dict[str, Any]], list[BaseGeometry | None] | None, str | None]:
+    try:
+        meta, _, wkb, field_data = pyogrio.raw.read(source, layer=layer, encoding=encoding)
+    except Exception as exc:  # pyogrio raises its own errors and GDAL's for damaged files
+        raise LedgerError(f"cannot read the {kind}: {exc}", path=where) from None
+    columns = [str(name).strip() for name in meta["fields"]]
+    values = [
+        _ogr_values(array, ogr_type, subtype)
+        for array, ogr_type, subtype in zip(
+            field_data, meta["ogr_types"], meta["ogr_subtypes"], strict=True
+        )
+    ]
+    count = len(values[0]) if values else (0 if wkb is None else len(wkb))
+    rows = [
+        {name: column[i] for name, column in zip(columns, values, strict=True)}
+        for i in range(count)
+    ]
+    geometries = None
+    if wkb is not None:
+        geometries = []
+        for number, item in enumerate(wkb, start=1):
+            try:
+                geometries.append(None if item is None else shapely.from_wkb(item))
+            except ShapelyError as exc:
+                raise LedgerError(
+                    f"broken geometry: {exc}", path=where, row=number, field="geometry"
+                ) from None
+    return columns, rows, geometries, _crs_name(meta["crs"])
+
+
+def _ogr_values(array: np.ndarray, ogr_type: str, subtype: str) -> list[Any]:
+    """Plain Python values; pyogrio gives nullable integers and booleans as floats with NaN."""
+    if np.issubdtype(array.dtype, np.datetime64):
+        return [_as_datetime(v) for v in array.astype("datetime64[us]").tolist()]
+    values = array.tolist()
+    if array.dtype.kind == "f":
+        values = [None if v is None or math.isnan(v) else v for v in values]
+        if subtype == "OFSTBoolean":
+            return [None if v is None else bool(v) for v in values]
+        if ogr_type in ("OFTInteger", "OFTInteger64"):
+            return [None if v is None else int(v) for v in values]
+        return values
+    if array.dtype.kind == "b" or subtype == "OFSTBoolean":
+        return [None if v is None else bool(v) for v in values]
+    return [_cell(v) for v in values]
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime) or value is None:
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return None
+
+
+def _crs_name(text: str | None) -> str | None:
+    if not text:
+        return None
+    if re.fullmatch(r"EPSG:\d+", text):
+        return text
+    try:
+        return _crs_label(pyproj.CRS.from_user_input(text))
+    except pyproj.exceptions.CRSError:
+        return text
+
+
+def _crs_label(crs: pyproj.CRS) -> str:
+    """'EPSG:n' when the CRS is identifiable, else its authority code, else its WKT."""
+    epsg = crs.to_epsg()
+    if epsg is not None:
+        return f"EPSG:{epsg}"
+    authority = crs.to_authority()
+    return ":".join(authority) if authority else crs.to_wkt()
+
+
+# --- GeoJSON -------------------------------------------------------------------------------
+
+
+def _read_geojson(path: Path, where: str) -> Table:
+    text, encoding = _decode(path.read_bytes(), where, "GeoJSON")
+    if text.lstrip().startswith("["):
+        raise LedgerError(
+            "not a GeoJSON file: the file holds a JSON list; GeoJSON is an object starting "
+            "with '{'",
+            path=where,
+        )
+    if not text.lstrip().startswith("{"):
+        raise LedgerError(
+            f"not a GeoJSON file: it looks like {_looks_like(text[:512].encode())}; "
+            "GeoJSON starts with '{'",
+            path=where,
+        )
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LedgerError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path=where
+        ) from None
+    except RecursionError:
+        raise LedgerError("not valid GeoJSON: nested too deeply", path=where) from None
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if kind != "FeatureCollection":
+        raise LedgerError(
+            f"not a GeoJSON FeatureCollection (its type is {kind!r})", path=where, field="type"
+        )
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise LedgerError("'features' is not a list", path=where, field="features")
+    crs = _geojson_crs(doc.get("crs"), where)
+    columns: dict[str, None] = {}
+    rows: list[dict[str, Any]] = []
+    geometries: list[BaseGeometry | None] = []
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            raise LedgerError("not a GeoJSON Feature", path=where, row=number)
+        props = feature.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            raise LedgerError(
+                "'properties' is not an object", path=where, row=number, field="properties"
+            )
+        # As GDAL does: a Feature's own id is a column when the properties have none.
+        if "id" not in props and feature.get("id") is not None:
+            props = {"id": feature["id"], **props}
+        row = {str(k).strip(): _json_value(v) for k, v in props.items()}
+        columns.update(dict.fromkeys(row))
+        rows.append(row)
+        geometries.append(_geojson_geometry(feature.get("geometry"), where, number))
+    names = list(columns)
+    rows = [{name: row.get(name) for name in names} for row in rows]
+    return Table(path, names, rows, list(range(1, len(rows) + 1)), geometries, crs, encoding)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _geojson_geometry(raw: Any, where: str, number: int) -> BaseGeometry | None:
+    if raw is None:
+        return None
+    try:
+        return shape(raw)
+    except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
+        raise LedgerError(
+            f"broken geometry: {exc or type(exc).__name__}",
+            path=where,
+            row=number,
+            field="geometry",
+        ) from None
+
+
+def _geojson_crs(member: Any, where: str) -> str:
+    """EPSG:4326 (RFC 7946) unless the old-style (2008) `crs` member names another CRS."""
+    if member is None:
+        return "EPSG:4326"
+    name = None
+    if isinstance(member, dict) and isinstance(member.get("properties"), dict):
+        props = member["properties"]
+        if member.get("type") == "name":
+            name = props.get("name")
+        elif member.get("type") == "EPSG" and props.get("code") is not None:
+            name = f"EPSG:{props['code']}"
+    if not isinstance(name, str):
+        raise LedgerError(
+            "cannot understand the 'crs' member: expected "
+            '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}',
+            path=where,
+            field="crs",
+        )
+    if "CRS84" in name.upper():
+        return "EPSG:4326"
+    code = re.search(r"(\d+)$", name)
+    if "EPSG" in name.upper() and code:
+        return f"EPSG:{int(code[1])}"
+    try:
+        return _crs_label(pyproj.CRS.from_user_input(name))
+    except pyproj.exceptions.CRSError:
+        raise LedgerError(f"unknown CRS '{name}'", path=where, field="crs") from None
+
+
+def _megabytes(size: int) -> str:
+    value = size / _MB
+    if value >= 0.1:
+        return f"{value:.1f}".removesuffix(".0")
+    return f"{value:.2g}"
