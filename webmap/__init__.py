@@ -7,7 +7,18 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Attach the store, error handlers and blueprints to an app built by `create_app`."""
-    from webmap import api, errors, indicators, maps, measures, pages, reports, store, vendor
+    from webmap import (
+        api,
+        errors,
+        indicators,
+        ledger,
+        maps,
+        measures,
+        pages,
+        reports,
+        store,
+        vendor,
+    )
 
     maps.basemap_layers(app.config)  # a basemap misconfiguration fails at start, not per page
 
@@ -19,3 +30,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(indicators.bp)
     app.register_blueprint(api.bp)
     reports.init_app(app)
+    ledger.init_app(app)

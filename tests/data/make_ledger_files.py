@@ -28,8 +28,10 @@ import pyogrio
 from shapely.geometry import Point, Polygon, mapping
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 GOOD = HERE / "ledger"
 BAD = HERE / "bad"
+BAD_ROWS = BAD / "rows"  # readable files whose rows an import must reject
 FIXED_DATE = (2024, 1, 1, 0, 0, 0)
 FIXED_ISO = "2024-01-01T00:00:00Z"
 
@@ -43,11 +45,11 @@ BOILERS = [
 
 
 def main() -> None:
-    GOOD.mkdir(exist_ok=True)
-    BAD.mkdir(exist_ok=True)
-    for folder in (GOOD, BAD):
+    for folder in (GOOD, BAD, BAD_ROWS):
+        folder.mkdir(exist_ok=True)
         for old in folder.iterdir():
-            old.unlink()
+            if old.is_file():
+                old.unlink()
     warnings.simplefilter("ignore")  # GDAL's notes on field types it writes differently
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_ISO})
     good_csvs()
@@ -56,8 +58,9 @@ def main() -> None:
     good_gpkgs()
     good_geojson()
     bad_files()
-    for folder in (GOOD, BAD):
-        for path in sorted(folder.iterdir()):
+    bad_rows()
+    for folder in (GOOD, BAD, BAD_ROWS):
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
             print(f"{path.relative_to(HERE)}  {path.stat().st_size} bytes")
 
 
@@ -391,6 +394,67 @@ def bad_files() -> None:
 
     # Neither a ledger format nor a look-alike
     (BAD / "ledger.txt").write_bytes(csv_bytes)
+
+
+# --- rows an import must reject ------------------------------------------------------------
+
+
+def bad_rows() -> None:
+    """One fault per file, in ledgers laid out like the layer's template (CSV, UTF-8 with BOM):
+    tests/webmap/test_ledger_cli.py previews each and expects the row and column named."""
+    sys.path.insert(0, str(ROOT))
+    from geo.ledger.template import AUTOMATIC, header
+    from layers import get_layer
+
+    def demo(layer_id: str, city: str = "210800") -> dict:
+        doc = json.loads((ROOT / "data" / "demo" / f"{layer_id}.geojson").read_text("utf-8"))
+        return next(
+            f["properties"]
+            for f in doc["features"]
+            if f["properties"].get("city_adcode") == city
+            and f["properties"].get("status", "运行") == "运行"
+        )
+
+    def ledger_row(layer_id: str, props: dict, coords: dict) -> dict:
+        layer = get_layer(layer_id)
+        row = {
+            header(f): props.get(f.name)
+            for f in layer.fields
+            if f.name not in AUTOMATIC and f.name != "id"
+        }
+        return {**row, **coords}
+
+    def write(name: str, rows: list[dict]) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        (BAD_ROWS / name).write_bytes(buffer.getvalue().encode("utf-8-sig"))
+
+    boiler = demo("coal_boilers")
+    place = {"经度": 122.2352, "纬度": 40.6671}  # 营口 站前区
+
+    def boilers(**changes: object) -> dict:
+        row = ledger_row("coal_boilers", boiler, place)
+        row.update(changes)
+        return row
+
+    write("boilers_swapped_lat_lon.csv", [boilers(经度=40.6671, 纬度=122.2352)])
+    write("boilers_outside_city.csv", [boilers(经度=116.3975, 纬度=39.9087)])  # 北京
+    gk = {k: v for k, v in boilers().items() if k not in ("经度", "纬度")}
+    # 站前区 in CGCS2000 / 3-degree GK CM 123°E (EPSG:4550), northing in X as surveyors write
+    write("boilers_gauss_kruger_no_crs.csv", [{**gk, "X": 4503885.79, "Y": 435330.46}])
+    write("boilers_value_not_allowed.csv", [boilers(状态="关停")])
+    write("boilers_missing_required.csv", [boilers(使用单位="")])
+    write("boilers_duplicate_ids.csv", [{"编号": "GL-9", **boilers()}] * 2)
+    write("boilers_formula_name.csv", [boilers(锅炉名称="=cmd|' /C calc'!A0")])
+    write("boilers_not_a_number.csv", [boilers(**{"额定蒸发量（蒸吨/小时）": "很大"})])
+    park = demo("parks")
+    bowtie = "POLYGON ((122.20 40.60, 122.30 40.70, 122.30 40.60, 122.20 40.70, 122.20 40.60))"
+    write("parks_self_intersection.csv", [ledger_row("parks", park, {"WKT": bowtie})])
+    write("parks_empty_geometry.csv", [ledger_row("parks", park, {"WKT": "POLYGON EMPTY"})])
+    line = "LINESTRING (122.20 40.60, 122.30 40.70)"
+    write("parks_line_not_polygon.csv", [ledger_row("parks", park, {"WKT": line})])
 
 
 if __name__ == "__main__":
