@@ -22,6 +22,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],
         "PLANS_DIR": str(HERE / "data" / "plans"),  # plan texts, parsed into the catalog
         "LINKS_PATH": str(HERE / "plans" / "links.csv"),  # curated measure-layer links
+        # Planners' imports and edits with their audit log, laid over the sources.
+        "EDITS_PATH": str(Path(instance_path) / "edits.sqlite"),
         "BUILD_ON_START": True,
         "WARM_CACHES": True,  # read map positions in the background at start
         # Basemaps are opt-in: "osm", "tianditu" (needs TIANDITU_KEY), "custom" (BASEMAP_URL).

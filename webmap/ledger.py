@@ -1,9 +1,14 @@
 """Ledger (台账) commands: `flask ledger template LAYER` writes a layer's Excel template,
 `flask ledger preview LAYER FILE` shows, row by row, what importing FILE would add, change or
-reject, and why (the dry run; nothing is written to the store)."""
+reject, and why (the dry run; nothing is written); `flask ledger import LAYER FILE` commits the
+accepted rows with their audit entries in one transaction and rebuilds the store;
+`flask ledger history LAYER ID` and `flask ledger audit` read the audit log (留痕)."""
 
 from __future__ import annotations
 
+import csv
+import getpass
+import io
 import json
 import os
 from pathlib import Path
@@ -15,6 +20,7 @@ from flask.cli import AppGroup
 from shapely.ops import unary_union
 
 from geo.errors import LayerNotFound, LedgerError
+from geo.ledger.edits import EditStore, audit_rows
 from geo.ledger.plan import ImportPlan, plan_import
 from geo.ledger.read import MAX_BYTES, read_table
 from geo.ledger.template import template_xlsx
@@ -22,10 +28,23 @@ from geo.store import FeatureStore
 from layers import all_layers, get_layer
 from layers.base import LayerType
 from webmap.files import OutputError, output_path, write_atomically
-from webmap.store import get_store
+from webmap.ogc import csv_cell
+from webmap.store import build_store, get_store
 
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
 ACTION_ZH = {"add": "新增", "change": "更新", "unchanged": "不变", "reject": "拒绝"}
+AUDIT_COLUMNS = [
+    "时间 at (UTC)",
+    "用户 user",
+    "操作 action",
+    "图层 layer",
+    "要素 feature",
+    "字段 field",
+    "修改前 before",
+    "修改后 after",
+    "来源文件 source",
+    "批次 batch",
+]
 
 
 def preview(
@@ -55,6 +74,17 @@ def preview(
         area=unary_union([c.geometry for c in cities]) if cities else None,
         area_name="、".join(c.properties["name_zh"] for c in cities) or None,
     )
+
+
+def _columns(pairs: tuple[str, ...]) -> dict[str, str]:
+    """--column 列名=field, repeated."""
+    columns = {}
+    for pair in pairs:
+        column, sep, target = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not 列名=field", param_hint="--column")
+        columns[column.strip()] = target.strip()
+    return columns
 
 
 def _ledger_layer(layer_id: str) -> LayerType:
@@ -142,33 +172,115 @@ def preview_command(
     as_json: bool,
 ) -> None:
     """Show what importing FILE into LAYER_ID would do, row by row. Writes nothing."""
-    columns = {}
-    for pair in column_pairs:
-        column, sep, target = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{pair!r} is not 列名=field", param_hint="--column")
-        columns[column.strip()] = target.strip()
     try:
-        plan = preview(get_store(), layer_id, file, crs=crs, columns=columns, sheet=sheet)
+        plan = preview(
+            get_store(), layer_id, file, crs=crs, columns=_columns(column_pairs), sheet=sheet
+        )
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(plan_json(plan), ensure_ascii=False, indent=1, default=str))
     else:
-        click.echo(plan.summary())
-        click.echo(f"坐标系 CRS: {plan.source_crs}")
-        for note in plan.notes:
-            click.echo(f"  · {note}")
-        for o in plan.outcomes:
-            what = ACTION_ZH[o.action]
-            detail = ""
-            if o.action == "change":
-                detail = "：" + "、".join(sorted(o.changes))
-            click.echo(f"  第 {o.row} 行 {what} {o.feature_id or ''}{detail}")
-            for error in o.errors:
-                click.echo(f"      ✗ {error}")
+        _print_plan(plan)
     if plan.count("reject"):
         raise SystemExit(1)  # a script sees that the ledger needs fixing
+
+
+def _print_plan(plan: ImportPlan) -> None:
+    click.echo(plan.summary())
+    click.echo(f"坐标系 CRS: {plan.source_crs}")
+    for note in plan.notes:
+        click.echo(f"  · {note}")
+    for o in plan.outcomes:
+        detail = "：" + "、".join(sorted(o.changes)) if o.action == "change" else ""
+        click.echo(f"  第 {o.row} 行 {ACTION_ZH[o.action]} {o.feature_id or ''}{detail}")
+        for error in o.errors:
+            click.echo(f"      ✗ {error}")
+
+
+@ledger_cli.command("import")
+@click.argument("layer_id")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--crs", default=None, help="the file's coordinates: EPSG:4490, EPSG:4529, GCJ-02 …")
+@click.option("--column", "column_pairs", multiple=True, metavar="列名=field")
+@click.option("--sheet", default=None, help="the Excel sheet (default: the first)")
+@click.option("--user", default=None, help="who imports (default: the login name)")
+@click.option("--yes", is_flag=True, help="do not ask before writing")
+def import_command(
+    layer_id: str,
+    file: Path,
+    crs: str | None,
+    column_pairs: tuple[str, ...],
+    sheet: str | None,
+    user: str | None,
+    yes: bool,
+) -> None:
+    """Import FILE into LAYER_ID: the dry run, then (after confirmation) every accepted row
+    and its audit entry in one transaction, then the store rebuilt. Rejected rows are left
+    out and listed; nothing is written when no row is accepted."""
+    try:
+        plan = preview(
+            get_store(), layer_id, file, crs=crs, columns=_columns(column_pairs), sheet=sheet
+        )
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_plan(plan)
+    accepted = plan.accepted
+    if not accepted:
+        raise click.ClickException("nothing to import: no row would be added or changed")
+    if not yes:
+        click.confirm(f"写入 {len(accepted)} 行（拒绝 {plan.count('reject')} 行）？", abort=True)
+    edits = EditStore(current_app.config["EDITS_PATH"])
+    done = edits.commit(plan, user or getpass.getuser())
+    click.echo(
+        f"已写入 committed: 新增 {done.added}，更新 {done.changed}（批次 batch {done.batch}）"
+    )
+    if build_store(current_app):
+        click.echo(f"store rebuilt: {current_app.config['STORE_PATH']}")
+
+
+@ledger_cli.command("history")
+@click.argument("layer_id")
+@click.argument("feature_id")
+def history_command(layer_id: str, feature_id: str) -> None:
+    """Every recorded change of one feature, newest first."""
+    entries = EditStore(current_app.config["EDITS_PATH"]).audit(
+        layer=layer_id, feature_id=feature_id
+    )
+    if not entries:
+        raise click.ClickException(f"no recorded change of {layer_id}/{feature_id}")
+    for e in entries:
+        click.echo(f"{e.at} {e.user} {ACTION_ZH.get(e.action, e.action)} ({e.source}, {e.batch})")
+        before = (e.before or {}).get("properties", {})
+        for name, value in (e.after or {}).get("properties", {}).items():
+            if before.get(name) != value:
+                click.echo(f"    {name}: {before.get(name)!r} → {value!r}")
+
+
+@ledger_cli.command("audit")
+@click.option("--layer", default=None)
+@click.option("--out", default=None, help="write the log as CSV (UTF-8 with BOM for Excel)")
+@click.option("--limit", type=int, default=50, show_default=True, help="entries shown")
+def audit_command(layer: str | None, out: str | None, limit: int) -> None:
+    """The audit log (留痕): who changed what, when, before and after."""
+    edits = EditStore(current_app.config["EDITS_PATH"])
+    if out is None:
+        for e in edits.audit(layer=layer, limit=limit):
+            click.echo(f"{e.at} {e.user} {e.action} {e.layer}/{e.feature_id} ({e.source})")
+        return
+    allowed = Path(current_app.config.get("REPORT_DIR") or os.getcwd())
+    try:
+        target = output_path(out, "绿图_留痕.csv", allowed)
+    except OutputError as exc:
+        raise click.ClickException(str(exc)) from None
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for row in audit_rows(edits.audit(layer=layer)):
+        writer.writerow([csv_cell(v) for v in row])
+    write_atomically(target, buffer.getvalue().encode("utf-8"))
+    click.echo(str(target))
 
 
 def init_app(app: Flask) -> None:

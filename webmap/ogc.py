@@ -652,7 +652,8 @@ def item(store: FeatureStore, collection_id: str, feature_id: str, base: str, ar
     return Answer(200, body, {"Content-Crs": f"<{crs}>"}, GEOJSON)
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell that a spreadsheet opens as text, never as a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -673,7 +674,7 @@ def items_csv(body: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(names + (["geometry_wkt"] if spatial else []))
     for f in features:
-        row = [_csv_cell(f["properties"].get(n)) for n in names]
+        row = [csv_cell(f["properties"].get(n)) for n in names]
         if spatial:
             row.append(f["geometry"].wkt if f["geometry"] is not None else "")
         writer.writerow(row)

@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from geo.ledger.edits import EditStore, overlay
 from geo.store import AttributeTable, FeatureStore, GeoPackageStore, ensure_geopackage
 from geo.store.memory import CombinedStore, MemoryStore
 from layers import all_layers
@@ -57,11 +58,17 @@ class _StoreHolder:
 
 
 def build_store_files(
-    path: Path, source_dirs: list[Path], plans_dir: Path, links_path: Path
+    path: Path,
+    source_dirs: list[Path],
+    plans_dir: Path,
+    links_path: Path,
+    edits_path: Path | None = None,
 ) -> bool:
-    """(Re)build the GeoPackage when the layer sources, plan texts, link table or parser
-    changed: the layers, plus the plan catalog as attribute tables."""
+    """(Re)build the GeoPackage when the layer sources, plan texts, link table, parser or the
+    planners' edits changed: the layers (edits laid over the sources), plus the plan catalog
+    as attribute tables."""
     layers = all_layers()
+    edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
 
     def tables() -> list[AttributeTable]:
         catalog = load_catalog(plans_dir, links_path, layer_ids=[layer.id for layer in layers])
@@ -75,8 +82,9 @@ def build_store_files(
         path,
         layers,
         source_dirs,
-        extra_inputs=catalog_inputs(plans_dir, links_path),
+        extra_inputs=[*catalog_inputs(plans_dir, links_path), *([edits.path] if edits else [])],
         tables=tables,
+        overlay=(lambda data: overlay(edits, data)) if edits else None,
     )
 
 
@@ -87,6 +95,7 @@ def build_store(app: Flask) -> bool:
         [Path(p) for p in app.config["SOURCE_DIRS"]],
         Path(app.config["PLANS_DIR"]),
         Path(app.config["LINKS_PATH"]),
+        Path(app.config["EDITS_PATH"]),
     )
 
 

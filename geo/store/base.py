@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from shapely.geometry import mapping
@@ -143,3 +143,9 @@ class FeatureStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; stores without any need not override it."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

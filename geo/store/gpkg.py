@@ -150,11 +150,13 @@ def ensure_geopackage(
     *,
     extra_inputs: Sequence[Path] = (),
     tables: Callable[[], Sequence[AttributeTable]] | None = None,
+    overlay: Callable[[dict[str, LayerData]], None] | None = None,
 ) -> bool:
     """Build the store from the source folders when it is missing or its inputs changed.
 
     `extra_inputs` are further files whose change means a rebuild (the plan texts and the code
-    that parses them); `tables` makes the attribute tables, called only when building.
+    that parses them); `tables` makes the attribute tables, called only when building;
+    `overlay` lays planners' edits over the layers read from the sources.
     Returns True when it (re)built. A source that fails validation raises SourceError (and a
     failing `tables` its own error); the existing file is left exactly as it was.
     """
@@ -163,6 +165,8 @@ def ensure_geopackage(
     if path.exists() and _read_meta(path).get("sources_fingerprint") == wanted:
         return False
     data = load_sources(schemas, source_dirs)
+    if overlay is not None:
+        overlay(data)
     extra = tables() if tables is not None else ()
     meta = {"sources_fingerprint": wanted, "layers": json.dumps(sorted(data))}
     build_geopackage(path, data, meta, extra)

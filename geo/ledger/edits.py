@@ -1,0 +1,253 @@
+"""Planners' changes, kept apart from the shipped sources: one SQLite file holding the current
+state of every feature a planner added or changed, and the audit log (留痕) of every change —
+who, when, what, before and after.
+
+An import is one SQLite transaction: every accepted row and its audit entry, or nothing (a
+crash or a kill mid-import leaves the file as it was; SQLite's journal sees to it). The store
+is then rebuilt from the sources with these edits laid over them (`overlay`), and swapped in
+whole, so readers see the old store or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    from geo.ledger.plan import ImportPlan
+    from geo.sources import LayerData
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS features (
+    layer TEXT NOT NULL,
+    id TEXT NOT NULL,
+    properties TEXT NOT NULL,      -- JSON, the layer's fields
+    geometry BLOB NOT NULL,        -- WKB, WGS84 lon/lat
+    PRIMARY KEY (layer, id)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,              -- UTC, ISO 8601
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,          -- add | change
+    layer TEXT NOT NULL,
+    feature_id TEXT NOT NULL,
+    before TEXT,                   -- JSON properties + WKT geometry, NULL for an add
+    after TEXT,                    -- JSON properties + WKT geometry
+    source TEXT,                   -- the file an import came from
+    batch TEXT NOT NULL            -- one id per import
+);
+CREATE INDEX IF NOT EXISTS audit_feature ON audit (layer, feature_id);
+"""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    user: str
+    action: str
+    layer: str
+    feature_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    source: str | None
+    batch: str
+
+
+@dataclass(frozen=True)
+class Committed:
+    batch: str
+    added: int
+    changed: int
+
+
+class EditStore:
+    """The edits file: `commit` an import plan, read `features` back, browse `audit`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as con:
+            con.execute("PRAGMA journal_mode=DELETE")  # the whole state in one file
+            con.executescript(SCHEMA)
+            yield con
+
+    def commit(
+        self,
+        plan: ImportPlan,
+        user: str,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        between_rows: Callable[[int], None] | None = None,
+    ) -> Committed:
+        """Write every accepted row of `plan` and its audit entry in one transaction.
+
+        `between_rows` is called after each row is written, inside the transaction (tests kill
+        the process there to show that nothing of a half-done import survives)."""
+        if not user:
+            raise ValueError("an import needs the name of who makes it")
+        batch = uuid.uuid4().hex[:12]
+        at = now().isoformat(timespec="seconds")
+        added = changed = 0
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for n, outcome in enumerate(plan.accepted, start=1):
+                    assert outcome.properties is not None and outcome.geometry is not None
+                    before = _state(outcome.before, _before_geometry(outcome))
+                    after = _state(outcome.properties, outcome.geometry)
+                    con.execute(
+                        "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?)",
+                        (
+                            plan.layer,
+                            outcome.feature_id,
+                            json.dumps(outcome.properties, ensure_ascii=False),
+                            shapely.to_wkb(outcome.geometry),
+                        ),
+                    )
+                    con.execute(
+                        "INSERT INTO audit (at, user, action, layer, feature_id, before, after,"
+                        " source, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            at,
+                            user,
+                            outcome.action,
+                            plan.layer,
+                            outcome.feature_id,
+                            json.dumps(before, ensure_ascii=False) if before else None,
+                            json.dumps(after, ensure_ascii=False),
+                            Path(plan.path).name,
+                            batch,
+                        ),
+                    )
+                    added += outcome.action == "add"
+                    changed += outcome.action == "change"
+                    if between_rows is not None:
+                        between_rows(n)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return Committed(batch, added, changed)
+
+    def features(self, layer: str) -> list[tuple[str, dict[str, Any], BaseGeometry]]:
+        """(id, properties, geometry) of every edited feature of a layer."""
+        if not self.path.exists():
+            return []
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT id, properties, geometry FROM features WHERE layer = ? ORDER BY id",
+                (layer,),
+            ).fetchall()
+        return [(fid, json.loads(props), shapely.from_wkb(geom)) for fid, props, geom in rows]
+
+    def audit(
+        self, *, layer: str | None = None, feature_id: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """The audit log, newest first; of one layer or one feature when asked."""
+        if not self.path.exists():
+            return []
+        where, args = [], []
+        if layer is not None:
+            where.append("layer = ?")
+            args.append(layer)
+        if feature_id is not None:
+            where.append("feature_id = ?")
+            args.append(feature_id)
+        sql = "SELECT * FROM audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._connect() as con:
+            rows = con.execute(sql, args).fetchall()
+        return [
+            AuditEntry(
+                seq, at, user, action, layer_, fid, _load(before), _load(after), source, batch
+            )
+            for seq, at, user, action, layer_, fid, before, after, source, batch in rows
+        ]
+
+
+def overlay(edits: EditStore, data: Mapping[str, LayerData]) -> None:
+    """Lay the edited features over the layers read from the sources: a feature with the same
+    id is replaced, a new one appended."""
+    for layer_id, layer in data.items():
+        position = {fid: i for i, fid in enumerate(layer.ids)}
+        for fid, props, geometry in edits.features(layer_id):
+            row = {name: props.get(name) for name in layer.schema.field_map}
+            if fid in position:
+                i = position[fid]
+                layer.properties[i], layer.geometries[i] = row, geometry
+            else:
+                position[fid] = len(layer.ids)
+                layer.ids.append(fid)
+                layer.properties.append(row)
+                layer.geometries.append(geometry)
+
+
+def _before_geometry(outcome: Any) -> BaseGeometry | None:
+    """Where a changed feature was: the old position if it moved, else where it still is."""
+    if outcome.before is None:
+        return None
+    moved = outcome.changes.get("geometry")
+    return moved[0] if moved is not None else outcome.geometry
+
+
+def _state(properties: Mapping[str, Any] | None, geometry: BaseGeometry | None) -> dict | None:
+    if properties is None:
+        return None
+    return {"properties": dict(properties), "geometry": geometry.wkt if geometry else None}
+
+
+def _load(text: str | None) -> dict[str, Any] | None:
+    return json.loads(text) if text else None
+
+
+def audit_rows(entries: Sequence[AuditEntry]) -> list[list[str]]:
+    """The audit log as table rows (for CSV export): one row per changed field."""
+    rows = []
+    for e in entries:
+        before = (e.before or {}).get("properties", {})
+        after = (e.after or {}).get("properties", {})
+        names = sorted(set(before) | set(after))
+        changed = [n for n in names if before.get(n) != after.get(n)]
+        geometry_moved = (e.before or {}).get("geometry") != (e.after or {}).get("geometry")
+        if geometry_moved:
+            changed.append("geometry")
+        for name in changed or ["—"]:
+            old = (e.before or {}).get("geometry") if name == "geometry" else before.get(name)
+            new = (e.after or {}).get("geometry") if name == "geometry" else after.get(name)
+            rows.append(
+                [
+                    e.at,
+                    e.user,
+                    e.action,
+                    e.layer,
+                    e.feature_id,
+                    name,
+                    _cell(old),
+                    _cell(new),
+                    e.source or "",
+                    e.batch,
+                ]
+            )
+    return rows
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
