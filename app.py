@@ -43,6 +43,15 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REPORT_FONT": None,
         "REPORT_DIR": None,
         "REPORT_TILE_TIMEOUT_S": 2.0,  # per tile, when a basemap is configured
+        # Access control (webmap/auth.py). Users, roles and API token hashes; `flask users`.
+        "USERS_PATH": str(Path(instance_path) / "users.sqlite"),
+        "SECRET_KEY": None,  # signs sessions; None: made once and kept in SECRET_KEY_PATH
+        "SECRET_KEY_PATH": str(Path(instance_path) / "secret_key"),  # mode 0600, never in git
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # seconds a login lasts without activity
+        "SESSION_COOKIE_SAMESITE": "Lax",  # the cookie is HttpOnly by Flask's default
+        "SESSION_COOKIE_SECURE": False,  # set True when served over HTTPS
+        "LOGIN_MAX_FAILURES": 5,  # failed logins per client IP and per user name ...
+        "LOGIN_WINDOW_S": 600,  # ... within this many seconds, then 429
     }
 
 

@@ -34,6 +34,16 @@ from plans.links import LINKS_PATH
 from webmap.store import build_store_files
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_instance_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps made by tests keep their secret key and users in a temp dir, not in instance/."""
+    folder = tmp_path_factory.mktemp("instance")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LUTU_SECRET_KEY_PATH", str(folder / "secret_key"))
+        mp.setenv("LUTU_USERS_PATH", str(folder / "users.sqlite"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def source_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The shipped boundaries and demo data, plus one hostile feature for escaping tests."""
@@ -68,6 +78,8 @@ def app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
             "SOURCE_DIRS": [str(p) for p in source_dirs],
             "BUILD_ON_START": False,
             "WARM_CACHES": False,
+            "SECRET_KEY": "test-secret-key",
+            "USERS_PATH": str(tmp_path / "users.sqlite"),
         }
     )
 
@@ -83,7 +95,9 @@ def runner(app):
 
 
 @pytest.fixture(scope="session")
-def live_server(store_path: Path, source_dirs: list[Path]) -> Iterator[str]:
+def live_server(
+    store_path: Path, source_dirs: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The app served on a free loopback port for the browser tests."""
     from werkzeug.serving import make_server
 
@@ -96,6 +110,8 @@ def live_server(store_path: Path, source_dirs: list[Path]) -> Iterator[str]:
             "BUILD_ON_START": False,
             "WARM_CACHES": False,
             "MAP_FEATURE_LIMIT": BROWSER_FEATURE_LIMIT,
+            "SECRET_KEY": "test-secret-key",
+            "USERS_PATH": str(tmp_path_factory.mktemp("users") / "users.sqlite"),
         }
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -9,9 +9,11 @@ def init_app(app: Flask) -> None:
     """Attach the store, error handlers and blueprints to an app built by `create_app`."""
     from webmap import (
         api,
+        auth,
         errors,
         indicators,
         ledger,
+        ledger_pages,
         maps,
         measures,
         pages,
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
 
     store.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(measures.bp)
@@ -31,3 +34,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     reports.init_app(app)
     ledger.init_app(app)
+    ledger_pages.init_app(app)

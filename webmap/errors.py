@@ -13,12 +13,19 @@ def in_api() -> bool:
     return request.path == "/ogc" or request.path.startswith("/ogc/")
 
 
-def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
-    if (
+def wants_json() -> bool:
+    """Whether errors are answered in JSON: data requests, the APIs, JSON asked for, or a script
+    authenticating with an API token."""
+    return (
         request.path.startswith("/map/data")
         or in_api()  # the APIs always answer in JSON
         or request.accept_mimetypes.best == "application/json"
-    ):
+        or request.headers.get("Authorization", "").lower().startswith("bearer ")
+    )
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    if wants_json():
         return jsonify({"error": {"status": status, "code": code, "message": message}}), status
     return render_template("error.html", status=status, code=code, message=message), status
 

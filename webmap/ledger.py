@@ -58,7 +58,7 @@ def preview(
     max_bytes: int = MAX_BYTES,
 ) -> ImportPlan:
     """The dry run of importing `path` into a layer of `store`."""
-    layer = _ledger_layer(layer_id)
+    layer = ledger_layer(layer_id)
     table = read_table(path, max_bytes=max_bytes, sheet=sheet)
     existing = store.query(layer_id, limit=None).features if layer_id in store.layers() else []
     districts = store.query("districts", limit=None).features
@@ -87,7 +87,7 @@ def _columns(pairs: tuple[str, ...]) -> dict[str, str]:
     return columns
 
 
-def _ledger_layer(layer_id: str) -> LayerType:
+def ledger_layer(layer_id: str) -> LayerType:
     """A layer planners keep ledgers of (not the district outlines)."""
     if layer_id == "districts":
         raise LedgerError("districts are the official boundaries, not a ledger layer")
@@ -136,7 +136,7 @@ def _plain(value: Any) -> Any:
 def template_command(layer_id: str, out: str | None) -> None:
     """Write the Excel template of a layer: its columns, drop-down lists, field notes."""
     try:
-        layer = _ledger_layer(layer_id)
+        layer = ledger_layer(layer_id)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
     allowed = Path(current_app.config.get("REPORT_DIR") or os.getcwd())

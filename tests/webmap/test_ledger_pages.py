@@ -1,0 +1,190 @@
+"""Ledger import on the web: editors upload, preview (map and per-row table) and commit; the
+audit log and a feature's history; viewers and anonymous users cannot write; names from a
+ledger are escaped everywhere they are shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from support import XSS
+
+from geo.ledger.edits import EditStore
+from webmap.auth import UserStore
+
+HEADERS = ["编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"]
+HEADERS += ["状态变更年份（年）", "经度", "纬度"]
+PASSWORD = "correct horse battery staple"
+
+
+def ledger_bytes(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    writer.writerows(rows)
+    return out.getvalue().encode("gbk")
+
+
+def boiler(fid: str, status: str = "运行", name: str | None = None) -> list[object]:
+    return [fid, name or f"{fid}号锅炉", "某热力公司", 20, "集中供暖", status, "", 2024] + [
+        122.2352,
+        40.6671,
+    ]
+
+
+@pytest.fixture
+def web_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
+    from app import create_app
+
+    store = tmp_path / "lutu.gpkg"
+    shutil.copy(store_path, store)
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE_PATH": str(store),
+            "EDITS_PATH": str(tmp_path / "edits.sqlite"),
+            "SOURCE_DIRS": [str(p) for p in source_dirs],
+            "BUILD_ON_START": False,
+            "WARM_CACHES": False,
+            "SECRET_KEY": "test-secret-key",
+            "USERS_PATH": str(tmp_path / "users.sqlite"),
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")  # uploads go here, not into the repo
+    users = UserStore(app.config["USERS_PATH"])
+    users.add("editor1", PASSWORD, "editor")
+    users.add("viewer1", PASSWORD, "viewer")
+    return app
+
+
+def csrf(client, url: str = "/login") -> str:
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def logged_in(app, name: str):
+    client = app.test_client()
+    token = csrf(client)
+    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return client
+
+
+def upload(client, rows, layer: str = "coal_boilers", filename: str = "台账.csv"):
+    token = csrf(client, "/ledger")
+    return client.post(
+        "/ledger/preview",
+        data={
+            "csrf_token": token,
+            "layer": layer,
+            "crs": "",
+            "file": (io.BytesIO(ledger_bytes(rows)), filename),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_anonymous_and_viewers_cannot_import(web_app) -> None:
+    anonymous = web_app.test_client()
+    page = anonymous.get("/ledger")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert anonymous.get("/audit", headers={"Accept": "application/json"}).status_code == 401
+    assert anonymous.post("/ledger/commit", data={"token": "x" * 20}).status_code in (400, 401)
+    viewer = logged_in(web_app, "viewer1")
+    assert viewer.get("/ledger").status_code == 403
+    assert viewer.get("/audit").status_code == 403
+
+
+def test_editor_previews_then_commits(web_app) -> None:
+    editor = logged_in(web_app, "editor1")
+    form = editor.get("/ledger").get_data(as_text=True)
+    assert "/ledger/template/coal_boilers.xlsx" in form and 'enctype="multipart/form-data"' in form
+    preview = upload(editor, [boiler("W-1"), boiler("W-2"), boiler("W-3", "关停")])
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    assert "新增 2" in html and "拒绝 1" in html and "关停" in html and "状态" in html
+    assert 'class="folium-map"' in html or "folium-map" in html  # the preview map
+    assert "cdn" not in html.lower() and "unpkg" not in html  # offline
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []  # nothing written yet
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    done = editor.post(
+        "/ledger/commit",
+        data={"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"},
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)[:800]
+    assert "新增 2" in done.get_data(as_text=True)
+    entries = EditStore(web_app.config["EDITS_PATH"]).audit()
+    assert {(e.user, e.feature_id) for e in entries} == {("editor1", "W-1"), ("editor1", "W-2")}
+    # the map's data now has the new boilers
+    popup = editor.get("/map/popup/coal_boilers/W-1")
+    assert popup.status_code == 200 and "W-1号锅炉" in popup.get_data(as_text=True)
+    # the upload is gone: committing twice is refused
+    again = editor.post(
+        "/ledger/commit",
+        data={"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"},
+    )
+    assert again.status_code == 404
+
+
+def test_commit_needs_the_csrf_token(web_app) -> None:
+    editor = logged_in(web_app, "editor1")
+    html = upload(editor, [boiler("W-1")]).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    forged = editor.post("/ledger/commit", data={"token": token, "layer": "coal_boilers"})
+    assert forged.status_code == 400
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
+
+
+def test_a_bad_file_says_why_and_keeps_nothing(web_app, tmp_path) -> None:
+    editor = logged_in(web_app, "editor1")
+    token = csrf(editor, "/ledger")
+    response = editor.post(
+        "/ledger/preview",
+        data={
+            "csrf_token": token,
+            "layer": "coal_boilers",
+            "file": (io.BytesIO(b"PK\x03\x04junk"), "x.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "x.xlsx" in response.get_data(as_text=True)
+    uploads = Path(web_app.instance_path) / "uploads"
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+
+
+def test_names_from_a_ledger_are_escaped(web_app) -> None:
+    editor = logged_in(web_app, "editor1")
+    html = upload(editor, [boiler("W-X", name=XSS)]).get_data(as_text=True)
+    assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    editor.post(
+        "/ledger/commit",
+        data={"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"},
+    )
+    history = editor.get("/audit/coal_boilers/W-X").get_data(as_text=True)
+    assert XSS not in history and "&lt;img" in history
+    audit = editor.get("/audit?f=csv")
+    assert audit.status_code == 200 and audit.data.startswith("\ufeff".encode())
+    assert "W-X" in audit.get_data(as_text=True)
+
+
+def test_templates_download_for_anyone(web_app) -> None:
+    response = web_app.test_client().get("/ledger/template/villages.xlsx")
+    assert response.status_code == 200 and response.data.startswith(b"PK")
+    assert web_app.test_client().get("/ledger/template/districts.xlsx").status_code == 404
+
+
+def test_an_oversized_upload_is_refused_before_reading(web_app) -> None:
+    web_app.config["MAX_CONTENT_LENGTH"] = 2048
+    editor = logged_in(web_app, "editor1")
+    response = editor.post(
+        "/ledger/preview",
+        data={"layer": "coal_boilers", "file": (io.BytesIO(b"x" * 10_000), "big.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413

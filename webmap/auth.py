@@ -1,0 +1,600 @@
+"""Who may change data: users with hashed passwords and roles (viewer < editor < admin) in a
+SQLite file, login sessions, API tokens for scripts, CSRF protection and a login rate limit.
+
+Reading public pages needs no login. Other blueprints protect their writes with
+`@role_required("editor")` and ask `current_user()` who is acting (for the audit log).
+Users are managed from the command line only (`flask users ...`): there is no default user and
+no password or secret in the repository.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.cli import AppGroup
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webmap.errors import error_response, wants_json
+
+ROLES = ("viewer", "editor", "admin")  # in order: each role can do what the ones before can
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 64
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_USER = "user"  # session keys
+SESSION_FINGERPRINT = "pw"
+SESSION_CSRF = "csrf"
+LOGIN_FAILED = "用户名或密码错误。Wrong user name or password."
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+users_cli = AppGroup("users", help="用户 Users: who may log in, their roles and API tokens.")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in person or a script holding one of their API tokens."""
+
+    name: str
+    role: str  # viewer | editor | admin
+
+    def can(self, role: str) -> bool:
+        """Whether this user's role is `role` or above it (viewer < editor < admin)."""
+        return ROLES.index(self.role) >= _role_rank(role)
+
+
+def _role_rank(role: str) -> int:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    return ROLES.index(role)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _fingerprint(password_hash: str) -> str:
+    """Ties a session to the password it was opened with: a new password or a removed and
+    re-added user ends the old sessions."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked for unknown users, so they cost as much time as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_name(name: str) -> str:
+    """A user name as stored: 1–64 printable characters without surrounding spaces."""
+    if not name or len(name) > MAX_NAME_LENGTH or name != name.strip() or not name.isprintable():
+        raise ValueError(
+            f"a user name is 1–{MAX_NAME_LENGTH} printable characters, without surrounding spaces"
+        )
+    return name
+
+
+# =============================================================================== the store
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    label TEXT
+);
+CREATE INDEX IF NOT EXISTS tokens_name ON tokens (name);
+"""
+
+
+@dataclass(frozen=True)
+class UserRow:
+    name: str
+    role: str
+    created: str
+    tokens: int
+
+
+class UserStore:
+    """The users file (config USERS_PATH). Opened per call: it is small and rarely read (only
+    for requests with a session or a token), and gunicorn workers share it."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Password hashes: readable by the service account only (SQLite's journal copies
+            # the mode).
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+            conn.execute("PRAGMA foreign_keys = ON")
+            with conn:
+                conn.executescript(SCHEMA)
+            with conn:  # one transaction, committed or rolled back
+                yield conn
+
+    def add(self, name: str, password: str, role: str) -> None:
+        """A new user; ValueError for a taken or invalid name, a short password, a bad role."""
+        check_name(name)
+        _role_rank(role)
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise ValueError(f"user {name!r} exists")
+            conn.execute(
+                "INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?)",
+                (name, generate_password_hash(password), role, _now()),
+            )
+
+    def users(self) -> list[UserRow]:
+        """All users by name, with how many API tokens each holds."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT u.name, u.role, u.created, count(t.token_hash) FROM users u"
+                " LEFT JOIN tokens t ON t.name = u.name GROUP BY u.name ORDER BY u.name"
+            ).fetchall()
+        return [UserRow(*row) for row in rows]
+
+    def set_role(self, name: str, role: str) -> None:
+        """Change a role (KeyError for an unknown user); sessions see it on their next request."""
+        _role_rank(role)
+        with self._connect() as conn:
+            if not conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name)).rowcount:
+                raise KeyError(name)
+
+    def remove(self, name: str) -> None:
+        """Remove a user and their tokens (KeyError if unknown); their sessions end with it."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM tokens WHERE name = ?", (name,))
+            if not conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount:
+                raise KeyError(name)
+
+    def authenticate(self, name: str, password: str) -> tuple[User, str] | None:
+        """The user and a fingerprint of their password, or None; as slow for an unknown name
+        as for a wrong password."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT role, password_hash FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        if row is None:
+            check_password_hash(_dummy_hash(), password)
+            return None
+        role, password_hash = row
+        if not check_password_hash(password_hash, password):
+            return None
+        return User(name, role), _fingerprint(password_hash)
+
+    def session_user(self, name: str, fingerprint: str) -> User | None:
+        """The user a session names, if they still exist with the same password."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT role, password_hash FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        if row is None or not hmac.compare_digest(_fingerprint(row[1]), fingerprint):
+            return None
+        return User(name, row[0])
+
+    def new_token(self, name: str, label: str | None = None) -> str:
+        """A new API token for `name`, returned once: only its SHA-256 is kept."""
+        token = secrets.token_urlsafe(32)
+        with self._connect() as conn:
+            if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise KeyError(name)
+            conn.execute(
+                "INSERT INTO tokens (token_hash, name, created, label) VALUES (?, ?, ?, ?)",
+                (_token_hash(token), name, _now(), label),
+            )
+        return token
+
+    def token_user(self, token: str) -> User | None:
+        """The holder of an API token, or None for an unknown or revoked one."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT u.name, u.role FROM tokens t JOIN users u ON u.name = t.name"
+                " WHERE t.token_hash = ?",
+                (_token_hash(token),),
+            ).fetchone()
+        return User(*row) if row else None
+
+    def revoke_tokens(self, name: str) -> int:
+        """Delete all of a user's API tokens; how many there were (KeyError if unknown)."""
+        with self._connect() as conn:
+            if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise KeyError(name)
+            return conn.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount
+
+
+def users_store() -> UserStore:
+    """The users file of the current app."""
+    return UserStore(current_app.config["USERS_PATH"])
+
+
+# =============================================================================== rate limit
+
+
+class LoginLimiter:
+    """At most `max_failures` failed logins per key (client IP, user name) within `window_s`
+    seconds. In memory, per process (each gunicorn worker counts on its own)."""
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, keys: list[str]) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.max_failures for k in keys)
+
+    def fail(self, keys: list[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) > 10_000:  # forget keys whose failures have all expired
+                for k in [k for k in self._failures if not self._recent(k, now)]:
+                    del self._failures[k]
+            for k in keys:
+                times = self._failures.setdefault(k, self._recent(k, now))
+                times.append(now)
+                while len(times) > self.max_failures:
+                    times.popleft()
+
+
+def _limiter() -> LoginLimiter:
+    return current_app.extensions["lutu_login_limiter"]
+
+
+# =============================================================================== who is asking
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def current_user() -> User | None:
+    """The user of this request, from its Bearer token or else its login session (resolved
+    once per request). A request carrying a Bearer token is judged by the token alone."""
+    if not has_request_context():
+        return None
+    if "lutu_user" not in g:
+        g.lutu_user = _resolve_user()
+    return g.lutu_user
+
+
+def _resolve_user() -> User | None:
+    token = _bearer_token()
+    if token is not None:
+        return users_store().token_user(token)
+    name = session.get(SESSION_USER)
+    fingerprint = session.get(SESSION_FINGERPRINT)
+    if not isinstance(name, str) or not isinstance(fingerprint, str):
+        return None
+    return users_store().session_user(name, fingerprint)
+
+
+def _deny(status: int, code: str, message: str) -> Response:
+    body, status = error_response(status, code, message)
+    response = current_app.make_response((body, status))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lutu"'
+    return response
+
+
+def _login_url() -> str:
+    """The login page, coming back here afterwards (for GET pages)."""
+    if request.method in ("GET", "HEAD"):
+        return url_for("auth.login", next=request.full_path.rstrip("?"))
+    return url_for("auth.login")
+
+
+def role_required(role: str) -> Callable[[F], F]:
+    """View decorator: anonymous people are sent to the login page (scripts and JSON requests
+    get 401), users below `role` get 403."""
+    _role_rank(role)
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if wants_json():
+                    return _deny(401, "Unauthorized", "请先登录。Log in first.")
+                return redirect(_login_url())
+            if not user.can(role):
+                return _deny(
+                    403, "Forbidden", f"需要 {role} 或更高的角色。Needs the {role} role or above."
+                )
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+# =============================================================================== CSRF
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use), for forms and the X-CSRF-Token header."""
+    token = session.get(SESSION_CSRF)
+    if not isinstance(token, str):
+        token = session[SESSION_CSRF] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_csrf() -> Response | None:
+    """Every state-changing request carries the session's CSRF token, unless a Bearer token
+    authenticates it (browsers never add one on their own)."""
+    if request.method not in UNSAFE_METHODS:
+        return None
+    if request.routing_exception is not None:
+        return None  # no view will run: the 404 or 405 is answered as such
+    if _bearer_token() is not None:
+        if current_user() is None:
+            return _deny(401, "InvalidToken", "API 令牌无效或已撤销。Invalid or revoked API token.")
+        return None
+    expected = session.get(SESSION_CSRF)
+    given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    if (
+        not isinstance(expected, str)
+        or not isinstance(given, str)
+        or not hmac.compare_digest(expected.encode(), given.encode())
+    ):
+        return _deny(400, "CSRFError", "CSRF token missing or wrong")
+    return None
+
+
+def _private_when_personal(response: Response) -> Response:
+    """A page made for a logged-in user (their name in the header, their CSRF token) is never
+    kept by a shared cache."""
+    if g.get("lutu_user") is not None and response.cache_control.public:
+        response.cache_control.public = False
+        response.cache_control.private = True
+    return response
+
+
+# =============================================================================== pages
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "?"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[Any, int]:
+    """The login form; a success opens a session and goes back to `next`."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("login.html", next=next_url, error=None, name="")
+    name = request.form.get("name", "").strip()
+    password = request.form.get("password", "")
+    keys = [f"ip:{_client_ip()}", f"name:{name[:MAX_NAME_LENGTH]}"]
+    limiter = _limiter()
+    if limiter.blocked(keys):
+        minutes = max(1, round(limiter.window_s / 60))
+        return _deny(
+            429,
+            "TooManyRequests",
+            f"登录失败次数过多，请 {minutes} 分钟后再试。"
+            f"Too many failed logins: try again in {minutes} minutes.",
+        )
+    found = users_store().authenticate(name, password) if name and password else None
+    if found is None:
+        limiter.fail(keys)
+        if wants_json():
+            return _deny(401, "LoginFailed", LOGIN_FAILED)
+        page = render_template("login.html", next=next_url, error=LOGIN_FAILED, name=name)
+        return page, 401
+    user, fingerprint = found
+    session.clear()  # a fresh session, with a fresh CSRF token
+    session.permanent = True
+    session[SESSION_USER] = user.name
+    session[SESSION_FINGERPRINT] = fingerprint
+    g.lutu_user = user
+    current_app.logger.info("login: %s (%s) from %s", user.name, user.role, _client_ip())
+    return redirect(next_url or url_for("pages.map_page"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session (a POST with the CSRF token, so no other site can log anyone out)."""
+    session.clear()
+    g.lutu_user = None
+    return redirect(url_for("pages.map_page"))
+
+
+# =============================================================================== commands
+
+
+def _no_user(name: str) -> click.ClickException:
+    return click.ClickException(f"no user {name!r} (flask users list)")
+
+
+@users_cli.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from one stdin line")
+def add_command(name: str, role: str, password_stdin: bool) -> None:
+    """Add a user; the password is asked twice (or read from stdin, for scripts)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+    try:
+        users_store().add(name, password, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {name} ({role})")
+
+
+@users_cli.command("list")
+def list_command() -> None:
+    """List users, their roles and how many API tokens they hold."""
+    rows = users_store().users()
+    if not rows:
+        click.echo("no users yet: flask users add NAME --role admin")
+        return
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        click.echo(f"{r.name:<{width}}  {r.role:<6}  {r.created}  tokens: {r.tokens}")
+
+
+@users_cli.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(name: str, role: str) -> None:
+    """Change a user's role (takes effect on their next request)."""
+    try:
+        users_store().set_role(name, role)
+    except KeyError:
+        raise _no_user(name) from None
+    click.echo(f"{name} is now {role}")
+
+
+@users_cli.command("remove")
+@click.argument("name")
+def remove_command(name: str) -> None:
+    """Remove a user with their API tokens; their sessions end too."""
+    try:
+        users_store().remove(name)
+    except KeyError:
+        raise _no_user(name) from None
+    click.echo(f"removed {name}")
+
+
+@users_cli.command("token")
+@click.argument("name")
+@click.option("--label", default=None, help="what the token is for, e.g. the script's name")
+def token_command(name: str, label: str | None) -> None:
+    """Print a new API token for NAME (shown once; send it as `Authorization: Bearer ...`)."""
+    try:
+        token = users_store().new_token(name, label)
+    except KeyError:
+        raise _no_user(name) from None
+    click.echo(token)
+    click.echo("令牌只显示这一次 The token is shown only this once: keep it safe.", err=True)
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("name")
+def revoke_tokens_command(name: str) -> None:
+    """Revoke all of NAME's API tokens."""
+    try:
+        n = users_store().revoke_tokens(name)
+    except KeyError:
+        raise _no_user(name) from None
+    click.echo(f"revoked {n} token(s) of {name}")
+
+
+# =============================================================================== setup
+
+
+def load_secret_key(path: str | os.PathLike[str]) -> str:
+    """The key in `path`, made (random, mode 0600) if the file is missing. Written beside and
+    linked into place, so workers starting together agree on one key and never read half."""
+    target = Path(path)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass  # another worker was first: use its key
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = target.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{target} is empty: delete it to have a new secret key made")
+    return key
+
+
+def init_app(app: Flask) -> None:
+    """Secret key, `flask users`, the CSRF hook, Jinja globals and the login pages."""
+    key = app.config.get("SECRET_KEY")
+    if not key:
+        path = app.config.get("SECRET_KEY_PATH") or Path(app.instance_path) / "secret_key"
+        app.config["SECRET_KEY"] = load_secret_key(path)
+    elif not isinstance(key, str | bytes):
+        app.config["SECRET_KEY"] = str(key)  # LUTU_SECRET_KEY of digits parses as a number
+    app.extensions["lutu_login_limiter"] = LoginLimiter(
+        int(app.config["LOGIN_MAX_FAILURES"]), float(app.config["LOGIN_WINDOW_S"])
+    )
+    app.cli.add_command(users_cli)
+    app.before_request(_check_csrf)
+    app.after_request(_private_when_personal)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user
+    app.register_blueprint(bp)

@@ -1,0 +1,276 @@
+"""Ledger (台账) import on the web, for editors: upload, a preview (map and per-row table of what
+will be added, changed or rejected), commit; and the audit log (留痕) with each feature's
+history. The same dry run and commit as `flask ledger preview|import` (webmap/ledger.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from markupsafe import Markup
+from shapely.geometry import mapping
+from shapely.ops import unary_union
+
+from geo.errors import LedgerError
+from geo.ledger.edits import EditStore, audit_rows
+from geo.ledger.plan import ImportPlan
+from geo.ledger.read import FORMATS
+from geo.ledger.template import template_xlsx
+from layers import all_layers
+from webmap.auth import current_user, role_required
+from webmap.ledger import ACTION_ZH, AUDIT_COLUMNS, ledger_layer, preview
+from webmap.maps import LutuAssets, basemap_layers, render_parts
+from webmap.ogc import csv_cell
+from webmap.store import build_store, get_store
+
+bp = Blueprint("ledger", __name__, template_folder="templates")
+
+UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+UPLOAD_MAX_AGE_S = 24 * 3600  # uploads left by a preview nobody committed are cleared after
+ACTION_COLOURS = {
+    "add": "#1a9850",
+    "change": "#2171b5",
+    "unchanged": "#969696",
+    "reject": "#d73027",
+}
+CRS_CHOICES = ("", "EPSG:4490", "EPSG:4326", "EPSG:4529", "EPSG:4530", "EPSG:4550", "EPSG:4551")
+CRS_CHOICES += ("GCJ-02", "BD-09")
+
+
+def _uploads() -> Path:
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _clear_stale_uploads(folder: Path) -> None:
+    cutoff = time.time() - UPLOAD_MAX_AGE_S
+    for old in folder.iterdir():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _safe_name(filename: str) -> str:
+    """The uploaded file's own name (Chinese kept, so messages name it as the planner knows
+    it), without folders or characters a file system would trip on."""
+    name = Path(filename.replace("\\", "/")).name
+    name = re.sub(r"[^\w.\-（）()\u3400-\u9fff]+", "_", name).strip("._") or "ledger"
+    return name[-120:]
+
+
+def _saved(token: str) -> Path:
+    if not UPLOAD_TOKEN.match(token):
+        abort(400, description="bad upload token")
+    folder = _uploads() / token
+    files = list(folder.iterdir()) if folder.is_dir() else []
+    if len(files) != 1:
+        abort(404, description="this upload is gone (committed, or older than a day): upload again")
+    return files[0]
+
+
+def _plan(path: Path, layer_id: str, crs: str | None) -> ImportPlan:
+    max_bytes = current_app.config["LEDGER_MAX_BYTES"]
+    return preview(get_store(), layer_id, path, crs=crs or None, max_bytes=max_bytes)
+
+
+def _preview_map(plan: ImportPlan) -> dict[str, Markup] | None:
+    """A small offline map of the rows that could be placed, coloured by what happens to them.
+    Only row numbers and our own words go into the map: names stay in the escaped table."""
+    import folium
+
+    placed = [o for o in plan.outcomes if o.geometry is not None]
+    if not placed:
+        return None
+    features = [
+        {
+            "type": "Feature",
+            "geometry": mapping(o.geometry),
+            "properties": {"label": f"第 {o.row} 行 {ACTION_ZH[o.action]}", "action": o.action},
+        }
+        for o in placed
+    ]
+    minx, miny, maxx, maxy = unary_union([o.geometry for o in placed]).bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=9,
+        tiles=None,
+        maxZoom=18,
+        control_scale=True,
+    )
+    m.default_js, m.default_css = [], []  # never folium's CDN lists
+    LutuAssets(
+        js=[("leaflet", url_for("vendor.leaflet", filename="leaflet.js"))],
+        css=[("leaflet_css", url_for("vendor.leaflet", filename="leaflet.css"))],
+    ).add_to(m)
+    for tile in basemap_layers(current_app.config):
+        tile.add_to(m)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="台账预览 Preview",
+        marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.85, weight=1),
+        style_function=lambda f: {
+            "color": ACTION_COLOURS[f["properties"]["action"]],
+            "fillColor": ACTION_COLOURS[f["properties"]["action"]],
+            "weight": 2,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+    ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
+    return render_parts(m)
+
+
+# =============================================================================== pages
+
+
+@bp.get("/ledger")
+@role_required("editor")
+def upload_form() -> str:
+    layers = [layer for layer in all_layers() if layer.id != "districts"]
+    return render_template(
+        "ledger_upload.html",
+        layers=layers,
+        crs_choices=CRS_CHOICES,
+        formats=FORMATS,
+        max_mb=current_app.config["LEDGER_MAX_BYTES"] // (1024 * 1024),
+    )
+
+
+@bp.post("/ledger/preview")
+@role_required("editor")
+def preview_upload() -> str | tuple[str, int]:
+    layer_id = request.form.get("layer", "")
+    crs = request.form.get("crs") or None
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400, description="choose a ledger file to upload")
+    folder = _uploads()
+    _clear_stale_uploads(folder)
+    token = secrets.token_urlsafe(18)
+    target = folder / token / _safe_name(upload.filename)
+    target.parent.mkdir()
+    upload.save(target)
+    try:
+        plan = _plan(target, layer_id, crs)
+    except LedgerError as exc:
+        shutil.rmtree(target.parent, ignore_errors=True)
+        return render_template("ledger_preview.html", error=exc, plan=None), 400
+    return render_template(
+        "ledger_preview.html",
+        plan=plan,
+        error=None,
+        token=token,
+        layer=ledger_layer(layer_id),
+        crs=crs or "",
+        actions=ACTION_ZH,
+        colours=ACTION_COLOURS,
+        map=_preview_map(plan),
+    )
+
+
+@bp.post("/ledger/commit")
+@role_required("editor")
+def commit_upload() -> str:
+    token = request.form.get("token", "")
+    path = _saved(token)
+    layer_id = request.form.get("layer", "")
+    plan = _plan(
+        path, layer_id, request.form.get("crs") or None
+    )  # again: the store may have moved on
+    user = current_user()
+    assert user is not None  # role_required
+    if not plan.accepted:
+        abort(400, description="nothing to import: no row would be added or changed")
+    done = EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
+    build_store(current_app)
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return render_template("ledger_done.html", plan=plan, done=done, layer=ledger_layer(layer_id))
+
+
+@bp.get("/ledger/template/<layer_id>.xlsx")
+def template(layer_id: str) -> Response:
+    try:
+        layer = ledger_layer(layer_id)
+    except LedgerError as exc:
+        abort(404, description=str(exc))
+    return send_file(
+        io.BytesIO(template_xlsx(layer)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"绿图_台账模板_{layer.name_zh}_{layer.id}.xlsx",
+    )
+
+
+@bp.get("/audit")
+@role_required("editor")
+def audit() -> str | Response:
+    layer = request.args.get("layer") or None
+    edits = EditStore(current_app.config["EDITS_PATH"])
+    if request.args.get("f") == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")  # Excel reads the Chinese as UTF-8
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(AUDIT_COLUMNS)
+        for row in audit_rows(edits.audit(layer=layer)):
+            writer.writerow([csv_cell(v) for v in row])
+        return send_file(
+            io.BytesIO(out.getvalue().encode("utf-8")),
+            mimetype="text/csv",
+            as_attachment=True,
+            download_name="绿图_留痕.csv",
+        )
+    return render_template(
+        "audit.html",
+        entries=edits.audit(layer=layer, limit=500),
+        layer=layer,
+        layers=[lt for lt in all_layers() if lt.id != "districts"],
+        actions=ACTION_ZH,
+    )
+
+
+@bp.get("/audit/<layer_id>/<path:feature_id>")
+@role_required("editor")
+def history(layer_id: str, feature_id: str) -> str:
+    entries = EditStore(current_app.config["EDITS_PATH"]).audit(
+        layer=layer_id, feature_id=feature_id
+    )
+    return render_template(
+        "audit_history.html",
+        entries=entries,
+        layer_id=layer_id,
+        feature_id=feature_id,
+        actions=ACTION_ZH,
+        changed=_changed_fields,
+    )
+
+
+def _changed_fields(entry: Any) -> list[tuple[str, Any, Any]]:
+    before = (entry.before or {}).get("properties", {})
+    after = (entry.after or {}).get("properties", {})
+    rows = [(n, before.get(n), after.get(n)) for n in after if before.get(n) != after.get(n)]
+    if (entry.before or {}).get("geometry") != (entry.after or {}).get("geometry"):
+        rows.append(("geometry", (entry.before or {}).get("geometry"), entry.after["geometry"]))
+    return rows
+
+
+def init_app(app: Any) -> None:
+    app.config.setdefault("LEDGER_MAX_BYTES", 50 * 1024 * 1024)
+    # Flask refuses a larger upload before reading it (413), whatever the view.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["LEDGER_MAX_BYTES"] + 1024 * 1024
+    app.register_blueprint(bp)
