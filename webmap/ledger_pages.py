@@ -120,6 +120,18 @@ def _preview_map(plan: ImportPlan) -> dict[str, Markup] | None:
     ).add_to(m)
     for tile in basemap_layers(current_app.config):
         tile.add_to(m)
+    # The district outlines as context: geometry only, no names from data in the map.
+    outlines = [
+        {"type": "Feature", "geometry": mapping(d.geometry.simplify(0.002)), "properties": {}}
+        for d in get_store().query("districts", limit=None).features
+        if d.properties.get("level") in ("city", "county")
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": outlines},
+        name="行政区 Districts",
+        style_function=lambda _f: {"color": "#888", "weight": 1, "fillOpacity": 0},
+        interactive=False,
+    ).add_to(m)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name="台账预览 Preview",

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from numbers import Real
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -409,7 +410,7 @@ class _Locator:
         area_name: str | None,
     ) -> None:
         self.table = table
-        self.path = str(table.path)
+        self.path = Path(table.path).name  # the name a person knows; never server folders
         self.n = len(table.rows)
         self.geometry_type = geometry_type
         self.area = area

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from shapely.geometry.base import BaseGeometry
@@ -205,7 +206,7 @@ def plan_import(
     """
     from geo.ledger.coords import locate
 
-    path = str(table.path)
+    path = Path(table.path).name  # the name a person knows; never server folders
     mapping, leftover = map_columns(table.columns, schema, columns)
     located = locate(table, schema.geometry_type, crs=crs, area=area, area_name=area_name)
     ignored = [c for c in leftover if c not in located.columns]
@@ -277,11 +278,11 @@ def plan_import(
                 )
             else:
                 first_row_of_id[fid] = number
+        outcome.geometry = geometry  # rejected rows too: the preview map shows where
         if outcome.errors:
             continue
         outcome.feature_id = fid
         outcome.properties = {name: props.get(name) for name in fields}
-        outcome.geometry = geometry
         before = stored.get(fid) if matched_by != "name" else match
         if before is None:
             outcome.action = "add"

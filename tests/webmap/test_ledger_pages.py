@@ -152,7 +152,8 @@ def test_a_bad_file_says_why_and_keeps_nothing(web_app, tmp_path) -> None:
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
-    assert "x.xlsx" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "x.xlsx" in text and "uploads" not in text  # the file's own name, no server folder
     uploads = Path(web_app.instance_path) / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
 
