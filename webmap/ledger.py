@@ -56,6 +56,7 @@ def preview(
     columns: dict[str, str] | None = None,
     sheet: str | None = None,
     max_bytes: int = MAX_BYTES,
+    repair: bool = False,
 ) -> ImportPlan:
     """The dry run of importing `path` into a layer of `store`."""
     layer = ledger_layer(layer_id)
@@ -73,6 +74,7 @@ def preview(
         title_field=layer.title_field,
         area=unary_union([c.geometry for c in cities]) if cities else None,
         area_name="、".join(c.properties["name_zh"] for c in cities) or None,
+        repair=repair,
     )
 
 
@@ -162,6 +164,7 @@ def template_command(layer_id: str, out: str | None) -> None:
     help="map a file column to a layer field (repeat)",
 )
 @click.option("--sheet", default=None, help="the Excel sheet (default: the first)")
+@click.option("--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted")
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
 def preview_command(
     layer_id: str,
@@ -169,12 +172,19 @@ def preview_command(
     crs: str | None,
     column_pairs: tuple[str, ...],
     sheet: str | None,
+    repair: bool,
     as_json: bool,
 ) -> None:
     """Show what importing FILE into LAYER_ID would do, row by row. Writes nothing."""
     try:
         plan = preview(
-            get_store(), layer_id, file, crs=crs, columns=_columns(column_pairs), sheet=sheet
+            get_store(),
+            layer_id,
+            file,
+            crs=crs,
+            columns=_columns(column_pairs),
+            sheet=sheet,
+            repair=repair,
         )
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
@@ -204,6 +214,7 @@ def _print_plan(plan: ImportPlan) -> None:
 @click.option("--crs", default=None, help="the file's coordinates: EPSG:4490, EPSG:4529, GCJ-02 …")
 @click.option("--column", "column_pairs", multiple=True, metavar="列名=field")
 @click.option("--sheet", default=None, help="the Excel sheet (default: the first)")
+@click.option("--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted")
 @click.option("--user", default=None, help="who imports (default: the login name)")
 @click.option("--yes", is_flag=True, help="do not ask before writing")
 def import_command(
@@ -212,6 +223,7 @@ def import_command(
     crs: str | None,
     column_pairs: tuple[str, ...],
     sheet: str | None,
+    repair: bool,
     user: str | None,
     yes: bool,
 ) -> None:
@@ -220,7 +232,13 @@ def import_command(
     out and listed; nothing is written when no row is accepted."""
     try:
         plan = preview(
-            get_store(), layer_id, file, crs=crs, columns=_columns(column_pairs), sheet=sheet
+            get_store(),
+            layer_id,
+            file,
+            crs=crs,
+            columns=_columns(column_pairs),
+            sheet=sheet,
+            repair=repair,
         )
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None

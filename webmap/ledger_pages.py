@@ -84,9 +84,9 @@ def _saved(token: str) -> Path:
     return files[0]
 
 
-def _plan(path: Path, layer_id: str, crs: str | None) -> ImportPlan:
+def _plan(path: Path, layer_id: str, crs: str | None, repair: bool) -> ImportPlan:
     max_bytes = current_app.config["LEDGER_MAX_BYTES"]
-    return preview(get_store(), layer_id, path, crs=crs or None, max_bytes=max_bytes)
+    return preview(get_store(), layer_id, path, crs=crs or None, max_bytes=max_bytes, repair=repair)
 
 
 def _preview_map(plan: ImportPlan) -> dict[str, Markup] | None:
@@ -168,6 +168,7 @@ def upload_form() -> str:
 def preview_upload() -> str | tuple[str, int]:
     layer_id = request.form.get("layer", "")
     crs = request.form.get("crs") or None
+    repair = request.form.get("repair") == "1"
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         abort(400, description="choose a ledger file to upload")
@@ -178,7 +179,7 @@ def preview_upload() -> str | tuple[str, int]:
     target.parent.mkdir()
     upload.save(target)
     try:
-        plan = _plan(target, layer_id, crs)
+        plan = _plan(target, layer_id, crs, repair)
     except LedgerError as exc:
         shutil.rmtree(target.parent, ignore_errors=True)
         return render_template("ledger_preview.html", error=exc, plan=None), 400
@@ -189,6 +190,7 @@ def preview_upload() -> str | tuple[str, int]:
         token=token,
         layer=ledger_layer(layer_id),
         crs=crs or "",
+        repair=repair,
         actions=ACTION_ZH,
         colours=ACTION_COLOURS,
         map=_preview_map(plan),
@@ -201,9 +203,9 @@ def commit_upload() -> str:
     token = request.form.get("token", "")
     path = _saved(token)
     layer_id = request.form.get("layer", "")
-    plan = _plan(
-        path, layer_id, request.form.get("crs") or None
-    )  # again: the store may have moved on
+    # Planned again: the store may have changed since the preview.
+    repair = request.form.get("repair") == "1"
+    plan = _plan(path, layer_id, request.form.get("crs") or None, repair)
     user = current_user()
     assert user is not None  # role_required
     if not plan.accepted:

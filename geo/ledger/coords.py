@@ -366,6 +366,7 @@ def locate(
     crs: str | None = None,
     area: BaseGeometry | None = None,
     area_name: str | None = None,
+    repair: bool = False,
 ) -> Located:
     """Find the coordinates of every row of `table` and bring them to WGS84 lon/lat.
 
@@ -378,7 +379,7 @@ def locate(
     """
     if geometry_type not in GEOMETRY_TYPES:
         raise ValueError(f"unknown geometry type {geometry_type!r}")
-    return _Locator(table, geometry_type, crs, area, area_name).run()
+    return _Locator(table, geometry_type, crs, area, area_name, repair).run()
 
 
 @dataclass
@@ -408,8 +409,10 @@ class _Locator:
         crs: str | None,
         area: BaseGeometry | None,
         area_name: str | None,
+        repair: bool = False,
     ) -> None:
         self.table = table
+        self.repair = repair  # the person asked for invalid polygons to be made valid
         self.path = Path(table.path).name  # the name a person knows; never server folders
         self.n = len(table.rows)
         self.geometry_type = geometry_type
@@ -848,8 +851,27 @@ class _Locator:
                 what = "self-intersection"
             else:
                 what = f"invalid {result[i].geom_type}: {what}"
-            self.fail(int(i), f"{what}{at}; repair with make_valid is offered", where.field)
+            fixed = self._repaired(result[i]) if self.repair else None
+            if fixed is not None:
+                row = self.table.row_numbers[int(i)]
+                self.notes.append(f"row {row}: {what}{at} repaired with make_valid, as asked")
+                result[i] = fixed
+                continue
+            offer = "could not be repaired" if self.repair else "repair with make_valid is offered"
+            self.fail(int(i), f"{what}{at}; {offer}", where.field)
             result[i] = None
+
+    def _repaired(self, geometry: BaseGeometry) -> BaseGeometry | None:
+        """make_valid's polygons, as the layer's type; None when nothing areal is left."""
+        parts = []
+        for part in shapely.get_parts(shapely.make_valid(geometry)):
+            if part.geom_type in ("Polygon", "MultiPolygon"):
+                parts.extend(shapely.get_parts(part))
+        if not parts:
+            return None
+        if self.geometry_type == "MultiPolygon":
+            return shapely.MultiPolygon(parts)
+        return parts[0] if len(parts) == 1 else None
 
     def _check_area(self, result: NDArray[np.object_], where: _Where) -> None:
         area = self.area

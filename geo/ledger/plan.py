@@ -195,6 +195,7 @@ def plan_import(
     title_field: str = "name",
     area: BaseGeometry | None = None,
     area_name: str | None = None,
+    repair: bool = False,
     new_id: Callable[[dict[str, Any], BaseGeometry], str] | None = None,
 ) -> ImportPlan:
     """The dry run of importing `table` into the layer `schema`: one outcome per row.
@@ -208,7 +209,9 @@ def plan_import(
 
     path = Path(table.path).name  # the name a person knows; never server folders
     mapping, leftover = map_columns(table.columns, schema, columns)
-    located = locate(table, schema.geometry_type, crs=crs, area=area, area_name=area_name)
+    located = locate(
+        table, schema.geometry_type, crs=crs, area=area, area_name=area_name, repair=repair
+    )
     ignored = [c for c in leftover if c not in located.columns]
     notes = list(located.notes)
     if ignored:

@@ -157,3 +157,13 @@ def test_template_refuses_the_districts_and_paths_outside(ledger_app) -> None:
     assert "not a ledger layer" in runner.invoke(args=["ledger", "template", "districts"]).output
     escape = runner.invoke(args=["ledger", "template", "villages", "--out", "../x.xlsx"])
     assert escape.exit_code != 0 and "outside" in escape.output
+
+
+def test_an_invalid_polygon_is_repaired_only_when_asked(ledger_app) -> None:
+    path = str(BAD_ROWS / "parks_self_intersection.csv")
+    refused = json.loads(preview(ledger_app, "parks", path, "--json").output)
+    assert refused["rows"][0]["action"] == "reject"
+    assert "repair with make_valid is offered" in refused["rows"][0]["errors"][0]["message"]
+    repaired = json.loads(preview(ledger_app, "parks", path, "--repair", "--json").output)
+    assert repaired["rows"][0]["action"] == "add", repaired["rows"][0]
+    assert any("row 2" in n and "repaired with make_valid" in n for n in repaired["notes"])
