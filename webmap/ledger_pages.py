@@ -29,10 +29,13 @@ from shapely.ops import unary_union
 
 from geo.errors import LedgerError
 from geo.ledger.edits import EditStore, audit_rows
-from geo.ledger.plan import ImportPlan
+from geo.ledger.plan import ImportPlan, RowOutcome, convert
 from geo.ledger.read import FORMATS
-from geo.ledger.template import template_xlsx
+from geo.ledger.template import AUTOMATIC, template_xlsx
+from geo.schema import Field
+from geo.store import Feature
 from layers import all_layers
+from layers.base import LayerType
 from webmap.auth import current_user, role_required
 from webmap.ledger import ACTION_ZH, AUDIT_COLUMNS, ledger_layer, preview
 from webmap.maps import LutuAssets, basemap_layers, render_parts
@@ -288,3 +291,83 @@ def init_app(app: Any) -> None:
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["LEDGER_MAX_BYTES"] + 1024 * 1024
     app.register_blueprint(bp)
+
+
+# =============================================================================== editing
+
+
+def _edit_form_fields(layer: LayerType) -> list[Field]:
+    """The fields a person edits: not the id, the demo flag or the county codes (those come
+    from the position)."""
+    return [f for f in layer.fields if f.name not in AUTOMATIC and f.name != "id"]
+
+
+@bp.route("/edit/<layer_id>/<path:feature_id>", methods=["GET", "POST"])
+@role_required("editor")
+def edit_feature(layer_id: str, feature_id: str) -> str | tuple[str, int]:
+    """Edit one feature's attributes and status (with its status year); saved with an audit
+    entry, and the store (and so the indicators) rebuilt."""
+    try:
+        layer = ledger_layer(layer_id)
+    except LedgerError as exc:
+        abort(404, description=str(exc))
+    feature = get_store().get(layer_id, feature_id)  # FeatureNotFound -> 404
+    fields = _edit_form_fields(layer)
+    values = dict(feature.properties)
+    errors: dict[str, str] = {}
+    saved = None
+    if request.method == "POST":
+        for f in fields:
+            raw = request.form.get(f.name)
+            if f.type == "bool":
+                raw = "是" if raw == "1" else "否"
+            try:
+                values[f.name] = convert(f, raw)
+            except ValueError as exc:
+                errors[f.name] = str(exc)
+                continue
+            problem = f.check(values[f.name])
+            if problem:
+                errors[f.name] = problem
+        if not errors:
+            for check in layer.row_checks:
+                if not check.ok(values):
+                    errors[check.field] = check.message
+        if not errors:
+            saved = _save_edit(layer, feature, values)
+    status = 400 if errors else 200
+    page = render_template(
+        "edit_feature.html",
+        layer=layer,
+        feature=feature,
+        fields=fields,
+        values=values,
+        errors=errors,
+        saved=saved,
+    )
+    return page, status
+
+
+def _save_edit(layer: LayerType, feature: Feature, values: dict[str, Any]) -> dict[str, Any]:
+    """One change, written like an import of one row: audit entry and store rebuild."""
+    before = dict(feature.properties)
+    after = {f.name: values.get(f.name) for f in layer.fields}
+    changes = {n: (before.get(n), v) for n, v in after.items() if before.get(n) != v}
+    if not changes:
+        return {"changed": []}
+    outcome = RowOutcome(
+        index=0,
+        row=0,
+        action="change",
+        feature_id=feature.id,
+        properties=after,
+        geometry=feature.geometry,
+        before=before,
+        changes=changes,
+    )
+    plan = ImportPlan(layer.id, "网页编辑 web edit", "EPSG:4326", {}, [], [], [outcome])
+    user = current_user()
+    assert user is not None  # role_required
+    EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
+    build_store(current_app)
+    return {"changed": sorted(changes)}

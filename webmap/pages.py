@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from geo.errors import QueryError
 from geo.store import FeatureStore
 from layers import all_layers, get_layer
+from webmap.auth import current_user
 from webmap.catalog import catalog_view
 from webmap.indicators import feature_filter, indicator_or_404, year_arg
 from webmap.mapdata import view_data
@@ -109,9 +110,17 @@ def popup(layer_id: str, feature_id: str) -> Response:
         layer_id, lambda measure_id: url_for("measures.measure", measure_id=measure_id)
     )
     actions = []
+    user = current_user()
+    if user is not None and user.can("editor") and layer_id != "districts":
+        actions.append(
+            (
+                "✎ 编辑 Edit",
+                url_for("ledger.edit_feature", layer_id=layer_id, feature_id=feature_id),
+            )
+        )
     if layer_id == "districts" and feature.properties.get("level") == "county":
         key = feature.properties["adcode"]
-        actions = [
+        actions += [
             ("⤓ 县区报告 PDF", url_for("reports.download", kind="county", key=key, fmt="pdf")),
             ("地图 PNG", url_for("reports.download", kind="county", key=key, fmt="png")),
         ]

@@ -189,3 +189,69 @@ def test_an_oversized_upload_is_refused_before_reading(web_app) -> None:
         content_type="multipart/form-data",
     )
     assert response.status_code == 413
+
+
+# -- editing one feature -------------------------------------------------------------------------
+def a_running_boiler(web_app) -> str:
+    from geo.store import GeoPackageStore
+
+    with GeoPackageStore(web_app.config["STORE_PATH"]) as store:
+        rows = store.query("coal_boilers", filters={"status": ["运行"]}, limit=50).features
+    return next(f.id for f in rows if f.properties.get("replacement") is None)
+
+
+def edit_form(client, url: str) -> dict[str, str]:
+    """The form's current values, as a browser would send them back."""
+    html = client.get(url).get_data(as_text=True)
+    values = dict(re.findall(r'<input id="f-[^"]+" name="([^"]+)" value="([^"]*)"', html))
+    values.update(re.findall(r'name="([^"]+)" value="([^"]*)" size', html))
+    for name, body in re.findall(r'<select id="f-[^"]+" name="([^"]+)">(.*?)</select>', html):
+        chosen = re.search(r"<option selected>([^<]*)</option>", body)
+        values[name] = chosen.group(1) if chosen else ""
+    values.update(re.findall(r'type="number" step="[^"]+" name="([^"]+)" value="([^"]*)"', html))
+    values["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return values
+
+
+def test_editor_edits_status_from_the_popup(web_app) -> None:
+    editor = logged_in(web_app, "editor1")
+    fid = a_running_boiler(web_app)
+    popup = editor.get(f"/map/popup/coal_boilers/{fid}").get_data(as_text=True)
+    url = f"/edit/coal_boilers/{fid}"
+    assert f'href="{url}"' in popup  # an editor's popup links to the form
+    form = edit_form(editor, url)
+    form.update({"status": "已淘汰", "status_year": "2025"})
+    saved = editor.post(url, data=form)
+    assert saved.status_code == 200, saved.get_data(as_text=True)[:1000]
+    assert "已保存" in saved.get_data(as_text=True)
+    (entry,) = EditStore(web_app.config["EDITS_PATH"]).audit()
+    assert (entry.user, entry.action, entry.feature_id) == ("editor1", "change", fid)
+    assert entry.before["properties"]["status"] == "运行"
+    assert entry.after["properties"]["status"] == "已淘汰"
+    from geo.store import GeoPackageStore
+
+    with GeoPackageStore(web_app.config["STORE_PATH"]) as store:  # the store was rebuilt
+        assert store.get("coal_boilers", fid).properties["status"] == "已淘汰"
+
+
+def test_an_invalid_edit_is_refused_and_nothing_is_written(web_app) -> None:
+    editor = logged_in(web_app, "editor1")
+    fid = a_running_boiler(web_app)
+    url = f"/edit/coal_boilers/{fid}"
+    form = edit_form(editor, url)
+    form.update({"status": "已替代", "replacement": "", "capacity_t_per_h": "很大"})
+    refused = editor.post(url, data=form)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "未保存" in html and "not a number" in html
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
+
+
+def test_viewers_see_no_edit_link_and_cannot_post(web_app) -> None:
+    viewer = logged_in(web_app, "viewer1")
+    fid = a_running_boiler(web_app)
+    assert "/edit/" not in viewer.get(f"/map/popup/coal_boilers/{fid}").get_data(as_text=True)
+    assert viewer.get(f"/edit/coal_boilers/{fid}").status_code == 403
+    anonymous = web_app.test_client()
+    assert "/edit/" not in anonymous.get(f"/map/popup/coal_boilers/{fid}").get_data(as_text=True)
+    assert anonymous.get(f"/edit/coal_boilers/{fid}").status_code == 302
