@@ -31,17 +31,12 @@ class SourceError(LutuError, ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = []
-        if self.path:
-            where.append(f"file {self.path}")
+        item = None
         if self.feature is not None:
-            label = f"feature #{self.feature}"
+            item = f"feature #{self.feature}"
             if self.feature_id:
-                label += f" (id={self.feature_id})"
-            where.append(label)
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+                item += f" (id={self.feature_id})"
+        return _placed(self.message, self.path, item, self.field)
 
 
 class LayerNotFound(LutuError, KeyError):
@@ -91,11 +86,12 @@ class LedgerError(LutuError, ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = []
-        if self.path:
-            where.append(f"file {self.path}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        row = f"row {self.row}" if self.row is not None else None
+        return _placed(self.message, self.path, row, self.field)
+
+
+def _placed(message: str, path: str | None, item: str | None, field: str | None) -> str:
+    """ "file F, row 3, field 'X': message" — whatever of the place is known."""
+    where = [f"file {path}" if path else None, item, f"field '{field}'" if field else None]
+    known = [w for w in where if w]
+    return f"{', '.join(known)}: {message}" if known else message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,18 +71,34 @@ def store(store_path: Path) -> Iterator[GeoPackageStore]:
 
 
 @pytest.fixture
-def app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
-    return create_app(
-        {
+def make_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
+    """An app over the session store, its writable files in this test's tmp_path; keyword
+    arguments override the config. `own_store=True` gives it a copy of the store, for tests
+    that write (imports, edits)."""
+
+    def make(own_store: bool = False, **config: object):
+        store = store_path
+        if own_store:
+            store = tmp_path / "lutu.gpkg"
+            shutil.copy(store_path, store)
+        base = {
             "TESTING": True,
-            "STORE_PATH": str(store_path),
+            "STORE_PATH": str(store),
             "SOURCE_DIRS": [str(p) for p in source_dirs],
             "BUILD_ON_START": False,
             "WARM_CACHES": False,
             "SECRET_KEY": "test-secret-key",
             "USERS_PATH": str(tmp_path / "users.sqlite"),
+            "EDITS_PATH": str(tmp_path / "edits.sqlite"),
         }
-    )
+        return create_app(base | config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -176,8 +176,26 @@ def preview_command(
     as_json: bool,
 ) -> None:
     """Show what importing FILE into LAYER_ID would do, row by row. Writes nothing."""
+    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair)
+    if as_json:
+        click.echo(json.dumps(plan_json(plan), ensure_ascii=False, indent=1, default=str))
+    else:
+        _print_plan(plan)
+    if plan.count("reject"):
+        raise SystemExit(1)  # a script sees that the ledger needs fixing
+
+
+def _cli_plan(
+    layer_id: str,
+    file: Path,
+    crs: str | None,
+    column_pairs: tuple[str, ...],
+    sheet: str | None,
+    repair: bool,
+) -> ImportPlan:
+    """The dry run for the `preview` and `import` commands; a bad file is a clean error."""
     try:
-        plan = preview(
+        return preview(
             get_store(),
             layer_id,
             file,
@@ -188,12 +206,6 @@ def preview_command(
         )
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(plan_json(plan), ensure_ascii=False, indent=1, default=str))
-    else:
-        _print_plan(plan)
-    if plan.count("reject"):
-        raise SystemExit(1)  # a script sees that the ledger needs fixing
 
 
 def _print_plan(plan: ImportPlan) -> None:
@@ -230,18 +242,7 @@ def import_command(
     """Import FILE into LAYER_ID: the dry run, then (after confirmation) every accepted row
     and its audit entry in one transaction, then the store rebuilt. Rejected rows are left
     out and listed; nothing is written when no row is accepted."""
-    try:
-        plan = preview(
-            get_store(),
-            layer_id,
-            file,
-            crs=crs,
-            columns=_columns(column_pairs),
-            sheet=sheet,
-            repair=repair,
-        )
-    except LedgerError as exc:
-        raise click.ClickException(str(exc)) from None
+    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair)
     _print_plan(plan)
     accepted = plan.accepted
     if not accepted:

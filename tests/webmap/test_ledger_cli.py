@@ -32,19 +32,8 @@ BAD_ROW_FILES = {
 
 
 @pytest.fixture
-def ledger_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
-    from app import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "STORE_PATH": str(store_path),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "REPORT_DIR": str(tmp_path),
-        }
-    )
+def ledger_app(make_app, tmp_path: Path):
+    return make_app(REPORT_DIR=str(tmp_path))
 
 
 def digest(path: Path) -> str:

@@ -5,7 +5,6 @@ audit log shows who changed what, and exports for Excel."""
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -45,22 +44,8 @@ def write_ledger(path: Path, rows: list[list[object]]) -> Path:
 
 
 @pytest.fixture
-def import_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
-    from app import create_app
-
-    store = tmp_path / "lutu.gpkg"
-    shutil.copy(store_path, store)
-    return create_app(
-        {
-            "TESTING": True,
-            "STORE_PATH": str(store),
-            "EDITS_PATH": str(tmp_path / "edits.sqlite"),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "REPORT_DIR": str(tmp_path),
-        }
-    )
+def import_app(make_app, tmp_path: Path):
+    return make_app(own_store=True, REPORT_DIR=str(tmp_path))
 
 
 def run(app, *args: str):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -37,23 +36,8 @@ def boiler(fid: str, status: str = "运行", name: str | None = None) -> list[ob
 
 
 @pytest.fixture
-def web_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
-    from app import create_app
-
-    store = tmp_path / "lutu.gpkg"
-    shutil.copy(store_path, store)
-    app = create_app(
-        {
-            "TESTING": True,
-            "STORE_PATH": str(store),
-            "EDITS_PATH": str(tmp_path / "edits.sqlite"),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "SECRET_KEY": "test-secret-key",
-            "USERS_PATH": str(tmp_path / "users.sqlite"),
-        }
-    )
+def web_app(make_app, tmp_path: Path):
+    app = make_app(own_store=True)
     app.instance_path = str(tmp_path / "instance")  # uploads go here, not into the repo
     users = UserStore(app.config["USERS_PATH"])
     users.add("editor1", PASSWORD, "editor")

@@ -10,7 +10,6 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfReader
 
-from app import create_app
 from webmap import files as web_files
 from webmap import reports as web_reports
 
@@ -19,18 +18,8 @@ MEASURE = "001/三/八"  # 推动煤炭清洁高效利用
 
 
 @pytest.fixture
-def report_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
-    return create_app(
-        {
-            "TESTING": True,
-            "STORE_PATH": str(store_path),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "REPORT_DIR": str(tmp_path),
-            "REPORT_MAP_REVIEW_NUMBER": "GS(2024)0001号",
-        }
-    )
+def report_app(make_app, tmp_path: Path):
+    return make_app(REPORT_DIR=str(tmp_path), REPORT_MAP_REVIEW_NUMBER="GS(2024)0001号")
 
 
 def pdf_text(data: bytes) -> str:
