@@ -18,6 +18,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    jsonify,
     render_template,
     request,
     send_file,
@@ -37,7 +38,7 @@ from geo.store import Feature
 from layers import all_layers
 from layers.base import LayerType
 from webmap.auth import current_user, role_required
-from webmap.ledger import ACTION_ZH, AUDIT_COLUMNS, ledger_layer, preview
+from webmap.ledger import ACTION_ZH, AUDIT_COLUMNS, ledger_layer, plan_json, preview
 from webmap.maps import LutuAssets, basemap_layers, render_parts
 from webmap.ogc import csv_cell
 from webmap.store import build_store, get_store
@@ -217,6 +218,43 @@ def commit_upload() -> str:
     build_store(current_app)
     shutil.rmtree(path.parent, ignore_errors=True)
     return render_template("ledger_done.html", plan=plan, done=done, layer=ledger_layer(layer_id))
+
+
+@bp.post("/ledger/api/<layer_id>")
+@role_required("editor")
+def api_import(layer_id: str) -> tuple[Response, int]:
+    """Programmatic import (an API token as `Authorization: Bearer …`): the file as the
+    multipart field `file`, `crs=`, `repair=1`; `commit=1` writes the accepted rows (with the
+    audit entries, as the token's user), otherwise the answer is the dry run. JSON either way."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return jsonify(_api_error(400, "no file: send it as the multipart field 'file'")), 400
+    folder = _uploads() / secrets.token_urlsafe(18)
+    folder.mkdir()
+    path = folder / _safe_name(upload.filename)
+    try:
+        upload.save(path)
+        repair = request.values.get("repair") == "1"
+        try:
+            plan = _plan(path, layer_id, request.values.get("crs") or None, repair)
+        except LedgerError as exc:
+            return jsonify(_api_error(400, str(exc))), 400
+        body = plan_json(plan)
+        if request.values.get("commit") == "1":
+            if not plan.accepted:
+                return jsonify(_api_error(422, "nothing to import") | body), 422
+            user = current_user()
+            assert user is not None  # role_required
+            done = EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
+            build_store(current_app)
+            body["committed"] = {"batch": done.batch, "added": done.added, "changed": done.changed}
+        return jsonify(body), 200
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _api_error(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"status": status, "code": "LedgerError", "message": message}}
 
 
 @bp.get("/ledger/template/<layer_id>.xlsx")

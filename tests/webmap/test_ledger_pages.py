@@ -239,3 +239,37 @@ def test_viewers_see_no_edit_link_and_cannot_post(web_app) -> None:
     anonymous = web_app.test_client()
     assert "/edit/" not in anonymous.get(f"/map/popup/coal_boilers/{fid}").get_data(as_text=True)
     assert anonymous.get(f"/edit/coal_boilers/{fid}").status_code == 302
+
+
+# -- programmatic import with an API token ----------------------------------------------------
+def api_post(web_app, token: str | None, **fields: str):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = {
+        "file": (io.BytesIO(ledger_bytes([boiler("API-1"), boiler("API-2", "关停")])), "台账.csv")
+    }
+    data.update(fields)
+    return web_app.test_client().post(
+        "/ledger/api/coal_boilers", data=data, headers=headers, content_type="multipart/form-data"
+    )
+
+
+def test_a_script_imports_with_an_api_token(web_app) -> None:
+    token = UserStore(web_app.config["USERS_PATH"]).new_token("editor1", "nightly")
+    dry = api_post(web_app, token)
+    assert dry.status_code == 200
+    body = dry.get_json()
+    assert body["counts"] == {"add": 1, "change": 0, "unchanged": 0, "reject": 1}
+    assert body["rows"][1]["errors"][0]["field"] == "状态"
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []  # a dry run
+    done = api_post(web_app, token, commit="1")
+    assert done.status_code == 200 and done.get_json()["committed"]["added"] == 1
+    (entry,) = EditStore(web_app.config["EDITS_PATH"]).audit()
+    assert (entry.user, entry.feature_id) == ("editor1", "API-1")
+
+
+def test_the_import_api_refuses_who_may_not_write(web_app) -> None:
+    viewer_token = UserStore(web_app.config["USERS_PATH"]).new_token("viewer1")
+    assert api_post(web_app, None).status_code in (400, 401)  # no token: no CSRF, no login
+    assert api_post(web_app, viewer_token).status_code == 403
+    assert api_post(web_app, "not-a-token").status_code == 401
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
