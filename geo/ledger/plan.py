@@ -225,6 +225,7 @@ def plan_import(
     where = "/".join(located.columns) or None  # the columns the position came from
     make_id = new_id or (lambda props, geom: _stable_id(schema.id, props, geom, title_field))
 
+    column_of = {target: column for column, target in mapping.items()}
     outcomes: list[RowOutcome] = []
     first_row_of_id: dict[str, int] = {}
     for index, raw in enumerate(table.rows):
@@ -244,10 +245,10 @@ def plan_import(
         geometry = located.geometries[index]
         if index in located.errors:
             outcome.errors.append(located.errors[index])
-        if geometry is not None:
-            for name, value in place(geometry).items():
-                if name in fields and props.get(name) is None:
-                    props[name] = value
+        county = place(geometry) if geometry is not None else {}
+        for name, value in county.items():
+            if name in fields and props.get(name) is None:
+                props[name] = value
         if "is_demo" in fields and props.get("is_demo") is None:
             props["is_demo"] = False  # a planner's ledger is real data
 
@@ -256,8 +257,7 @@ def plan_import(
             props["id"] = match.id
         if props.get("id") is None and geometry is not None and not outcome.errors:
             props["id"] = make_id(props, geometry)
-        column_of = {target: column for column, target in mapping.items()}
-        if geometry is not None and not place(geometry) and districts:
+        if geometry is not None and not county and districts:
             fail("the position is in none of the counties of the district outlines", where)
         for f in schema.fields:
             if any(e.field == column_of.get(f.name) and e.field for e in outcome.errors):
