@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from geo.ledger.read import read_table
 
 from geo.errors import LedgerError
 from geo.ledger.plan import MATCH_DISTANCE_M, convert, map_columns, plan_import
+from geo.ledger.read import read_table
 from geo.ledger.template import coordinate_headers, header, template_xlsx
 from geo.store import Feature
 from layers import get_layer
