@@ -4,7 +4,7 @@ run:    ## set up and serve on 127.0.0.1:5000
 test:   ## set up and run every test
 	bash scripts/test
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check --no-cache . && .venv/bin/ruff format --no-cache --check .
 bench:  ## the map benchmark at 100,000 villages (writes bench/README.md figures to stdout)
 	.venv/bin/python bench/map_bench.py
 bench-reports:  ## the report benchmark: both atlases, a county and a measure report
