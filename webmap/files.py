@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 class OutputError(ValueError):
     """An output path the command may not or cannot write."""
+
+
+def allowed_folder(config: Mapping[str, Any]) -> Path:
+    """The one folder commands write into: LUTU_REPORT_DIR, else the current folder."""
+    return Path(config.get("REPORT_DIR") or os.getcwd())
 
 
 def output_path(out: str | None, default_name: str, allowed_dir: Path) -> Path:

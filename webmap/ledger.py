@@ -10,9 +10,9 @@ import csv
 import getpass
 import io
 import json
-import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -20,17 +20,18 @@ from flask.cli import AppGroup
 from shapely.ops import unary_union
 
 from geo.errors import LayerNotFound, LedgerError
-from geo.ledger.edits import EditStore, audit_rows
+from geo.ledger.edits import AuditEntry, EditStore, audit_rows
 from geo.ledger.plan import ImportPlan, plan_import
 from geo.ledger.read import MAX_BYTES, read_table
 from geo.ledger.template import template_xlsx
 from geo.store import FeatureStore
 from layers import all_layers, get_layer
 from layers.base import LayerType
-from webmap.files import OutputError, output_path, write_atomically
+from webmap.files import OutputError, allowed_folder, output_path, write_atomically
 from webmap.ogc import csv_cell
 from webmap.store import build_store, get_store
 
+F = TypeVar("F", bound=Callable[..., Any])
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
 ACTION_ZH = {"add": "新增", "change": "更新", "unchanged": "不变", "reject": "拒绝"}
 AUDIT_COLUMNS = [
@@ -141,7 +142,7 @@ def template_command(layer_id: str, out: str | None) -> None:
         layer = ledger_layer(layer_id)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
-    allowed = Path(current_app.config.get("REPORT_DIR") or os.getcwd())
+    allowed = allowed_folder(current_app.config)
     try:
         target = output_path(out, f"绿图_台账模板_{layer.name_zh}_{layer.id}.xlsx", allowed)
     except OutputError as exc:
@@ -150,21 +151,36 @@ def template_command(layer_id: str, out: str | None) -> None:
     click.echo(str(target))
 
 
+def _plan_arguments(command: F) -> F:
+    """The layer, the file and how to read it: the same for `preview` and `import`."""
+    for option in reversed(
+        (
+            click.argument("layer_id"),
+            click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+            click.option(
+                "--crs",
+                default=None,
+                help="the file's coordinates: EPSG:4490, EPSG:4529, GCJ-02, BD-09 …",
+            ),
+            click.option(
+                "--column",
+                "column_pairs",
+                multiple=True,
+                metavar="列名=field",
+                help="map a file column to a layer field (repeat)",
+            ),
+            click.option("--sheet", default=None, help="the Excel sheet (default: the first)"),
+            click.option(
+                "--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted"
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @ledger_cli.command("preview")
-@click.argument("layer_id")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--crs", default=None, help="the file's coordinates: EPSG:4490, EPSG:4529, GCJ-02, BD-09 …"
-)
-@click.option(
-    "--column",
-    "column_pairs",
-    multiple=True,
-    metavar="列名=field",
-    help="map a file column to a layer field (repeat)",
-)
-@click.option("--sheet", default=None, help="the Excel sheet (default: the first)")
-@click.option("--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted")
+@_plan_arguments
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
 def preview_command(
     layer_id: str,
@@ -183,6 +199,18 @@ def preview_command(
         _print_plan(plan)
     if plan.count("reject"):
         raise SystemExit(1)  # a script sees that the ledger needs fixing
+
+
+def audit_csv(entries: Sequence[AuditEntry]) -> bytes:
+    """The audit log as CSV for Excel: a BOM so Excel reads the Chinese as UTF-8, one row per
+    changed field, cells a spreadsheet never runs as formulas."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for row in audit_rows(entries):
+        writer.writerow([csv_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8")
 
 
 def _cli_plan(
@@ -221,12 +249,7 @@ def _print_plan(plan: ImportPlan) -> None:
 
 
 @ledger_cli.command("import")
-@click.argument("layer_id")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--crs", default=None, help="the file's coordinates: EPSG:4490, EPSG:4529, GCJ-02 …")
-@click.option("--column", "column_pairs", multiple=True, metavar="列名=field")
-@click.option("--sheet", default=None, help="the Excel sheet (default: the first)")
-@click.option("--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted")
+@_plan_arguments
 @click.option("--user", default=None, help="who imports (default: the login name)")
 @click.option("--yes", is_flag=True, help="do not ask before writing")
 def import_command(
@@ -287,18 +310,12 @@ def audit_command(layer: str | None, out: str | None, limit: int) -> None:
         for e in edits.audit(layer=layer, limit=limit):
             click.echo(f"{e.at} {e.user} {e.action} {e.layer}/{e.feature_id} ({e.source})")
         return
-    allowed = Path(current_app.config.get("REPORT_DIR") or os.getcwd())
+    allowed = allowed_folder(current_app.config)
     try:
         target = output_path(out, "绿图_留痕.csv", allowed)
     except OutputError as exc:
         raise click.ClickException(str(exc)) from None
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(AUDIT_COLUMNS)
-    for row in audit_rows(edits.audit(layer=layer)):
-        writer.writerow([csv_cell(v) for v in row])
-    write_atomically(target, buffer.getvalue().encode("utf-8"))
+    write_atomically(target, audit_csv(edits.audit(layer=layer)))
     click.echo(str(target))
 
 

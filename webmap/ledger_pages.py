@@ -4,7 +4,6 @@ history. The same dry run and commit as `flask ledger preview|import` (webmap/le
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import secrets
@@ -29,7 +28,7 @@ from shapely.geometry import mapping
 from shapely.ops import unary_union
 
 from geo.errors import LedgerError
-from geo.ledger.edits import EditStore, audit_rows
+from geo.ledger.edits import EditStore
 from geo.ledger.plan import ImportPlan, RowOutcome, convert
 from geo.ledger.read import FORMATS
 from geo.ledger.template import AUTOMATIC, template_xlsx
@@ -38,9 +37,8 @@ from geo.store import Feature
 from layers import all_layers
 from layers.base import LayerType
 from webmap.auth import current_user, role_required
-from webmap.ledger import ACTION_ZH, AUDIT_COLUMNS, ledger_layer, plan_json, preview
+from webmap.ledger import ACTION_ZH, audit_csv, ledger_layer, plan_json, preview
 from webmap.maps import LutuAssets, basemap_layers, render_parts
-from webmap.ogc import csv_cell
 from webmap.store import build_store, get_store
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
@@ -277,14 +275,8 @@ def audit() -> str | Response:
     layer = request.args.get("layer") or None
     edits = EditStore(current_app.config["EDITS_PATH"])
     if request.args.get("f") == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")  # Excel reads the Chinese as UTF-8
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(AUDIT_COLUMNS)
-        for row in audit_rows(edits.audit(layer=layer)):
-            writer.writerow([csv_cell(v) for v in row])
         return send_file(
-            io.BytesIO(out.getvalue().encode("utf-8")),
+            io.BytesIO(audit_csv(edits.audit(layer=layer))),
             mimetype="text/csv",
             as_attachment=True,
             download_name="绿图_留痕.csv",

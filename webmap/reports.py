@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,7 @@ from reports import FontError, Report, ReportError, ReportNotFound, build
 from reports.content import FORMATS, KINDS, Settings
 from reports.document import single_map, to_pdf
 from webmap.errors import error_response
-from webmap.files import OutputError, output_path, write_atomically
+from webmap.files import OutputError, allowed_folder, output_path, write_atomically
 from webmap.indicators import CITIES, year_arg
 from webmap.maps import basemap_layers
 from webmap.regions import REGIONS, counties_of
@@ -184,7 +183,7 @@ def report_command(kind: str, key: str, year: int, out: str | None, fmt: str | N
         fmt = fmt or (Path(out).suffix.lstrip(".").lower() if out else "pdf")
         if fmt not in FORMATS:
             raise ReportError(f"cannot tell the format from {out!r}; use --format pdf|png|svg")
-        allowed = Path(config.get("REPORT_DIR") or os.getcwd())
+        allowed = allowed_folder(config)
         report = build(get_store(), kind, key, year, settings_from(config))
         target = output_path(out, report.filename(fmt), allowed)
         if target.suffix.lower() != f".{fmt}":

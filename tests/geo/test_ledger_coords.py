@@ -4,7 +4,6 @@ GCJ-02 and BD-09, and every per-row error naming file, row and column."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,9 @@ from shapely.geometry.base import BaseGeometry
 from geo import crs
 from geo.errors import LedgerError
 from geo.ledger.coords import AREA_TOLERANCE_M, COORD_SYSTEMS, Located, locate, parse_crs
+from geo.ledger.read import Table
 
 GEOD = Geod(ellps="WGS84")
-
-
-@dataclass
-class Table:
-    """Stand-in for geo.ledger.read.Table with the fields locate() uses."""
-
-    path: Path
-    columns: list[str]
-    rows: list[dict[str, Any]]
-    row_numbers: list[int]
-    geometries: list[BaseGeometry | None] | None = None
-    crs: str | None = None
-    encoding: str | None = "utf-8"
-    sheet: str | None = None
 
 
 def table(columns: list[str], *rows: list[Any], **kw: Any) -> Table:
@@ -43,7 +29,7 @@ def table(columns: list[str], *rows: list[Any], **kw: Any) -> Table:
         columns,
         [dict(zip(columns, r, strict=True)) for r in rows],
         list(range(2, len(rows) + 2)),
-        **kw,
+        **({"geometries": None, "crs": None, "encoding": "utf-8"} | kw),
     )
 
 
