@@ -4,7 +4,12 @@ SQLite file, login sessions, API tokens for scripts, CSRF protection and a login
 Reading public pages needs no login. Other blueprints protect their writes with
 `@role_required("editor")` and ask `current_user()` who is acting (for the audit log).
 Users are managed from the command line only (`flask users ...`): there is no default user and
-no password or secret in the repository.
+no password or secret in the repository. A logged-in user changes their own password at /account.
+
+Sessions are signed cookies, so the server cannot delete one; instead each names its user, a
+fingerprint of their password hash and their `session_epoch`, all checked on every request. A
+new password changes both, `flask users logout-all` raises the epoch: either ends every session
+on its next request. Role changes and removals are read on every request too.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    flash,
     g,
     has_request_context,
     redirect,
@@ -54,8 +60,16 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_USER = "user"  # session keys
 SESSION_FINGERPRINT = "pw"
+SESSION_EPOCH = "ep"
 SESSION_CSRF = "csrf"
 LOGIN_FAILED = "用户名或密码错误。Wrong user name or password."
+WRONG_CURRENT_PASSWORD = "当前密码错误。Wrong current password."
+PASSWORDS_DIFFER = "两次输入的新密码不一致。The new passwords do not match."
+PASSWORD_TOO_SHORT = (
+    f"新密码至少 {MIN_PASSWORD_LENGTH} 个字符。"
+    f"A new password has at least {MIN_PASSWORD_LENGTH} characters."
+)
+PASSWORD_CHANGED = "密码已修改，其他会话均已退出。Password changed; other sessions logged out."
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 users_cli = AppGroup("users", help="用户 Users: who may log in, their roles and API tokens.")
@@ -89,8 +103,8 @@ def _token_hash(token: str) -> str:
 
 
 def _fingerprint(password_hash: str) -> str:
-    """Ties a session to the password it was opened with: a new password or a removed and
-    re-added user ends the old sessions."""
+    """Ties a session to the password it was opened with: a new password (always a new salt,
+    so a new hash) or a removed and re-added user ends the old sessions."""
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
@@ -109,6 +123,13 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_password(password: str) -> str:
+    """A password as accepted for a new user or a new password: at least 8 characters."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
 # =============================================================================== the store
 
 
@@ -117,7 +138,8 @@ CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY NOT NULL,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    session_epoch INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY NOT NULL,
@@ -127,6 +149,30 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE INDEX IF NOT EXISTS tokens_name ON tokens (name);
 """
+
+
+def _user_columns(conn: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Adds what files made by earlier versions lack: `session_epoch` (0 for everyone)."""
+    if "session_epoch" in _user_columns(conn):
+        return
+    with conn:
+        # Workers starting together: one migrates, the others wait here and then find it done.
+        conn.execute("BEGIN IMMEDIATE")
+        if "session_epoch" not in _user_columns(conn):
+            conn.execute("ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0")
+
+
+@dataclass(frozen=True)
+class Login:
+    """What a session is opened with and checked against on every request."""
+
+    user: User
+    fingerprint: str  # of the password hash: a new password ends the session
+    epoch: int  # the user's session_epoch: `flask users logout-all` ends the session
 
 
 @dataclass(frozen=True)
@@ -155,6 +201,7 @@ class UserStore:
             conn.execute("PRAGMA foreign_keys = ON")
             with conn:
                 conn.executescript(SCHEMA)
+            _migrate(conn)
             with conn:  # one transaction, committed or rolled back
                 yield conn
 
@@ -162,8 +209,7 @@ class UserStore:
         """A new user; ValueError for a taken or invalid name, a short password, a bad role."""
         check_name(name)
         _role_rank(role)
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        check_password(password)
         with self._connect() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise ValueError(f"user {name!r} exists")
@@ -195,28 +241,77 @@ class UserStore:
             if not conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount:
                 raise KeyError(name)
 
-    def authenticate(self, name: str, password: str) -> tuple[User, str] | None:
-        """The user and a fingerprint of their password, or None; as slow for an unknown name
-        as for a wrong password."""
+    def set_password(self, name: str, password: str) -> None:
+        """An administrator's reset (KeyError for an unknown user, ValueError for a short
+        password); every session of the user ends."""
+        check_password(password)
+        with self._connect() as conn:
+            if not conn.execute(
+                "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1"
+                " WHERE name = ?",
+                (generate_password_hash(password), name),
+            ).rowcount:
+                raise KeyError(name)
+
+    def change_password(self, name: str, current: str, new: str) -> Login | None:
+        """A user's own change: None if `current` is not their password (ValueError for a short
+        new one). Every session of theirs ends; the Login returned re-opens the caller's."""
+        check_password(new)
+        row = self._verify(name, current)
+        if row is None:
+            return None
+        with self._connect() as conn:
+            # Only over the hash just checked: the slow check runs outside the transaction, and
+            # a change made meanwhile must not be overwritten by someone who no longer knows it.
+            if not conn.execute(
+                "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1"
+                " WHERE name = ? AND password_hash = ?",
+                (generate_password_hash(new), name, row[1]),
+            ).rowcount:
+                return None
+            role, password_hash, epoch = conn.execute(
+                "SELECT role, password_hash, session_epoch FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        return Login(User(name, role), _fingerprint(password_hash), epoch)
+
+    def end_sessions(self, name: str) -> None:
+        """End every session of a user, keeping their password (KeyError if unknown)."""
+        with self._connect() as conn:
+            if not conn.execute(
+                "UPDATE users SET session_epoch = session_epoch + 1 WHERE name = ?", (name,)
+            ).rowcount:
+                raise KeyError(name)
+
+    def _verify(self, name: str, password: str) -> tuple[str, str, int] | None:
+        """Role, password hash and session epoch of `name` if `password` is theirs; as slow for
+        an unknown name as for a wrong password."""
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT role, password_hash FROM users WHERE name = ?", (name,)
+                "SELECT role, password_hash, session_epoch FROM users WHERE name = ?", (name,)
             ).fetchone()
         if row is None:
             check_password_hash(_dummy_hash(), password)
             return None
-        role, password_hash = row
-        if not check_password_hash(password_hash, password):
-            return None
-        return User(name, role), _fingerprint(password_hash)
+        return row if check_password_hash(row[1], password) else None
 
-    def session_user(self, name: str, fingerprint: str) -> User | None:
-        """The user a session names, if they still exist with the same password."""
+    def authenticate(self, name: str, password: str) -> Login | None:
+        """What a session for `name` is opened with, or None for a wrong name or password."""
+        row = self._verify(name, password)
+        if row is None:
+            return None
+        role, password_hash, epoch = row
+        return Login(User(name, role), _fingerprint(password_hash), epoch)
+
+    def session_user(self, name: str, fingerprint: str, epoch: int) -> User | None:
+        """The user a session names, if they still exist with the same password and no
+        `logout-all` since; with their role as it is now."""
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT role, password_hash FROM users WHERE name = ?", (name,)
+                "SELECT role, password_hash, session_epoch FROM users WHERE name = ?", (name,)
             ).fetchone()
-        if row is None or not hmac.compare_digest(_fingerprint(row[1]), fingerprint):
+        if row is None or row[2] != epoch:
+            return None
+        if not hmac.compare_digest(_fingerprint(row[1]), fingerprint):
             return None
         return User(name, row[0])
 
@@ -322,9 +417,10 @@ def _resolve_user() -> User | None:
         return users_store().token_user(token)
     name = session.get(SESSION_USER)
     fingerprint = session.get(SESSION_FINGERPRINT)
-    if not isinstance(name, str) or not isinstance(fingerprint, str):
+    epoch = session.get(SESSION_EPOCH)
+    if not isinstance(name, str) or not isinstance(fingerprint, str) or type(epoch) is not int:
         return None
-    return users_store().session_user(name, fingerprint)
+    return users_store().session_user(name, fingerprint, epoch)
 
 
 def _deny(status: int, code: str, message: str) -> Response:
@@ -427,6 +523,24 @@ def _client_ip() -> str:
     return request.remote_addr or "?"
 
 
+def _too_many_failures(limiter: LoginLimiter) -> Response:
+    minutes = max(1, round(limiter.window_s / 60))
+    return _deny(
+        429,
+        "TooManyRequests",
+        f"登录失败次数过多，请 {minutes} 分钟后再试。"
+        f"Too many failed logins: try again in {minutes} minutes.",
+    )
+
+
+def _remember(login: Login) -> None:
+    """Make this session `login.user`'s, as of their current password and session epoch."""
+    session[SESSION_USER] = login.user.name
+    session[SESSION_FINGERPRINT] = login.fingerprint
+    session[SESSION_EPOCH] = login.epoch
+    g.lutu_user = login.user
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[Any, int]:
     """The login form; a success opens a session and goes back to `next`."""
@@ -438,13 +552,7 @@ def login() -> Response | str | tuple[Any, int]:
     keys = [f"ip:{_client_ip()}", f"name:{name[:MAX_NAME_LENGTH]}"]
     limiter = _limiter()
     if limiter.blocked(keys):
-        minutes = max(1, round(limiter.window_s / 60))
-        return _deny(
-            429,
-            "TooManyRequests",
-            f"登录失败次数过多，请 {minutes} 分钟后再试。"
-            f"Too many failed logins: try again in {minutes} minutes.",
-        )
+        return _too_many_failures(limiter)
     found = users_store().authenticate(name, password) if name and password else None
     if found is None:
         limiter.fail(keys)
@@ -452,22 +560,69 @@ def login() -> Response | str | tuple[Any, int]:
             return _deny(401, "LoginFailed", LOGIN_FAILED)
         page = render_template("login.html", next=next_url, error=LOGIN_FAILED, name=name)
         return page, 401
-    user, fingerprint = found
     session.clear()  # a fresh session, with a fresh CSRF token
     session.permanent = True
-    session[SESSION_USER] = user.name
-    session[SESSION_FINGERPRINT] = fingerprint
-    g.lutu_user = user
+    _remember(found)
+    user = found.user
     current_app.logger.info("login: %s (%s) from %s", user.name, user.role, _client_ip())
     return redirect(next_url or url_for("pages.map_page"))
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session (a POST with the CSRF token, so no other site can log anyone out)."""
+    """End the session (a POST with the CSRF token, so no other site can log anyone out). The
+    emptied session makes Flask delete the cookie; a copy taken earlier stays valid until it
+    expires, a new password or `flask users logout-all`."""
     session.clear()
     g.lutu_user = None
     return redirect(url_for("pages.map_page"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@role_required("viewer")
+def account() -> Response | str | tuple[Any, int]:
+    """The logged-in user's name and role, and their own password change. A wrong current
+    password counts as a failed login for their name, so the form cannot be used to guess it."""
+    user = current_user()
+    assert user is not None  # role_required lets only users in
+    if _bearer_token() is not None:
+        # An API token is for scripts writing data, not for taking over the account.
+        return _deny(
+            403,
+            "Forbidden",
+            "账户页面需要登录会话，不接受 API 令牌。The account page needs a login, not a token.",
+        )
+    if request.method == "GET":
+        return render_template("account.html", me=user, error=None, min_length=MIN_PASSWORD_LENGTH)
+
+    def refuse(status: int, code: str, message: str) -> Response | tuple[str, int]:
+        if wants_json():
+            return _deny(status, code, message)
+        return render_template(
+            "account.html", me=user, error=message, min_length=MIN_PASSWORD_LENGTH
+        ), status
+
+    current = request.form.get("current_password", "")
+    new = request.form.get("new_password", "")
+    keys = [f"name:{user.name}"]
+    limiter = _limiter()
+    if limiter.blocked(keys):
+        return _too_many_failures(limiter)
+    if new != request.form.get("repeat_password", ""):
+        return refuse(400, "PasswordsDiffer", PASSWORDS_DIFFER)
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return refuse(400, "PasswordTooShort", PASSWORD_TOO_SHORT)
+    changed = users_store().change_password(user.name, current, new)
+    if changed is None:
+        limiter.fail(keys)
+        current_app.logger.warning(
+            "password change: wrong current password for %s from %s", user.name, _client_ip()
+        )
+        return refuse(400, "WrongPassword", WRONG_CURRENT_PASSWORD)
+    _remember(changed)  # every other session of theirs has ended; this one goes on
+    current_app.logger.info("password change: %s from %s", user.name, _client_ip())
+    flash(PASSWORD_CHANGED)
+    return redirect(url_for("auth.account"), 303)  # a reload does not post the form again
 
 
 # =============================================================================== commands
@@ -477,16 +632,24 @@ def _no_user(name: str) -> click.ClickException:
     return click.ClickException(f"no user {name!r} (flask users list)")
 
 
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+
+
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="read the password from one stdin line"
+)
+
+
 @users_cli.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="read the password from one stdin line")
+@password_stdin_option
 def add_command(name: str, role: str, password_stdin: bool) -> None:
     """Add a user; the password is asked twice (or read from stdin, for scripts)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     try:
         users_store().add(name, password, role)
     except ValueError as exc:
@@ -504,6 +667,35 @@ def list_command() -> None:
     width = max(len(r.name) for r in rows)
     for r in rows:
         click.echo(f"{r.name:<{width}}  {r.role:<6}  {r.created}  tokens: {r.tokens}")
+
+
+@users_cli.command("passwd")
+@click.argument("name")
+@password_stdin_option
+def passwd_command(name: str, password_stdin: bool) -> None:
+    """Set NAME's password (asked twice, or read from stdin); their sessions end."""
+    store = users_store()
+    if not any(r.name == name for r in store.users()):
+        raise _no_user(name)  # before asking for a password that could not be used
+    password = _read_password(password_stdin)
+    try:
+        store.set_password(name, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyError:
+        raise _no_user(name) from None  # removed while the password was typed
+    click.echo(f"new password for {name}; their sessions are logged out")
+
+
+@users_cli.command("logout-all")
+@click.argument("name")
+def logout_all_command(name: str) -> None:
+    """End every session of NAME (their password and API tokens stay)."""
+    try:
+        users_store().end_sessions(name)
+    except KeyError:
+        raise _no_user(name) from None
+    click.echo(f"every session of {name} is logged out")
 
 
 @users_cli.command("set-role")

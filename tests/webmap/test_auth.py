@@ -1,5 +1,5 @@
-"""Access control: users and tokens from the CLI, login with its rate limit, CSRF, roles, API
-tokens and the secret key file."""
+"""Access control: users and tokens from the CLI, login with its rate limit, password changes
+and the end of sessions, CSRF, roles, API tokens and the secret key file."""
 
 from __future__ import annotations
 
@@ -12,12 +12,24 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from app import create_app
 from webmap import auth
-from webmap.auth import LOGIN_FAILED, LoginLimiter, User, UserStore, current_user, role_required
+from webmap.auth import (
+    LOGIN_FAILED,
+    PASSWORD_CHANGED,
+    PASSWORDS_DIFFER,
+    WRONG_CURRENT_PASSWORD,
+    LoginLimiter,
+    User,
+    UserStore,
+    current_user,
+    role_required,
+)
 
 PASSWORD = "correct horse battery"
+NEW_PASSWORD = "a new and longer one"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -52,6 +64,32 @@ def csrf(client: FlaskClient) -> str:
 def login(client: FlaskClient, name: str, password: str = PASSWORD, **kw):
     data = {"name": name, "password": password, "csrf_token": csrf(client), **kw}
     return client.post("/login", data=data)
+
+
+def change_password(
+    client: FlaskClient,
+    current: str = PASSWORD,
+    new: str = NEW_PASSWORD,
+    repeat: str | None = None,
+    **kw,
+):
+    """Post the account page's form, with the CSRF token it carries."""
+    match = CSRF_INPUT.search(client.get("/account").get_data(as_text=True))
+    assert match
+    data = {
+        "current_password": current,
+        "new_password": new,
+        "repeat_password": new if repeat is None else repeat,
+        "csrf_token": match.group(1),
+    }
+    return client.post("/account", data=data, **kw)
+
+
+def logged_in(app: Flask, name: str, password: str = PASSWORD) -> FlaskClient:
+    """A new browser with its own session of `name`."""
+    client = app.test_client()
+    assert login(client, name, password).status_code == 302
+    return client
 
 
 def header_user(client: FlaskClient) -> str | None:
@@ -123,6 +161,102 @@ def test_cli_tokens_are_shown_once_and_stored_hashed(app: Flask, runner) -> None
     assert UserStore(path).token_user(token) is None
 
 
+def test_cli_passwd_resets_a_password_and_ends_sessions(app: Flask, runner) -> None:
+    add_user(app, "张工", "editor")
+    browser = logged_in(app, "张工")
+    result = runner.invoke(args=["users", "passwd", "张工"], input=f"{NEW_PASSWORD}\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert NEW_PASSWORD not in result.output  # the prompt hides what is typed
+    assert header_user(browser) is None  # logged out on its next request
+    assert browser.get("/_test/editor").status_code == 302
+    assert login(app.test_client(), "张工").status_code == 401
+    assert header_user(logged_in(app, "张工", NEW_PASSWORD)) == "张工（editor）"
+
+    script = runner.invoke(
+        args=["users", "passwd", "张工", "--password-stdin"], input="from a script\n"
+    )
+    assert script.exit_code == 0, script.output
+    assert login(app.test_client(), "张工", "from a script").status_code == 302
+
+
+def test_cli_passwd_refuses_bad_input(app: Flask, runner) -> None:
+    add_user(app, "张工", "editor")
+    short = runner.invoke(args=["users", "passwd", "张工", "--password-stdin"], input="short\n")
+    assert short.exit_code == 1 and "at least 8" in short.output
+    mismatch = runner.invoke(args=["users", "passwd", "张工"], input=f"{NEW_PASSWORD}\nother one\n")
+    assert mismatch.exit_code != 0
+    unknown = runner.invoke(args=["users", "passwd", "nobody"])  # refused before any prompt
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output
+    assert "Password" not in unknown.output
+    assert login(app.test_client(), "张工").status_code == 302  # the password is unchanged
+
+
+def test_cli_logout_all_ends_sessions_but_keeps_password_and_tokens(app: Flask, runner) -> None:
+    add_user(app, "张工", "editor")
+    add_user(app, "李工", "editor")
+    laptop, phone, other = logged_in(app, "张工"), logged_in(app, "张工"), logged_in(app, "李工")
+    token = UserStore(app.config["USERS_PATH"]).new_token("张工")
+    result = runner.invoke(args=["users", "logout-all", "张工"])
+    assert result.exit_code == 0 and "张工" in result.output
+    assert header_user(laptop) is None and header_user(phone) is None
+    assert header_user(other) == "李工（editor）"  # only that user's sessions
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().post("/_test/write", headers=bearer).status_code == 200
+    assert header_user(logged_in(app, "张工")) == "张工（editor）"  # same password
+    unknown = runner.invoke(args=["users", "logout-all", "nobody"])
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output
+
+
+def test_cli_role_changes_and_removal_reach_open_sessions(app: Flask, runner) -> None:
+    add_user(app, "张工", "editor")
+    browser = logged_in(app, "张工")
+    assert browser.get("/_test/editor").status_code == 200
+    assert runner.invoke(args=["users", "set-role", "张工", "viewer"]).exit_code == 0
+    assert browser.get("/_test/editor").status_code == 403  # the very next request
+    assert header_user(browser) == "张工（viewer）"
+    assert runner.invoke(args=["users", "remove", "张工"]).exit_code == 0
+    assert header_user(browser) is None
+    assert browser.get("/_test/editor").status_code == 302
+    r = browser.get("/_test/editor", headers={"Accept": "application/json"})
+    assert r.status_code == 401
+
+
+def test_users_file_without_session_epoch_is_migrated(app: Flask, runner) -> None:
+    """A users.sqlite made before `session_epoch` existed keeps its users and gains the
+    column on first use."""
+    path = Path(app.config["USERS_PATH"])
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.executescript(
+            """
+            CREATE TABLE users (
+                name TEXT PRIMARY KEY NOT NULL,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+                created TEXT NOT NULL
+            );
+            CREATE TABLE tokens (
+                token_hash TEXT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+                created TEXT NOT NULL,
+                label TEXT
+            );
+            """
+        )
+        conn.execute(
+            "INSERT INTO users VALUES ('张工', ?, 'editor', '2025-01-01T00:00:00+00:00')",
+            (generate_password_hash(PASSWORD),),
+        )
+    browser = logged_in(app, "张工")
+    assert header_user(browser) == "张工（editor）"
+    with closing(sqlite3.connect(path)) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(users)")]
+        assert conn.execute("SELECT session_epoch FROM users").fetchall() == [(0,)]
+    assert columns.count("session_epoch") == 1
+    assert runner.invoke(args=["users", "logout-all", "张工"]).exit_code == 0
+    assert header_user(browser) is None
+    assert re.search(r"张工\s+editor", runner.invoke(args=["users", "list"]).output)
+
+
 # =============================================================================== login
 
 
@@ -140,7 +274,11 @@ def test_login_opens_a_session_and_logout_ends_it(app: Flask, client: FlaskClien
     token = csrf(client)
     assert client.post("/logout").status_code == 400  # no CSRF token: still logged in
     assert header_user(client) == "张工（editor）"
-    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    r = client.post("/logout", data={"csrf_token": token})
+    assert r.status_code == 302
+    cookie = r.headers["Set-Cookie"]  # the cookie is deleted, not just emptied
+    assert cookie.startswith("session=;") and "Expires=Thu, 01 Jan 1970" in cookie
+    assert client.get_cookie("session") is None
     assert header_user(client) is None
     assert "登录 <small>Log in</small>" in client.get("/measures").get_data(as_text=True)
 
@@ -244,6 +382,162 @@ def test_sessions_follow_role_changes_and_removal(app: Flask, client: FlaskClien
     store.remove("张工")
     add_user(app, "张工", "editor", "a new password")  # a new account under the same name
     assert client.get("/_test/editor").status_code == 302  # the old session is over
+
+
+def test_a_copied_session_cookie_outlives_logout_until_logout_all(
+    app: Flask, client: FlaskClient, runner
+) -> None:
+    """Signed cookies cannot be recalled: logout deletes the browser's copy only, and
+    `flask users logout-all` is what ends a copy taken before."""
+    add_user(app, "张工", "editor")
+    login(client, "张工")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert header_user(thief) == "张工（editor）"
+    assert runner.invoke(args=["users", "logout-all", "张工"]).exit_code == 0
+    assert header_user(thief) is None
+
+
+# =============================================================================== account
+
+
+def test_account_page_needs_a_login(app: Flask, client: FlaskClient) -> None:
+    r = client.get("/account")
+    assert r.status_code == 302 and r.headers["Location"] == "/login?next=/account"
+    r = client.get("/account", headers={"Accept": "application/json"})
+    assert r.status_code == 401
+    assert 'href="/account"' not in client.get("/measures").get_data(as_text=True)
+
+    add_user(app, "王工", "viewer")  # any role may change their own password
+    login(client, "王工")
+    assert 'href="/account"' in client.get("/measures").get_data(as_text=True)
+    r = client.get("/account")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "public" not in r.headers.get("Cache-Control", "")
+    assert "修改密码" in page and "Change password" in page
+    assert '<dd class="lutu-account-name">王工</dd>' in page
+    assert '<dd class="lutu-account-role">viewer</dd>' in page
+    assert 'name="csrf_token"' in page
+
+
+def test_account_changes_the_password_and_ends_other_sessions(app: Flask) -> None:
+    add_user(app, "张工", "editor")
+    here, elsewhere = logged_in(app, "张工"), logged_in(app, "张工")
+    r = change_password(here)
+    assert r.status_code == 303 and r.headers["Location"] == "/account"
+    page = here.get("/account").get_data(as_text=True)
+    assert PASSWORD_CHANGED in page
+    assert PASSWORD_CHANGED not in here.get("/account").get_data(as_text=True)  # shown once
+    assert header_user(here) == "张工（editor）"  # the session that changed it goes on
+    assert here.post("/_test/write", data={"csrf_token": csrf(here)}).status_code == 200
+    assert header_user(elsewhere) is None
+    assert login(app.test_client(), "张工").status_code == 401
+    assert login(app.test_client(), "张工", NEW_PASSWORD).status_code == 302
+
+
+def test_account_refuses_a_wrong_current_password_and_bad_new_ones(
+    app: Flask, client: FlaskClient
+) -> None:
+    add_user(app, "张工", "editor")
+    login(client, "张工")
+    wrong = change_password(client, current="not my password")
+    assert wrong.status_code == 400
+    text = wrong.get_data(as_text=True)
+    assert WRONG_CURRENT_PASSWORD in text and "当前密码错误" in text and "Wrong current" in text
+    differ = change_password(client, repeat=NEW_PASSWORD + "x")
+    assert differ.status_code == 400 and PASSWORDS_DIFFER in differ.get_data(as_text=True)
+    short = change_password(client, new="short")
+    assert short.status_code == 400 and "at least 8 characters" in short.get_data(as_text=True)
+    as_json = change_password(
+        client, current="not my password", headers={"Accept": "application/json"}
+    )
+    assert as_json.status_code == 400
+    assert as_json.get_json()["error"] == {
+        "status": 400,
+        "code": "WrongPassword",
+        "message": WRONG_CURRENT_PASSWORD,
+    }
+    no_csrf = client.post(
+        "/account",
+        data={
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
+    )
+    assert no_csrf.status_code == 400 and "CSRF" in no_csrf.get_data(as_text=True)
+    assert header_user(client) == "张工（editor）"  # still logged in, password unchanged
+    assert login(app.test_client(), "张工").status_code == 302
+
+
+def test_wrong_current_passwords_count_as_failed_logins(
+    app: Flask, client: FlaskClient, monkeypatch
+) -> None:
+    add_user(app, "张工", "editor")
+    login(client, "张工")
+    for _ in range(3):  # a typo in the new password is no guess at the current one
+        assert change_password(client, repeat="something else").status_code == 400
+    for _ in range(5):
+        assert change_password(client, current="a guess").status_code == 400
+
+    def must_not_check(*args: object) -> None:
+        raise AssertionError("the password is not checked once the limit is reached")
+
+    with monkeypatch.context() as m:
+        m.setattr(UserStore, "change_password", must_not_check)
+        m.setattr(UserStore, "authenticate", must_not_check)
+        r = change_password(client)  # the right password does not get past the limit
+        assert r.status_code == 429 and "Too many failed logins" in r.get_data(as_text=True)
+        elsewhere = app.test_client()  # the count is the user name's, from any IP
+        elsewhere.environ_base["REMOTE_ADDR"] = "10.0.3.1"
+        assert login(elsewhere, "张工").status_code == 429
+    assert header_user(client) == "张工（editor）"  # guessing does not log the user out
+
+
+def test_failed_logins_also_block_the_account_form(app: Flask, client: FlaskClient) -> None:
+    add_user(app, "张工", "editor")
+    login(client, "张工")
+    for i in range(5):
+        attacker = app.test_client()
+        attacker.environ_base["REMOTE_ADDR"] = f"10.0.4.{i}"
+        assert login(attacker, "张工", "a guess").status_code == 401
+    assert change_password(client).status_code == 429
+
+
+def test_account_is_not_for_api_tokens(app: Flask, client: FlaskClient) -> None:
+    add_user(app, "bot", "editor")
+    bearer = {"Authorization": f"Bearer {UserStore(app.config['USERS_PATH']).new_token('bot')}"}
+    assert client.get("/account", headers=bearer).status_code == 403
+    data = {
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "repeat_password": NEW_PASSWORD,
+    }
+    r = client.post("/account", data=data, headers=bearer)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "Forbidden"
+    assert login(client, "bot").status_code == 302  # the password is unchanged
+
+
+def test_a_password_changed_meanwhile_is_not_overwritten(app: Flask, monkeypatch) -> None:
+    """The current password is checked outside the write transaction (it is slow); an
+    administrator's reset landing in between wins."""
+    add_user(app, "张工", "editor")
+    store = UserStore(app.config["USERS_PATH"])
+    verify = UserStore._verify
+
+    def verify_then_reset(self: UserStore, name: str, password: str):
+        row = verify(self, name, password)
+        store.set_password(name, "set by the administrator")
+        return row
+
+    with monkeypatch.context() as m:
+        m.setattr(UserStore, "_verify", verify_then_reset)
+        assert store.change_password("张工", PASSWORD, NEW_PASSWORD) is None
+    assert store.authenticate("张工", NEW_PASSWORD) is None
+    assert store.authenticate("张工", "set by the administrator") is not None
 
 
 # =============================================================================== CSRF
