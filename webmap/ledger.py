@@ -22,7 +22,7 @@ from shapely.ops import unary_union
 from geo.errors import LayerNotFound, LedgerError
 from geo.ledger.edits import AuditEntry, EditStore, audit_rows
 from geo.ledger.plan import ImportPlan, plan_import
-from geo.ledger.read import MAX_BYTES, read_table
+from geo.ledger.read import MAX_BYTES, Progress, read_table
 from geo.ledger.template import template_xlsx
 from geo.store import FeatureStore
 from layers import all_layers, get_layer
@@ -58,10 +58,12 @@ def preview(
     sheet: str | None = None,
     max_bytes: int = MAX_BYTES,
     repair: bool = False,
+    progress: Progress | None = None,
 ) -> ImportPlan:
-    """The dry run of importing `path` into a layer of `store`."""
+    """The dry run of importing `path` into a layer of `store`; `progress` hears the "read"
+    and "check" stages (see geo.ledger.read.Progress)."""
     layer = ledger_layer(layer_id)
-    table = read_table(path, max_bytes=max_bytes, sheet=sheet)
+    table = read_table(path, max_bytes=max_bytes, sheet=sheet, progress=progress)
     existing = store.query(layer_id, limit=None).features if layer_id in store.layers() else []
     districts = store.query("districts", limit=None).features
     cities = [d for d in districts if d.properties.get("level") == "city"]
@@ -76,6 +78,7 @@ def preview(
         area=unary_union([c.geometry for c in cities]) if cities else None,
         area_name="、".join(c.properties["name_zh"] for c in cities) or None,
         repair=repair,
+        progress=progress,
     )
 
 

@@ -1,23 +1,39 @@
 """Ledger (台账) import on the web, for editors: upload, a preview (map and per-row table of what
 will be added, changed or rejected), commit; and the audit log (留痕) with each feature's
-history. The same dry run and commit as `flask ledger preview|import` (webmap/ledger.py)."""
+history. The same dry run and commit as `flask ledger preview|import` (webmap/ledger.py).
+
+An upload larger than LEDGER_BACKGROUND_BYTES is previewed and committed by a background
+thread (a job) instead of inside the request: the browser is sent to /ledger/jobs/<token>,
+which shows the stage and rows done until the job ends. The job's state lives in a file next
+to the upload (instance/uploads/<token>/job.json, replaced atomically), so whichever worker
+process answers the next request can read it.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import os
+import pickle
 import re
 import secrets
 import shutil
+import tempfile
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     send_file,
@@ -28,9 +44,9 @@ from shapely.geometry import mapping
 from shapely.ops import unary_union
 
 from geo.errors import LedgerError
-from geo.ledger.edits import EditStore
+from geo.ledger.edits import Committed, EditStore
 from geo.ledger.plan import ImportPlan, RowOutcome, convert
-from geo.ledger.read import FORMATS
+from geo.ledger.read import FORMATS, Progress
 from geo.ledger.template import AUTOMATIC, template_xlsx
 from geo.schema import Field
 from geo.store import Feature
@@ -54,6 +70,19 @@ ACTION_COLOURS = {
 CRS_CHOICES = ("", "EPSG:4490", "EPSG:4326", "EPSG:4529", "EPSG:4530", "EPSG:4550", "EPSG:4551")
 CRS_CHOICES += ("GCJ-02", "BD-09")
 
+# Background jobs. Their files sit next to the upload; no upload can take these names
+# (`_safe_name`), so the plan unpickled is always one this server wrote.
+JOB_FILE = "job.json"
+PLAN_FILE = "plan.pickle"
+COMMIT_LOCK = "commit.lock"
+JOB_FILES = frozenset({JOB_FILE, PLAN_FILE, COMMIT_LOCK})
+JOB_STALE_S = 10 * 60  # a running job silent this long died with its process
+JOB_HEARTBEAT_S = 30  # a running job rewrites its state at least this often, even mid-stage
+STAGE_ZH = {"read": "读取", "check": "校验与匹配", "write": "写入", "rebuild": "重建地图库"}
+JOB_STAGES = {"preview": ("read", "check"), "commit": ("read", "check", "write", "rebuild")}
+INTERRUPTED = "中断 interrupted: the server stopped while working on this upload"
+INTERNAL_ERROR = "内部错误 internal error: the import stopped (the server log says why)"
+
 
 def _uploads() -> Path:
     folder = Path(current_app.instance_path) / "uploads"
@@ -73,22 +102,45 @@ def _safe_name(filename: str) -> str:
     it), without folders or characters a file system would trip on."""
     name = Path(filename.replace("\\", "/")).name
     name = re.sub(r"[^\w.\-（）()\u3400-\u9fff]+", "_", name).strip("._") or "ledger"
-    return name[-120:]
+    name = name[-120:]
+    return f"ledger_{name}" if name in JOB_FILES else name
 
 
 def _saved(token: str) -> Path:
     if not UPLOAD_TOKEN.match(token):
         abort(400, description="bad upload token")
     folder = _uploads() / token
-    files = list(folder.iterdir()) if folder.is_dir() else []
+    files = [f for f in folder.iterdir() if _is_upload(f)] if folder.is_dir() else []
     if len(files) != 1:
         abort(404, description="this upload is gone (committed, or older than a day): upload again")
     return files[0]
 
 
-def _plan(path: Path, layer_id: str, crs: str | None, repair: bool) -> ImportPlan:
+def _is_upload(path: Path) -> bool:
+    """The uploaded file, not a job's files (temporary ones start with a dot, which no upload
+    name does)."""
+    return path.name not in JOB_FILES and not path.name.startswith(".")
+
+
+def _plan(
+    path: Path, layer_id: str, crs: str | None, repair: bool, progress: Progress | None = None
+) -> ImportPlan:
     max_bytes = current_app.config["LEDGER_MAX_BYTES"]
-    return preview(get_store(), layer_id, path, crs=crs or None, max_bytes=max_bytes, repair=repair)
+    return preview(
+        get_store(),
+        layer_id,
+        path,
+        crs=crs or None,
+        max_bytes=max_bytes,
+        repair=repair,
+        progress=progress,
+    )
+
+
+def _in_background(path: Path) -> bool:
+    """Whether this upload is worked on by a background job (0: every upload is)."""
+    limit = int(current_app.config["LEDGER_BACKGROUND_BYTES"])
+    return limit <= 0 or path.stat().st_size > limit
 
 
 def _preview_map(plan: ImportPlan) -> dict[str, Markup] | None:
@@ -167,7 +219,7 @@ def upload_form() -> str:
 
 @bp.post("/ledger/preview")
 @role_required("editor")
-def preview_upload() -> str | tuple[str, int]:
+def preview_upload() -> str | tuple[str, int] | Response:
     layer_id = request.form.get("layer", "")
     crs = request.form.get("crs") or None
     repair = request.form.get("repair") == "1"
@@ -181,10 +233,19 @@ def preview_upload() -> str | tuple[str, int]:
     target.parent.mkdir()
     upload.save(target)
     try:
+        if _in_background(target):
+            ledger_layer(layer_id)  # an unknown layer is said at once, not by a job
+            return _start_preview(target, token, layer_id, crs, repair)
         plan = _plan(target, layer_id, crs, repair)
     except LedgerError as exc:
         shutil.rmtree(target.parent, ignore_errors=True)
         return render_template("ledger_preview.html", error=exc, plan=None), 400
+    return _preview_page(plan, token, layer_id, crs, repair)
+
+
+def _preview_page(
+    plan: ImportPlan, token: str, layer_id: str, crs: str | None, repair: bool
+) -> str:
     return render_template(
         "ledger_preview.html",
         plan=plan,
@@ -201,21 +262,313 @@ def preview_upload() -> str | tuple[str, int]:
 
 @bp.post("/ledger/commit")
 @role_required("editor")
-def commit_upload() -> str:
+def commit_upload() -> str | Response:
     token = request.form.get("token", "")
+    if UPLOAD_TOKEN.match(token):  # else _saved says 400
+        job = _job_state(_uploads() / token)
+        if job is not None and job["state"] == "running":
+            abort(409, description="此上传正在处理中，请稍候。This upload is being worked on.")
     path = _saved(token)
     layer_id = request.form.get("layer", "")
     # Planned again: the store may have changed since the preview.
     repair = request.form.get("repair") == "1"
-    plan = _plan(path, layer_id, request.form.get("crs") or None, repair)
+    crs = request.form.get("crs") or None
     user = current_user()
     assert user is not None  # role_required
+    if _in_background(path):
+        return _start_commit(path, token, layer_id, crs, repair)
+    plan = _plan(path, layer_id, crs, repair)
     if not plan.accepted:
         abort(400, description="nothing to import: no row would be added or changed")
     done = EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
     build_store(current_app)
     shutil.rmtree(path.parent, ignore_errors=True)
-    return render_template("ledger_done.html", plan=plan, done=done, layer=ledger_layer(layer_id))
+    return render_template(
+        "ledger_done.html",
+        plan=plan,
+        done=done,
+        rejected=plan.count("reject"),
+        layer=ledger_layer(layer_id),
+    )
+
+
+# =============================================================================== jobs
+
+
+def _write_job(folder: Path, job: dict[str, Any]) -> None:
+    """job.json replaced whole: a reader in any process sees the old state or the new one.
+    Not fsynced: it is a progress report, written often, worth nothing after a crash."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{JOB_FILE}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(job, fh, ensure_ascii=False)
+        os.replace(tmp, folder / JOB_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_job(folder: Path) -> dict[str, Any] | None:
+    try:
+        job = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return job if isinstance(job, dict) else None
+
+
+def _stopped(reason: str, job: dict[str, Any]) -> str:
+    """Why a job stopped and what of it is in: a commit's rows are, all of them, once its
+    write stage ended (one transaction), even when the store rebuild after it did not."""
+    written = job.get("kind") == "commit" and (
+        job.get("stage") == "rebuild"
+        or (job.get("stage") == "write" and job.get("total") and job.get("done") == job["total"])
+    )
+    if written:
+        return (
+            f"{reason}; the rows were written (see the audit log), the map is rebuilt with "
+            "them at the next import or server start"
+        )
+    return f"{reason}; nothing was written: upload the file again"
+
+
+def _job_state(folder: Path) -> dict[str, Any] | None:
+    """The job of an upload folder, if it has one, as it stands: a job still running but
+    silent for JOB_STALE_S died with its process (a restart, a kill; a commit's transaction
+    then rolled back) and is reported failed, its upload removed."""
+    job = _read_job(folder)
+    if job is None:
+        return None
+    if job.get("state") == "running" and time.time() - float(job["updated"]) > JOB_STALE_S:
+        error = _stopped(INTERRUPTED, job)
+        job |= {"state": "failed", "error": error, "updated": round(time.time(), 3)}
+        _write_job(folder, job)
+        _remove_upload(folder)
+    return job
+
+
+def _remove_upload(folder: Path) -> None:
+    """The uploaded file and what was made of it (the plan, the commit lock); job.json stays
+    for the job's page until the folder is cleared with the stale uploads."""
+    for item in folder.iterdir() if folder.is_dir() else ():
+        if item.name != JOB_FILE and not item.name.startswith("."):
+            item.unlink(missing_ok=True)
+
+
+class _Job:
+    """A running job's state, kept in memory and written to job.json on every change."""
+
+    def __init__(self, folder: Path, state: dict[str, Any]) -> None:
+        self.folder = folder
+        self.state = state
+        self._lock = threading.Lock()  # the worker and its heartbeat both write
+        self.update()
+
+    def update(self, **changes: Any) -> None:
+        with self._lock:
+            self.state.update(changes)
+            self.state["updated"] = round(time.time(), 3)
+            _write_job(self.folder, self.state)
+
+    def progress(self, stage: str, done: int, total: int | None) -> None:
+        self.update(stage=stage, stage_zh=STAGE_ZH.get(stage, stage), done=done, total=total)
+
+
+Work = Callable[[_Job], dict[str, Any]]
+
+
+def _start_job(folder: Path, kind: str, user: str, meta: dict[str, Any], work: Work) -> None:
+    now = round(time.time(), 3)
+    job = _Job(
+        folder,
+        {
+            "kind": kind,
+            "stage": "read",
+            "stage_zh": STAGE_ZH["read"],
+            "done": 0,
+            "total": None,
+            "state": "running",
+            "error": None,
+            "started": now,
+            "updated": now,
+            "user": user,
+            **meta,
+        },
+    )
+    app = current_app._get_current_object()  # the thread outlives this request's context
+    thread = threading.Thread(
+        target=_run_job, args=(app, job, work), name=f"lutu-ledger-{kind}", daemon=True
+    )
+    thread.start()
+
+
+def _run_job(app: Flask, job: _Job, work: Work) -> None:
+    """A job's thread: `work` in an app context (the config, the store), its outcome written
+    to job.json. Never raises: nobody would hear it."""
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(job, stop), name="lutu-ledger-beat")
+    beat.daemon = True
+    beat.start()
+    outcome: dict[str, Any]
+    try:
+        with app.app_context():
+            outcome = {"state": "done", **work(job)}
+    except LedgerError as exc:
+        outcome = {"state": "failed", "error": str(exc)}
+    except Exception:
+        app.logger.exception("ledger %s job %s failed", job.state["kind"], job.folder.name)
+        outcome = {"state": "failed", "error": _stopped(INTERNAL_ERROR, job.state)}
+    finally:
+        stop.set()
+        beat.join()
+    try:
+        # A commit's upload goes once the commit is over (done or not), a failed preview's
+        # too; before the final state is written, so "done" means a second commit finds it gone.
+        if outcome["state"] == "failed" or job.state["kind"] == "commit":
+            _remove_upload(job.folder)
+        job.update(**outcome)
+    except OSError:
+        app.logger.exception("ledger job %s: cannot record its outcome", job.folder.name)
+
+
+def _heartbeat(job: _Job, stop: threading.Event) -> None:
+    """Keeps a job's `updated` fresh through long steps that report nothing (the rebuild), so
+    that only a job whose process died looks stale."""
+    while not stop.wait(JOB_HEARTBEAT_S):
+        try:
+            job.update()
+        except OSError:
+            return  # the folder is gone: nothing left to report to
+
+
+def _start_preview(
+    path: Path, token: str, layer_id: str, crs: str | None, repair: bool
+) -> Response:
+    def work(job: _Job) -> dict[str, Any]:
+        plan = _plan(path, layer_id, crs, repair, progress=job.progress)
+        data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{PLAN_FILE}.", suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path.parent / PLAN_FILE)
+        return {"counts": {a: plan.count(a) for a in ACTION_ZH}}
+
+    return _launch(path, token, "preview", layer_id, crs, repair, work)
+
+
+def _start_commit(path: Path, token: str, layer_id: str, crs: str | None, repair: bool) -> Response:
+    user = current_user()
+    assert user is not None  # role_required
+    job = _job_state(path.parent)
+    if job is not None and job.get("user") != user.name and not user.can("admin"):
+        abort(403, description="这是他人的上传。This upload belongs to another user.")
+    try:
+        ledger_layer(layer_id)
+    except LedgerError as exc:
+        abort(400, description=str(exc))
+    try:
+        # One commit per upload, whichever process is asked twice: the lock file is created
+        # or found there, atomically; it goes with the upload when the commit is over.
+        os.close(os.open(path.parent / COMMIT_LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        abort(409, description="此上传正在写入。This upload is already being committed.")
+    name = user.name
+
+    def work(job: _Job) -> dict[str, Any]:
+        plan = _plan(path, layer_id, crs, repair, progress=job.progress)
+        if not plan.accepted:
+            raise LedgerError("nothing to import: no row would be added or changed")
+        edits = EditStore(current_app.config["EDITS_PATH"])
+        done = edits.commit(plan, name, progress=job.progress)
+        job.progress("rebuild", 0, None)
+        build_store(current_app)
+        return {"committed": asdict(done), "rejected": plan.count("reject")}
+
+    return _launch(path, token, "commit", layer_id, crs, repair, work)
+
+
+def _launch(
+    path: Path, token: str, kind: str, layer_id: str, crs: str | None, repair: bool, work: Work
+) -> Response:
+    user = current_user()
+    assert user is not None  # role_required
+    meta = {"file": path.name, "layer": layer_id, "crs": crs or "", "repair": repair}
+    _start_job(path.parent, kind, user.name, meta, work)
+    return redirect(url_for("ledger.job_page", token=token), 303)
+
+
+def _own_job(token: str) -> tuple[Path, dict[str, Any]]:
+    """The folder and job of `token`, for the user who started it or an admin."""
+    if not UPLOAD_TOKEN.match(token):
+        abort(400, description="bad upload token")
+    folder = _uploads() / token
+    job = _job_state(folder)
+    if job is None:
+        abort(404, description="no such import: it ended more than a day ago, or never began")
+    user = current_user()
+    assert user is not None  # role_required
+    if job.get("user") != user.name and not user.can("admin"):
+        abort(403, description="这是他人的导入。This import was started by another user.")
+    return folder, job
+
+
+@bp.get("/ledger/jobs/<token>")
+@role_required("editor")
+def job_page(token: str) -> str | tuple[str, int] | Response:
+    """A job's progress while it runs (refreshing itself); its outcome when it is over."""
+    _folder, job = _own_job(token)
+    if job["state"] == "failed":
+        return render_template("ledger_preview.html", error=job["error"], plan=None), 400
+    if job["state"] == "done" and job["kind"] == "preview":
+        return redirect(url_for("ledger.preview_page", token=token), 303)
+    layer = ledger_layer(job["layer"])
+    if job["state"] == "done":
+        return render_template(
+            "ledger_done.html",
+            plan=None,
+            done=Committed(**job["committed"]),
+            rejected=job["rejected"],
+            layer=layer,
+        )
+    return render_template(
+        "ledger_job.html",
+        job=job,
+        token=token,
+        layer=layer,
+        stages=_stages(job),
+        elapsed=max(0, round(time.time() - job["started"])),
+    )
+
+
+def _stages(job: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(stage, its Chinese name, "is-done" | "is-current" | "") for the job's stage list."""
+    names = JOB_STAGES[job["kind"]]
+    at = names.index(job["stage"]) if job["stage"] in names else -1
+    return [
+        (s, STAGE_ZH[s], "is-current" if i == at else "is-done" if i < at else "")
+        for i, s in enumerate(names)
+    ]
+
+
+@bp.get("/ledger/jobs/<token>.json")
+@role_required("editor")
+def job_status(token: str) -> Response:
+    """The job's state as job.json holds it (what the job page's script polls)."""
+    _folder, job = _own_job(token)
+    return jsonify(job)
+
+
+@bp.get("/ledger/preview/<token>")
+@role_required("editor")
+def preview_page(token: str) -> str | Response:
+    """The preview a background job made: the same page as a preview made in the request."""
+    folder, job = _own_job(token)
+    if job["kind"] != "preview" or job["state"] != "done":
+        return redirect(url_for("ledger.job_page", token=token), 303)
+    try:
+        plan = pickle.loads((folder / PLAN_FILE).read_bytes())  # written by this server
+    except FileNotFoundError:
+        abort(404, description="this upload is gone (committed, or older than a day): upload again")
+    return _preview_page(plan, token, job["layer"], job["crs"], job["repair"])
 
 
 @bp.post("/ledger/api/<layer_id>")
@@ -317,6 +670,9 @@ def _changed_fields(entry: Any) -> list[tuple[str, Any, Any]]:
 
 def init_app(app: Any) -> None:
     app.config.setdefault("LEDGER_MAX_BYTES", 50 * 1024 * 1024)
+    # Uploads larger than this are previewed and committed by a background job with a
+    # progress page (0: every upload); smaller ones within the request, as always.
+    app.config.setdefault("LEDGER_BACKGROUND_BYTES", 1024 * 1024)
     # Flask refuses a larger upload before reading it (413), whatever the view.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["LEDGER_MAX_BYTES"] + 1024 * 1024

@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 if TYPE_CHECKING:
     from geo.ledger.plan import ImportPlan
+    from geo.ledger.read import Progress
     from geo.sources import LayerData
 
 SCHEMA = """
@@ -92,20 +93,29 @@ class EditStore:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         between_rows: Callable[[int], None] | None = None,
+        progress: Progress | None = None,
     ) -> Committed:
         """Write every accepted row of `plan` and its audit entry in one transaction.
 
         `between_rows` is called after each row is written, inside the transaction (tests kill
-        the process there to show that nothing of a half-done import survives)."""
+        the process there to show that nothing of a half-done import survives). `progress`
+        hears ("write", rows written, rows to write) now and then; the last report, done ==
+        total, comes once the transaction is committed."""
+        from geo.ledger.read import PROGRESS_EVERY
+
         if not user:
             raise ValueError("an import needs the name of who makes it")
         batch = uuid.uuid4().hex[:12]
         at = now().isoformat(timespec="seconds")
         added = changed = 0
+        accepted = plan.accepted
+        total = len(accepted)
+        if progress is not None:
+            progress("write", 0, total)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                for n, outcome in enumerate(plan.accepted, start=1):
+                for n, outcome in enumerate(accepted, start=1):
                     assert outcome.properties is not None and outcome.geometry is not None
                     before = _state(outcome.before, _before_geometry(outcome))
                     after = _state(outcome.properties, outcome.geometry)
@@ -137,10 +147,14 @@ class EditStore:
                     changed += outcome.action == "change"
                     if between_rows is not None:
                         between_rows(n)
+                    if progress is not None and n % PROGRESS_EVERY == 0 and n < total:
+                        progress("write", n, total)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        if progress is not None:
+            progress("write", total, total)
         return Committed(batch, added, changed)
 
     def features(self, layer: str) -> list[tuple[str, dict[str, Any], BaseGeometry]]:

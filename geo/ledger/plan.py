@@ -28,7 +28,7 @@ from geo.schema import Field, LayerSchema
 from geo.store import Feature
 
 if TYPE_CHECKING:
-    from geo.ledger.read import Table
+    from geo.ledger.read import Progress, Table
 
 Action = Literal["add", "change", "unchanged", "reject"]
 MATCH_DISTANCE_M = 200.0  # the same name this close is the same facility
@@ -197,15 +197,21 @@ def plan_import(
     area_name: str | None = None,
     repair: bool = False,
     new_id: Callable[[dict[str, Any], BaseGeometry], str] | None = None,
+    progress: Progress | None = None,
 ) -> ImportPlan:
     """The dry run of importing `table` into the layer `schema`: one outcome per row.
 
     `existing` are the layer's stored features (to match), `districts` the district outlines
     (their `adcode`, `level`: a point's county and city fill *_adcode fields left empty),
     `area` the outline coordinates must fall in, `columns` an explicit file column -> field
-    mapping. Nothing is written.
+    mapping. `progress` hears ("check", rows checked, rows) now and then. Nothing is written.
     """
     from geo.ledger.coords import locate
+    from geo.ledger.read import PROGRESS_EVERY
+
+    total = len(table.rows)
+    if progress is not None:
+        progress("check", 0, total)
 
     path = Path(table.path).name  # the name a person knows; never server folders
     mapping, leftover = map_columns(table.columns, schema, columns)
@@ -229,6 +235,8 @@ def plan_import(
     outcomes: list[RowOutcome] = []
     first_row_of_id: dict[str, int] = {}
     for index, raw in enumerate(table.rows):
+        if progress is not None and index and index % PROGRESS_EVERY == 0:
+            progress("check", index, total)
         number = table.row_numbers[index]
         outcome = RowOutcome(index=index, row=number, action="reject")
         outcomes.append(outcome)
@@ -301,6 +309,8 @@ def plan_import(
         if moved:
             outcome.changes["geometry"] = (before.geometry, geometry)
         outcome.action = "change" if outcome.changes else "unchanged"
+    if progress is not None:
+        progress("check", total, total)
     return ImportPlan(
         layer=schema.id,
         path=path,

@@ -5,6 +5,10 @@ Shapefile (encoding from .cpg, else detected), GeoPackage and GeoJSON. Nothing i
 here (no coordinates, no field checks): values come back as the file holds them, so the plan
 layer can say precisely what is wrong with a row. Every problem with the file itself is a
 `LedgerError` naming the file and, where it applies, the row and the field.
+
+Reading, checking and writing a large ledger takes a while, so each step can report its
+progress to an optional callback `progress(stage, done, total)` (`Progress`): at its start,
+every PROGRESS_EVERY rows and at its end (done == total), total None when unknown.
 """
 
 from __future__ import annotations
@@ -52,6 +56,11 @@ ZIP_RATIO_FLOOR = 1024 * 1024
 ZIP_MAX_MEMBERS = 1000
 
 CSV_DELIMITERS = (",", ";", "\t")
+
+# progress(stage, done, total): stage "read" | "check" | "write" | "rebuild", rows done, the
+# rows expected (an estimate while reading; None when unknown).
+Progress = Callable[[str, int, int | None], None]
+PROGRESS_EVERY = 1000  # rows between reports: cheap for the caller, fine-grained enough
 
 _MB = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -102,10 +111,12 @@ def read_table(
     max_bytes: int = MAX_BYTES,
     sheet: str | None = None,
     layer: str | None = None,
+    progress: Progress | None = None,
 ) -> Table:
     """Read a ledger file. `layer` picks the layer of a multi-layer GeoPackage (default: the
     only one, else an error listing them) or the Shapefile of a zip holding several; `sheet`
     the Excel sheet (default: the first). Options that do not apply to the format are ignored.
+    `progress` hears ("read", rows read, rows expected or None) now and then.
 
     Errors name the file by its name alone: uploads sit in temporary folders whose paths mean
     nothing to the person who sent the file.
@@ -113,6 +124,8 @@ def read_table(
     path = Path(path)
     where = path.name
     suffix = path.suffix.lower()
+    report = progress or _no_progress
+    report("read", 0, None)
     if suffix == ".xls":
         raise LedgerError(
             "old Excel .xls files are not read: open it in Excel or WPS and save it as "
@@ -140,27 +153,53 @@ def read_table(
         with path.open("rb") as fh:
             head = fh.read(512)
         if suffix == ".xlsx":
-            table = _read_xlsx(path, where, head, max_bytes, sheet)
+            table = _read_xlsx(path, where, head, max_bytes, sheet, report)
         elif suffix == ".csv":
-            table = _read_csv(path, where)
+            table = _read_csv(path, where, report)
         elif suffix == ".zip":
             table = _read_zip(path, where, head, max_bytes, layer)
         elif suffix == ".gpkg":
             table = _read_gpkg(path, where, head, layer)
         else:
-            table = _read_geojson(path, where)
+            table = _read_geojson(path, where, report)
     except OSError as exc:
         raise LedgerError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
     if not table.rows:
         what = "features" if table.geometries is not None else "data under the header"
         raise LedgerError(f"no rows: the file has no {what}", path=where)
+    report("read", len(table), len(table))
     return table
+
+
+def _no_progress(_stage: str, _done: int, _total: int | None) -> None:
+    pass
+
+
+class _Counter:
+    """Reports rows read every PROGRESS_EVERY rows against an estimated total, which is raised
+    when the file holds more than estimated (a total is never below what is done)."""
+
+    def __init__(self, report: Progress, estimate: int | None) -> None:
+        self.report = report
+        self.estimate = estimate
+
+    def row(self, done: int) -> None:
+        if done % PROGRESS_EVERY == 0:
+            total = None if self.estimate is None else max(self.estimate, done)
+            self.report("read", done, total)
 
 
 # --- Excel ---------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, where: str, head: bytes, max_bytes: int, sheet: str | None) -> Table:
+def _read_xlsx(
+    path: Path,
+    where: str,
+    head: bytes,
+    max_bytes: int,
+    sheet: str | None,
+    report: Progress = _no_progress,
+) -> Table:
     if head.startswith(_OLE_MAGIC):
         raise LedgerError(
             "not an Excel .xlsx file: it is an old .xls file or a password-protected workbook; "
@@ -195,9 +234,12 @@ def _read_xlsx(path: Path, where: str, head: bytes, max_bytes: int, sheet: str |
             raise LedgerError(
                 f"no sheet '{sheet}' in the workbook (it has: {', '.join(names)})", path=where
             )
-        # Some writers store a wrong used range, which read-only mode would trust.
+        # The stored used range, if any, estimates the rows for the progress report (less the
+        # header); it is not trusted for reading: some writers store a wrong one.
+        stored_rows = ws.max_row
+        estimate = stored_rows - 1 if isinstance(stored_rows, int) and stored_rows > 1 else None
         ws.reset_dimensions()
-        columns, rows, numbers = _sheet_rows(ws, where)
+        columns, rows, numbers = _sheet_rows(ws, where, _Counter(report, estimate))
     except LedgerError:
         raise
     except Exception as exc:  # a damaged sheet fails deep inside openpyxl's XML parsing
@@ -207,7 +249,9 @@ def _read_xlsx(path: Path, where: str, head: bytes, max_bytes: int, sheet: str |
     return Table(path, columns, rows, numbers, None, None, None, sheet=ws.title)
 
 
-def _sheet_rows(ws: Any, where: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+def _sheet_rows(
+    ws: Any, where: str, counter: _Counter | None = None
+) -> tuple[list[str], list[dict[str, Any]], list[int]]:
     columns: list[str] | None = None
     header_row = 0
     rows: list[dict[str, Any]] = []
@@ -225,6 +269,8 @@ def _sheet_rows(ws: Any, where: str) -> tuple[list[str], list[dict[str, Any]], l
         values += [None] * (len(columns) - len(values))
         rows.append(dict(zip(columns, values, strict=False)))
         numbers.append(number)
+        if counter is not None:
+            counter.row(len(rows))
     return columns or [], rows, numbers
 
 
@@ -237,11 +283,13 @@ def _cell(value: Any) -> Any:
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, where: str) -> Table:
+def _read_csv(path: Path, where: str, report: Progress = _no_progress) -> Table:
     data = path.read_bytes()
     text, encoding = _decode(data, where, "CSV")
     if not text.strip():
         raise LedgerError("no rows: the file holds only blank lines", path=where)
+    # Lines less the header: a cheap estimate of the rows (quoted line breaks make it high).
+    counter = _Counter(report, max(text.count("\n") - 1, 1))
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     columns: list[str] | None = None
@@ -272,6 +320,7 @@ def _read_csv(path: Path, where: str) -> Table:
         _check_width(values, len(columns), line, header_row, where, _csv_column, delimiter)
         rows.append(dict(zip(columns, values, strict=False)))
         numbers.append(line)
+        counter.row(len(rows))
     return Table(path, columns or [], rows, numbers, None, None, encoding)
 
 
@@ -790,7 +839,7 @@ def _crs_label(crs: pyproj.CRS) -> str:
 # --- GeoJSON -------------------------------------------------------------------------------
 
 
-def _read_geojson(path: Path, where: str) -> Table:
+def _read_geojson(path: Path, where: str, report: Progress = _no_progress) -> Table:
     text, encoding = _decode(path.read_bytes(), where, "GeoJSON")
     if text.lstrip().startswith("["):
         raise LedgerError(
@@ -821,6 +870,7 @@ def _read_geojson(path: Path, where: str) -> Table:
     if not isinstance(features, list):
         raise LedgerError("'features' is not a list", path=where, field="features")
     crs = _geojson_crs(doc.get("crs"), where)
+    counter = _Counter(report, len(features))
     columns: dict[str, None] = {}
     rows: list[dict[str, Any]] = []
     geometries: list[BaseGeometry | None] = []
@@ -841,6 +891,7 @@ def _read_geojson(path: Path, where: str) -> Table:
         columns.update(dict.fromkeys(row))
         rows.append(row)
         geometries.append(_geojson_geometry(feature.get("geometry"), where, number))
+        counter.row(number)
     names = list(columns)
     rows = [{name: row.get(name) for name in names} for row in rows]
     return Table(path, names, rows, list(range(1, len(rows) + 1)), geometries, crs, encoding)
