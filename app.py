@@ -52,6 +52,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": False,  # set True when served over HTTPS
         "LOGIN_MAX_FAILURES": 5,  # failed logins per client IP and per user name ...
         "LOGIN_WINDOW_S": 600,  # ... within this many seconds, then 429
+        # Restricted data (the plans' non-public annexes): absent for anonymous readers on the
+        # map, in the API, reports, indicators and search. Layer ids, and "layer.field" names;
+        # a list, or comma-separated in LUTU_RESTRICTED_LAYERS / LUTU_RESTRICTED_FIELDS.
+        "RESTRICTED_LAYERS": [],
+        "RESTRICTED_FIELDS": [],
     }
 
 

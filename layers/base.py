@@ -73,6 +73,9 @@ class LayerType(LayerSchema):
 
     legend: tuple[LegendEntry, ...]
     classify: Callable[[Mapping[str, Any]], str] | None = None  # feature -> legend key
+    # The fields a feature's symbol depends on: what `classify` reads, directly or through
+    # `as_of` in a year's view. They cannot be restricted (the map would betray them).
+    symbol_fields: tuple[str, ...] = ()
     status_field: str | None = None  # default classifier: the value of this field
     # The year the feature's status last changed: what the API's `datetime` filters on.
     temporal_field: str | None = None
@@ -97,6 +100,11 @@ class LayerType(LayerSchema):
         keys = [e.key for e in self.legend]
         if not keys or len(keys) != len(set(keys)):
             raise ValueError(f"layer {self.id}: legend keys must be present and unique")
+        if self.classify is not None and not self.symbol_fields:
+            raise ValueError(f"layer {self.id}: name the fields classify reads in symbol_fields")
+        for name in self.symbol_fields:
+            if name not in self.field_map:
+                raise ValueError(f"layer {self.id}: symbol field {name} is not a field")
         if self.classify is None:
             if self.status_field is None:
                 if len(keys) != 1:
@@ -121,6 +129,13 @@ class LayerType(LayerSchema):
         if self.as_of is None:
             return dict(properties)
         return self.as_of(properties, year)
+
+    @property
+    def locked_fields(self) -> frozenset[str]:
+        """Fields that cannot be restricted: the keys every view needs (id, demo flag, place)
+        and what decides a feature's symbol or time, which the map would otherwise betray."""
+        names = {*LOCATING_FIELDS, *self.symbol_fields, self.status_field, self.temporal_field}
+        return frozenset(n for n in names if n is not None and n in self.field_map)
 
     @property
     def report_code(self) -> str:
@@ -186,8 +201,8 @@ class LayerType(LayerSchema):
             )
         parts.append(Markup('<table class="lutu-popup-fields"><tbody>'))
         for f in self.shown_fields:
-            if f.name == self.title_field:
-                continue  # already the heading
+            if f.name == self.title_field or f.name not in properties:
+                continue  # already the heading, or restricted (absent) for this reader
             value = format_value(f, properties.get(f.name))
             code = properties.get(f.name)
             if f.name.endswith("_adcode") and place_names and code in place_names:
@@ -223,6 +238,7 @@ class LayerType(LayerSchema):
 
 
 INTERNAL_FIELDS = frozenset({"id", "is_demo"})
+LOCATING_FIELDS = frozenset({"id", "is_demo", "city_adcode", "county_adcode"})
 
 
 def format_value(field: Field, value: Any) -> Markup:

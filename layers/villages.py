@@ -307,6 +307,7 @@ LAYER = LayerType(
     temporal_field="beautiful_village_year",
     as_of=as_of,
     classify=classify,
+    symbol_fields=("beautiful_village_year", *(name for pair in _FLAG_YEARS for name in pair)),
     legend=(
         LegendEntry(
             key="美丽宜居村", label_zh="美丽宜居村", label_en="Beautiful village", color="#01665e"

@@ -215,6 +215,7 @@ LAYER = LayerType(
     temporal_field="status_year",
     as_of=as_of,
     classify=classify,
+    symbol_fields=("status", "status_year", "influent_bod_mg_l"),
     legend=(
         LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#2171b5"),
         LegendEntry(

@@ -59,7 +59,7 @@ missing attribute puts the feature under 无数据 in its area's `no_data` list;
 every county (or none at all) puts it in the result's `outside` list (区外).
 
 Year-independent work (reading the layers, spatial memberships, distances, reach, lengths) and
-each year's per-county sums are cached per store object (`_store_data`, an LRU of 2): a store
+each year's per-county sums are cached per store object (`_store_data`, an LRU of 4): a store
 is immutable while open. Point layers are read through `FeatureStore.positions` (the R-tree's
 bounding-box centres: float32, so a point may move by up to ~0.5 m).
 """
@@ -100,6 +100,8 @@ __all__ = [
     "Unassigned",
     "check_citations",
     "clear_cache",
+    "visible",
+    "visible_indicators",
     "evaluate",
     "get_indicator",
     "judge",
@@ -664,7 +666,7 @@ class _StoreData:
         return texts
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)  # the open store and its public view, and the next ones after a rebuild
 def _store_data(store: FeatureStore) -> _StoreData:
     return _StoreData(store)
 
@@ -1430,6 +1432,33 @@ def get_indicator(indicator_id: str) -> Indicator:
     return _BY_ID[indicator_id]
 
 
+# The columns each layer is read with (`_StoreData.layer` reads a layer always with the same).
+COLUMNS_READ = {
+    "coal_boilers": BOILER_COLS,
+    "villages": VILLAGE_COLS,
+    "parks": PARK_COLS,
+    "rail_spurs": SPUR_COLS,
+    "wastewater_plants": PLANT_COLS,
+}
+
+
+def visible(store: FeatureStore, indicator: Indicator) -> bool:
+    """Whether the store's reader may see the indicator: not when it reads a layer or a
+    column the store's view restricts (a number computed from restricted data would betray
+    it). A layer merely missing from a store still gives 无数据, not absence."""
+    restricted = store.restrictions()
+    return not any(
+        restricted.hides(layer)
+        or any(restricted.hides(layer, c) for c in COLUMNS_READ.get(layer, ()))
+        for layer in indicator.layers
+    )
+
+
+def visible_indicators(store: FeatureStore) -> list[Indicator]:
+    """The indicators the store's reader may see, in INDICATORS order."""
+    return [ind for ind in INDICATORS if visible(store, ind)]
+
+
 # ============================================================================== evaluation
 
 
@@ -1559,13 +1588,15 @@ def evaluate(
     if not waste_heat_distance_m >= 0:
         raise ValueError(f"waste_heat_distance_m must be >= 0, got {waste_heat_distance_m!r}")
     year = int(year)
+    shown = visible_indicators(store)
     if indicator_ids is None:
-        chosen = list(INDICATORS)
+        chosen = shown
     else:
         wanted = list(indicator_ids)
         for i in wanted:
-            get_indicator(i)
-        chosen = [ind for ind in INDICATORS if ind.id in wanted]
+            if not visible(store, get_indicator(i)):
+                raise KeyError(i)
+        chosen = [ind for ind in shown if ind.id in wanted]
     check_citations(store, chosen)
     data = _store_data(store)
     params = {"waste_heat_distance_m": float(waste_heat_distance_m)}

@@ -250,8 +250,11 @@ class _Context:
         return items, context
 
 
-def _mapped_layers() -> list[LayerType]:
-    return [layer for layer in all_layers() if layer.id != "districts"]
+def _mapped_layers(ctx: _Context) -> list[LayerType]:
+    """The layers drawn on report maps: those the store's view holds (a restricted layer is
+    absent from the public view), the districts aside."""
+    stored = ctx.store.layers()
+    return [layer for layer in all_layers() if layer.id != "districts" and layer.id in stored]
 
 
 def _in_counties(codes: set[str]) -> Callable[[Feature], bool]:
@@ -270,7 +273,7 @@ def epsg_for(geom: BaseGeometry) -> int:
 def _county_page(ctx: _Context, county: Feature) -> Page:
     code = county.properties["adcode"]
     city = ctx.district(county.properties["parent_adcode"])
-    items, context = ctx.items(_mapped_layers(), _in_counties({code}))
+    items, context = ctx.items(_mapped_layers(ctx), _in_counties({code}))
     groups = [BarGroup("指标进展 Indicators", _bars_for_area(ctx, code))]
     return Page(
         kind="county",
@@ -300,7 +303,7 @@ def _atlas_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
     city = _city(ctx, key)
     code = city.properties["adcode"]
     counties = sorted(ctx.counties_of(code), key=lambda c: c.properties["adcode"])
-    items, context = ctx.items(_mapped_layers(), _in_counties({code} | _codes(counties)))
+    items, context = ctx.items(_mapped_layers(ctx), _in_counties({code} | _codes(counties)))
     overview = Page(
         kind="city",
         title=f"{city.properties['name_zh']} 全市概览",
@@ -347,7 +350,7 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
         cities = [area]
     counties = [c for city in cities for c in ctx.counties_of(city.properties["adcode"])]
     linked = {link["layer_id"] for link in catalog.links_of(key)}
-    layers = [layer for layer in _mapped_layers() if layer.id in linked]
+    layers = [layer for layer in _mapped_layers(ctx) if layer.id in linked]
     items, context = ctx.items(layers, _in_counties(_codes(cities) | _codes(counties)))
     if not cities:
         raise ReportNotFound(f"measure {key}: the store has no city of {area_code} to map")

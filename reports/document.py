@@ -184,6 +184,8 @@ def size_text(item: MapItem, epsg: int) -> str:
     """The 规模 column: the layer's size field, else the area of a polygon (公顷)."""
     layer, props = item.layer, item.feature.properties
     if layer.size_field:
+        if layer.size_field not in props:
+            return ""  # restricted for this reader: absent, not even a dash
         value = props.get(layer.size_field)
         return html.unescape(
             re.sub(r"<[^>]+>", "", str(format_value(layer.field_map[layer.size_field], value)))

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, render_template, request
 
 from webmap import ogc
 from webmap.errors import in_api
-from webmap.store import get_api_store, store_version
+from webmap.store import get_api_store, has_restrictions, is_public_view, store_version
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
 
@@ -23,11 +23,12 @@ _COMPRESSIBLE = ("json", "html", "csv")
 
 
 def _etag() -> str:
-    """A weak ETag known before any work: the store file's identity, the request and what it
-    accepts. The data cannot change without the file being replaced."""
-    key = "\n".join(
-        (API_VERSION, store_version(), request.full_path, request.headers.get("Accept", ""))
-    )
+    """A weak ETag known before any work: the store file's identity, the view (public or
+    whole), the request and what it accepts. The data cannot change without the file being
+    replaced."""
+    view = "public" if is_public_view() else "whole"
+    accept = request.headers.get("Accept", "")
+    key = "\n".join((API_VERSION, store_version(), view, request.full_path, accept))
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
@@ -57,6 +58,8 @@ def http_headers(response: Response) -> Response:
         headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language, If-None-Match"
         headers["Access-Control-Max-Age"] = "86400"
     response.vary.update(("Accept", "Accept-Encoding"))
+    if has_restrictions():  # a logged-in reader sees restricted data: caches must tell apart
+        response.vary.update(("Cookie", "Authorization"))
     if response.status_code != 200 or request.method not in ("GET", "HEAD"):
         return response
     response.set_etag(_etag(), weak=True)

@@ -9,7 +9,6 @@ from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from geo.errors import QueryError
-from layers import all_layers, get_layer
 from plans.indicators import (
     FIRST_YEAR,
     INDICATORS,
@@ -18,12 +17,13 @@ from plans.indicators import (
     IndicatorResult,
     evaluate,
     get_indicator,
+    visible,
 )
 from webmap.catalog import catalog_view
 from webmap.maps import build_map, render_parts
 from webmap.measures import measure_url, wants_json
 from webmap.regions import REGIONS, counties_of, region_view
-from webmap.store import get_store
+from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint("indicators", __name__, template_folder="templates")
 
@@ -49,10 +49,14 @@ def city_arg() -> str:
 
 
 def indicator_or_404(indicator_id: str) -> Any:
+    """An indicator this request may see; 404 when unknown or computed from restricted data."""
     try:
-        return get_indicator(indicator_id)
+        indicator = get_indicator(indicator_id)
     except KeyError:
-        raise NotFound(f"no indicator {indicator_id!r}") from None
+        indicator = None
+    if indicator is None or not visible(get_store(), indicator):
+        raise NotFound(f"no indicator {indicator_id!r}")
+    return indicator
 
 
 def results(year: int, indicator_ids: list[str] | None = None) -> list[IndicatorResult]:
@@ -170,7 +174,7 @@ def indicator_page(indicator_id: str) -> Response | str:
         a.adcode: {"fillColor": STATUS_COLOURS.get(a.status, "#bdbdbd"), "fillOpacity": 0.55}
         for a in counties
     }
-    layers = [get_layer("districts"), get_layer(ind.layer)]
+    layers = [visible_layer("districts"), visible_layer(ind.layer)]
     fmap = build_map(
         region_view(store, city),
         layers,
@@ -195,7 +199,7 @@ def indicator_page(indicator_id: str) -> Response | str:
         map=render_parts(fmap),
         measure_url=measure_url,
         catalog=catalog_view(store),
-        layers={lt.id: lt for lt in all_layers()},
+        layers={lt.id: lt for lt in visible_layers()},
     )
 
 
@@ -212,7 +216,8 @@ def feature_filter(indicator_id: str, year: int, region_key: str) -> dict[str, l
 
 def indicators_of(measure_id: str, year: int = LAST_YEAR) -> list[dict[str, Any]]:
     """The indicators answering to a measure, with their city results (for measure pages)."""
-    ids = [ind.id for ind in INDICATORS if measure_id in ind.measures]
+    store = get_store()
+    ids = [ind.id for ind in INDICATORS if measure_id in ind.measures and visible(store, ind)]
     out = []
     for r in results(year, ids) if ids else []:
         cities = [a for a in r.areas if a.level in ("city", "province")]

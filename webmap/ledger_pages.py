@@ -55,7 +55,7 @@ from layers.base import LayerType
 from webmap.auth import current_user, role_required
 from webmap.ledger import ACTION_ZH, audit_csv, ledger_layer, plan_json, preview
 from webmap.maps import LutuAssets, basemap_layers, render_parts
-from webmap.store import build_store, get_store
+from webmap.store import build_store, get_store, visible_layer
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
@@ -610,12 +610,17 @@ def _api_error(status: int, message: str) -> dict[str, Any]:
 
 @bp.get("/ledger/template/<layer_id>.xlsx")
 def template(layer_id: str) -> Response:
+    """The layer's Excel template; for anonymous readers without restricted fields (and none
+    for a restricted layer)."""
+    visible_layer(layer_id)  # 404 when unknown or restricted for this reader
     try:
         layer = ledger_layer(layer_id)
     except LedgerError as exc:
         abort(404, description=str(exc))
+    shown = get_store().layer(layer_id).fields
+    hidden = [f.name for f in layer.fields if f.name not in shown]
     return send_file(
-        io.BytesIO(template_xlsx(layer)),
+        io.BytesIO(template_xlsx(layer, skip=[*AUTOMATIC, *hidden])),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True,
         download_name=f"绿图_台账模板_{layer.name_zh}_{layer.id}.xlsx",

@@ -16,11 +16,10 @@ from flask import (
 )
 
 from geo.errors import QueryError
-from layers import all_layers, get_layer
 from webmap.catalog import catalog_view, highlight
 from webmap.maps import build_map, render_parts
 from webmap.regions import REGIONS, region_view
-from webmap.store import get_store
+from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint("measures", __name__, template_folder="templates")
 
@@ -62,7 +61,7 @@ def index() -> Response | str:
     catalog = catalog_view(get_store())
     chosen = _filters()
     if "layer" in chosen:
-        get_layer(chosen["layer"])  # 404 for an unknown layer
+        visible_layer(chosen["layer"])  # 404 for an unknown (or restricted) layer
     found = catalog.select(**chosen)
     if wants_json():
         return jsonify(
@@ -82,7 +81,7 @@ def index() -> Response | str:
         found=found,
         chosen=chosen,
         facets=catalog.facets(),
-        layers={lt.id: lt for lt in all_layers()},
+        layers={lt.id: lt for lt in visible_layers()},
         measure_url=measure_url,
     )
 
@@ -115,7 +114,7 @@ def measure(measure_id: str) -> Response | str:
     if links:
         region = doc["region"] if doc["region"] in REGIONS else "all"
         linked = {link["layer_id"] for link in links}
-        layers = [lt for lt in all_layers() if lt.id == "districts" or lt.id in linked]
+        layers = [lt for lt in visible_layers() if lt.id == "districts" or lt.id in linked]
         view = region_view(store, region)
         fmap = render_parts(
             build_map(view, layers, url_for=url_for, has_demo=True, config=current_app.config)
@@ -134,7 +133,7 @@ def measure(measure_id: str) -> Response | str:
         implemented_by=implemented_by,
         catalog=catalog,
         text=highlight(m["text"], targets),
-        layers={lt.id: lt for lt in all_layers()},
+        layers={lt.id: lt for lt in visible_layers()},
         map=fmap,
         measure_url=measure_url,
     )

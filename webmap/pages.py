@@ -8,14 +8,13 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from geo.errors import QueryError
 from geo.store import FeatureStore
-from layers import all_layers, get_layer
 from webmap.auth import current_user
 from webmap.catalog import catalog_view
 from webmap.indicators import feature_filter, indicator_or_404, year_arg
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
 from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
-from webmap.store import get_store
+from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint(
     "pages",
@@ -48,7 +47,7 @@ def has_demo(store: FeatureStore) -> bool:
 def map_page() -> str:
     store = get_store()
     view = region_view(store, _region_key())
-    layers = all_layers()
+    layers = visible_layers()
     stored = store.layers()
     has_demo = any(
         store.query(layer.id, filters={"is_demo": True}, limit=0).number_matched
@@ -68,7 +67,7 @@ def map_page() -> str:
 
 @bp.get("/map/data/<layer_id>")
 def layer_data(layer_id: str) -> Response:
-    layer = get_layer(layer_id)
+    layer = visible_layer(layer_id)
     view = region_view(get_store(), _region_key())
     try:
         bbox = tuple(float(v) for v in request.args["bbox"].split(","))
@@ -103,7 +102,7 @@ def _indicator_filter(layer_id: str) -> dict[str, list[str]]:
 
 @bp.get("/map/popup/<layer_id>/<path:feature_id>")
 def popup(layer_id: str, feature_id: str) -> Response:
-    layer = get_layer(layer_id)
+    layer = visible_layer(layer_id)
     store = get_store()
     feature = store.get(layer_id, feature_id)
     ties = catalog_view(store).ties(

@@ -38,7 +38,7 @@ from webmap.files import OutputError, allowed_folder, output_path, write_atomica
 from webmap.indicators import CITIES, year_arg
 from webmap.maps import basemap_layers
 from webmap.regions import REGIONS, counties_of
-from webmap.store import get_store, store_version
+from webmap.store import get_store, is_public_view, store_version
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -128,7 +128,8 @@ def download(kind: str, key: str, fmt: str) -> Response:
     year = year_arg()
     # The same store, report and year give the same file: answer a repeat from the browser's
     # copy before rendering anything.
-    etag = hashlib.sha1(f"{store_version()}|{kind}|{key}|{year}|{fmt}".encode()).hexdigest()
+    view = "public" if is_public_view() else "whole"  # restricted data only in the whole
+    etag = hashlib.sha1(f"{store_version()}|{view}|{kind}|{key}|{year}|{fmt}".encode()).hexdigest()
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers={"ETag": f'W/"{etag}"'})
     report = build(get_store(), kind, key, year, settings_from(current_app.config))
@@ -174,17 +175,25 @@ def download(kind: str, key: str, fmt: str) -> Response:
     default=None,
     help="pdf (every page) or png/svg (the first map alone); default: from --out",
 )
+@click.option(
+    "--public",
+    is_flag=True,
+    help="as anonymous readers see it: without the restricted layers and fields",
+)
 @with_appcontext
-def report_command(kind: str, key: str, year: int, out: str | None, fmt: str | None) -> None:
+def report_command(
+    kind: str, key: str, year: int, out: str | None, fmt: str | None, public: bool
+) -> None:
     """Print a report: KIND is measure (KEY 001/三/八), county (KEY an adcode, e.g. 210881)
-    or atlas (KEY yingkou, liaoyuan or a city adcode)."""
+    or atlas (KEY yingkou, liaoyuan or a city adcode). The command line sees everything,
+    restricted data included, unless --public."""
     config = current_app.config
     try:
         fmt = fmt or (Path(out).suffix.lstrip(".").lower() if out else "pdf")
         if fmt not in FORMATS:
             raise ReportError(f"cannot tell the format from {out!r}; use --format pdf|png|svg")
         allowed = allowed_folder(config)
-        report = build(get_store(), kind, key, year, settings_from(config))
+        report = build(get_store(public=public), kind, key, year, settings_from(config))
         target = output_path(out, report.filename(fmt), allowed)
         if target.suffix.lower() != f".{fmt}":
             raise ReportError(f"output {target.name} does not end in .{fmt}")

@@ -1,5 +1,11 @@
 """The store as a Flask resource: built from the sources at start-up, opened once per app,
-reopened when the file is replaced (a rebuild swaps it in atomically)."""
+reopened when the file is replaced (a rebuild swaps it in atomically).
+
+Who is asking decides which view of it a request gets: anonymous readers get the store without
+the configured restricted layers and fields (RESTRICTED_LAYERS, RESTRICTED_FIELDS), logged-in
+users and the command line get all of it. Every page, API answer and report reads through
+`get_store()` / `get_api_store()` and the layer list through `visible_layers()`, so restricted
+data is absent for anonymous readers everywhere at once."""
 
 from __future__ import annotations
 
@@ -7,13 +13,17 @@ import threading
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask.cli import with_appcontext
 
+from geo.errors import LayerNotFound
 from geo.ledger.edits import EditStore, overlay
 from geo.store import AttributeTable, FeatureStore, GeoPackageStore, ensure_geopackage
+from geo.store.base import Restrictions
 from geo.store.memory import CombinedStore, MemoryStore
-from layers import all_layers
+from geo.store.restricted import restricted_view
+from layers import all_layers, get_layer, parse_restrictions
+from layers.base import LayerType
 from plans.catalog import TABLE_DESCRIPTIONS, TABLE_FIELDS, catalog_rows, load_catalog
 from plans.catalog import inputs as catalog_inputs
 
@@ -21,12 +31,15 @@ _EXTENSION = "lutu_store"
 
 
 class _StoreHolder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, restrictions: Restrictions) -> None:
         self.path = path
+        self.restrictions = restrictions
         self._lock = threading.Lock()
         self._store: GeoPackageStore | None = None
         self._stamp: tuple[int, int] | None = None
-        self._api: FeatureStore | None = None  # the store plus computed collections
+        # Views of the open store, made once each (caches are kept per store object):
+        # (public?, with computed collections?) -> store.
+        self._views: dict[tuple[bool, bool], FeatureStore] = {}
 
     def get(self) -> GeoPackageStore:
         stat = self.path.stat()
@@ -34,22 +47,32 @@ class _StoreHolder:
         with self._lock:
             if self._store is None or stamp != self._stamp:
                 old, self._store, self._stamp = self._store, GeoPackageStore(self.path), stamp
-                self._api = None  # computed from the old store: made again on demand
+                self._views = {}  # made from the old store: made again on demand
                 if old is not None:
                     old.close()
             return self._store
 
-    def get_api(self) -> FeatureStore:
+    def view(self, public: bool, api: bool = False) -> FeatureStore:
+        """The whole store, or its public view; with `api`, plus the computed `indicators`
+        collection (made from that view, so it holds only the indicators the view may show)."""
         from plans.indicators import COLLECTION_ID, collection_features
 
         store = self.get()
         with self._lock:
-            if self._api is None or self._store is not store:
+            # A store replaced meanwhile: this request gets views of its own, not kept.
+            views = self._views if self._store is store else {}
+            if (public, False) not in views:
+                views[(public, False)] = (
+                    restricted_view(store, self.restrictions) if public else store
+                )
+            base = views[(public, False)]
+            if api and (public, True) not in views:
                 # Computed on first read (seconds at a million villages): requests for stored
                 # layers never wait for it, and the start-up warm-up usually gets there first.
-                indicators = MemoryStore(loader=lambda: {COLLECTION_ID: collection_features(store)})
-                self._api = CombinedStore(store, indicators)
-            return self._api
+                views[(public, True)] = CombinedStore(
+                    base, MemoryStore(loader=lambda: {COLLECTION_ID: collection_features(base)})
+                )
+            return views[(public, api)]
 
     def version(self) -> str:
         """Changes whenever the store file is replaced (what ETags are made from)."""
@@ -99,28 +122,69 @@ def build_store(app: Flask) -> bool:
     )
 
 
-def get_store() -> GeoPackageStore:
-    return current_app.extensions[_EXTENSION].get()
+def _holder() -> _StoreHolder:
+    return current_app.extensions[_EXTENSION]
 
 
-def store_version() -> str:
-    return current_app.extensions[_EXTENSION].version()
+def has_restrictions() -> bool:
+    """Whether anything is restricted: answers then differ by who asks."""
+    return bool(_holder().restrictions)
+
+
+def is_public_view() -> bool:
+    """Whether this request sees the public view: an anonymous reader, while something is
+    restricted. The command line (no request) is the operator and sees everything."""
+    from webmap.auth import current_user
+
+    return has_restrictions() and has_request_context() and current_user() is None
+
+
+def get_store(public: bool | None = None) -> FeatureStore:
+    """The store as this request may see it (`public` forces a view, e.g. for a CLI report
+    meant for the public)."""
+    return _holder().view(is_public_view() if public is None else public)
 
 
 def get_api_store() -> FeatureStore:
-    """The store plus the computed `indicators` collection (every indicator, area and year),
-    made once per opened store: what the OGC API serves."""
-    return current_app.extensions[_EXTENSION].get_api()
+    """The store (as this request may see it) plus the computed `indicators` collection
+    (every indicator, area and year), made once per opened store: what the OGC API serves."""
+    return _holder().view(is_public_view(), api=True)
+
+
+def store_version() -> str:
+    return _holder().version()
+
+
+def visible_layers() -> list[LayerType]:
+    """The layer types this request may see, in registry order."""
+    restricted = _holder().restrictions if is_public_view() else Restrictions()
+    return [layer for layer in all_layers() if not restricted.hides(layer.id)]
+
+
+def visible_layer(layer_id: str) -> LayerType:
+    """One layer type, or LayerNotFound (a 404) when unknown or restricted for this request."""
+    if is_public_view() and _holder().restrictions.hides(layer_id):
+        raise LayerNotFound(layer_id)
+    return get_layer(layer_id)
 
 
 def init_app(app: Flask) -> None:
     if app.config["BUILD_ON_START"]:
         if build_store(app):
             app.logger.info("built the store at %s", app.config["STORE_PATH"])
-    app.extensions[_EXTENSION] = _StoreHolder(Path(app.config["STORE_PATH"]))
+    restrictions = parse_restrictions(
+        _names(app.config["RESTRICTED_LAYERS"]), _names(app.config["RESTRICTED_FIELDS"])
+    )
+    app.extensions[_EXTENSION] = _StoreHolder(Path(app.config["STORE_PATH"]), restrictions)
     app.cli.add_command(build_store_command)
     if app.config["WARM_CACHES"]:
         threading.Thread(target=_warm, args=(app,), name="lutu-warm", daemon=True).start()
+
+
+def _names(value: str | list[str] | tuple[str, ...]) -> list[str]:
+    """A configured list: a list, or a comma-separated string (an environment variable)."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item.strip()]
 
 
 def _warm(app: Flask) -> None:
@@ -142,7 +206,9 @@ def _warm(app: Flask) -> None:
                     filters = view.filters if "city_adcode" in layer.field_map else None
                     store.positions(layer.id, filters=filters)
         warm_indicators(store)
-        get_api_store().layers()  # computes the indicators collection
+        holder = app.extensions[_EXTENSION]
+        for public in {False, bool(holder.restrictions)}:
+            holder.view(public, api=True).layers()  # computes the indicators collection
 
 
 @click.command("build-store")

@@ -84,6 +84,34 @@ class AttributeTable:
 
 
 @dataclass(frozen=True)
+class Restrictions:
+    """What a view of the data leaves out for its reader: whole layers, and fields of layers
+    (layer id -> field names). The plans' non-public annexes are restricted this way."""
+
+    layers: frozenset[str] = frozenset()
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.layers) or any(self.fields.values())
+
+    def hides(self, layer: str, field_name: str | None = None) -> bool:
+        """Whether the layer (or, given a field, that field of it) is left out."""
+        if layer in self.layers:
+            return True
+        return field_name is not None and field_name in self.fields.get(layer, ())
+
+    def hidden_fields(self, layer: str) -> frozenset[str]:
+        return self.fields.get(layer, frozenset())
+
+    def __or__(self, other: Restrictions) -> Restrictions:
+        names = {*self.fields, *other.fields}
+        return Restrictions(
+            self.layers | other.layers,
+            {n: self.hidden_fields(n) | other.hidden_fields(n) for n in names},
+        )
+
+
+@dataclass(frozen=True)
 class LayerInfo:
     """What a store knows about one of its layers (geometry_type None: an attribute table)."""
 
@@ -140,6 +168,10 @@ class FeatureStore(ABC):
         extra: Sequence[str] = (),
     ) -> Positions:
         """Representative positions of the matching features, plus the `extra` columns."""
+
+    def restrictions(self) -> Restrictions:
+        """What this view leaves out (see `geo.store.restricted`); a plain store, nothing."""
+        return Restrictions()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; stores without any need not override it."""

@@ -20,6 +20,7 @@ from geo.store.base import (
     Positions,
     QueryResult,
     Range,
+    Restrictions,
 )
 
 
@@ -182,3 +183,9 @@ class CombinedStore(FeatureStore):
 
     def positions(self, layer: str, **kwargs: Any) -> Positions:
         return self._owner(layer).positions(layer, **kwargs)
+
+    def restrictions(self) -> Restrictions:
+        out = Restrictions()
+        for store in self._stores:
+            out = out | store.restrictions()
+        return out

@@ -136,3 +136,35 @@ def test_a_new_layer_module_is_discovered(tmp_path, monkeypatch) -> None:
         assert "bike_sheds" in registry()
     finally:
         registry.cache_clear()
+
+
+def test_a_classifier_names_the_fields_it_reads() -> None:
+    """Such fields decide the symbol, so they are locked against restriction."""
+    for layer in all_layers():
+        if layer.classify is not None:
+            assert layer.symbol_fields, layer.id
+            assert set(layer.symbol_fields) <= layer.locked_fields
+    with pytest.raises(ValueError, match="symbol_fields"):
+        LayerType(
+            id="x",
+            name_zh="x",
+            name_en="x",
+            geometry_type="Point",
+            fields=(id_field(),),
+            legend=(
+                LegendEntry(key="a", label_zh="a", label_en="a", color="#000"),
+                LegendEntry(key="b", label_zh="b", label_en="b", color="#111"),
+            ),
+            classify=lambda p: "a",
+            title_field="id",
+        )
+
+
+def test_a_popup_leaves_out_fields_absent_from_the_properties() -> None:
+    """A restricted field is absent (not None) in the public view: no row at all."""
+    plants = get_layer("wastewater_plants")
+    shown = {"id": "p1", "name": "厂", "operator": None, "status": "运行"}
+    assert "运营单位" in plants.popup_html(shown)
+    del shown["operator"]
+    html = plants.popup_html(shown)
+    assert "运营单位" not in html and "状态" in html
