@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_SOURCES = [ROOT / "data" / "boundaries", ROOT / "data" / "demo"]
@@ -53,3 +55,23 @@ def write_collection(path: Path, features: list[dict]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def csrf(client: Any, url: str = "/login") -> str:
+    """The session's CSRF token, as the form on `url` carries it."""
+    match = CSRF_INPUT.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def logged_in(app: Any, name: str, password: str = TEST_PASSWORD) -> Any:
+    """A new test client with a session of `name` (who must exist in the app's users)."""
+    client = app.test_client()
+    data = {"name": name, "password": password, "csrf_token": csrf(client)}
+    response = client.post("/login", data=data)
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return client

@@ -34,6 +34,8 @@ from webmap.store import build_store, get_store
 F = TypeVar("F", bound=Callable[..., Any])
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
 ACTION_ZH = {"add": "新增", "change": "更新", "unchanged": "不变", "reject": "拒绝"}
+# What the audit log can say of a change (imports never delete; people do, one at a time).
+AUDIT_ACTION_ZH = {"add": "新增", "change": "更新", "delete": "删除"}
 AUDIT_COLUMNS = [
     "时间 at (UTC)",
     "用户 user",
@@ -284,6 +286,42 @@ def import_command(
         click.echo(f"store rebuilt: {current_app.config['STORE_PATH']}")
 
 
+def delete_feature(layer_id: str, feature_id: str, user: str, reason: str | None = None) -> str:
+    """Delete one feature of a layer (FeatureNotFound, LedgerError for a layer that takes no
+    edits): the audit entry keeps what it was; the store is rebuilt. Returns the batch id."""
+    ledger_layer(layer_id)
+    feature = get_store(public=False).get(layer_id, feature_id)
+    edits = EditStore(current_app.config["EDITS_PATH"])
+    batch = edits.delete(
+        layer_id, feature_id, feature.properties, feature.geometry, user, reason=reason
+    )
+    build_store(current_app)
+    return batch
+
+
+@ledger_cli.command("delete")
+@click.argument("layer_id")
+@click.argument("feature_id")
+@click.option("--user", default=None, help="who deletes (default: the login name)")
+@click.option("--reason", default=None, help="why, kept in the audit log, e.g. 已拆除")
+@click.option("--yes", is_flag=True, help="do not ask before deleting")
+def delete_command(
+    layer_id: str, feature_id: str, user: str | None, reason: str | None, yes: bool
+) -> None:
+    """Delete FEATURE_ID from LAYER_ID (a shipped or an imported feature); the audit log
+    keeps what it was. Importing it again brings it back."""
+    try:
+        layer = ledger_layer(layer_id)
+        feature = get_store(public=False).get(layer_id, feature_id)
+    except (LedgerError, LayerNotFound, KeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    title = feature.properties.get(layer.title_field) or ""
+    if not yes:
+        click.confirm(f"删除 {layer.name_zh} {feature_id} {title}？", abort=True)
+    batch = delete_feature(layer_id, feature_id, user or getpass.getuser(), reason)
+    click.echo(f"已删除 deleted: {layer_id}/{feature_id}（批次 batch {batch}）")
+
+
 @ledger_cli.command("history")
 @click.argument("layer_id")
 @click.argument("feature_id")
@@ -295,7 +333,10 @@ def history_command(layer_id: str, feature_id: str) -> None:
     if not entries:
         raise click.ClickException(f"no recorded change of {layer_id}/{feature_id}")
     for e in entries:
-        click.echo(f"{e.at} {e.user} {ACTION_ZH.get(e.action, e.action)} ({e.source}, {e.batch})")
+        label = AUDIT_ACTION_ZH.get(e.action, e.action)
+        click.echo(f"{e.at} {e.user} {label} ({e.source}, {e.batch})")
+        if e.after is None:
+            continue  # a deletion: `before` holds what was deleted
         before = (e.before or {}).get("properties", {})
         for name, value in (e.after or {}).get("properties", {}).items():
             if before.get(name) != value:

@@ -53,7 +53,15 @@ from geo.store import Feature
 from layers import all_layers
 from layers.base import LayerType
 from webmap.auth import current_user, role_required
-from webmap.ledger import ACTION_ZH, audit_csv, ledger_layer, plan_json, preview
+from webmap.ledger import (
+    ACTION_ZH,
+    AUDIT_ACTION_ZH,
+    audit_csv,
+    delete_feature,
+    ledger_layer,
+    plan_json,
+    preview,
+)
 from webmap.maps import LutuAssets, basemap_layers, render_parts
 from webmap.store import build_store, get_store, visible_layer
 
@@ -644,7 +652,7 @@ def audit() -> str | Response:
         entries=edits.audit(layer=layer, limit=500),
         layer=layer,
         layers=[lt for lt in all_layers() if lt.id != "districts"],
-        actions=ACTION_ZH,
+        actions=AUDIT_ACTION_ZH,
     )
 
 
@@ -659,17 +667,19 @@ def history(layer_id: str, feature_id: str) -> str:
         entries=entries,
         layer_id=layer_id,
         feature_id=feature_id,
-        actions=ACTION_ZH,
+        actions=AUDIT_ACTION_ZH,
         changed=_changed_fields,
     )
 
 
 def _changed_fields(entry: Any) -> list[tuple[str, Any, Any]]:
-    before = (entry.before or {}).get("properties", {})
-    after = (entry.after or {}).get("properties", {})
-    rows = [(n, before.get(n), after.get(n)) for n in after if before.get(n) != after.get(n)]
-    if (entry.before or {}).get("geometry") != (entry.after or {}).get("geometry"):
-        rows.append(("geometry", (entry.before or {}).get("geometry"), entry.after["geometry"]))
+    """(field, before, after) of what an entry changed; every field for an add or delete."""
+    before, after = entry.before or {}, entry.after or {}
+    old, new = before.get("properties", {}), after.get("properties", {})
+    names = [*new, *(n for n in old if n not in new)]
+    rows = [(n, old.get(n), new.get(n)) for n in names if old.get(n) != new.get(n)]
+    if before.get("geometry") != after.get("geometry"):
+        rows.append(("geometry", before.get("geometry"), after.get("geometry")))
     return rows
 
 
@@ -737,6 +747,24 @@ def edit_feature(layer_id: str, feature_id: str) -> str | tuple[str, int]:
         saved=saved,
     )
     return page, status
+
+
+@bp.post("/edit/<layer_id>/<path:feature_id>/delete")
+@role_required("editor")
+def delete(layer_id: str, feature_id: str) -> str:
+    """Delete one feature (the edit page's 删除 form, which asks for a confirmation tick): the
+    audit entry keeps what it was, the store and the indicators are rebuilt without it."""
+    try:
+        layer = ledger_layer(layer_id)
+    except LedgerError as exc:
+        abort(404, description=str(exc))
+    if request.form.get("confirm") != "1":
+        abort(400, description="tick 确认删除 to confirm the deletion")
+    user = current_user()
+    assert user is not None  # role_required
+    reason = (request.form.get("reason") or "").strip()[:200] or None
+    batch = delete_feature(layer_id, feature_id, user.name, reason)  # FeatureNotFound -> 404
+    return render_template("ledger_deleted.html", layer=layer, feature_id=feature_id, batch=batch)
 
 
 def _save_edit(layer: LayerType, feature: Feature, values: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Planners' changes, kept apart from the shipped sources: one SQLite file holding the current
-state of every feature a planner added or changed, and the audit log (留痕) of every change —
-who, when, what, before and after.
+state of every feature a planner added or changed, the features a planner deleted, and the
+audit log (留痕) of every change — who, when, what, before and after.
 
 An import is one SQLite transaction: every accepted row and its audit entry, or nothing (a
 crash or a kill mid-import leaves the file as it was; SQLite's journal sees to it). The store
@@ -36,15 +36,20 @@ CREATE TABLE IF NOT EXISTS features (
     geometry BLOB NOT NULL,        -- WKB, WGS84 lon/lat
     PRIMARY KEY (layer, id)
 );
+CREATE TABLE IF NOT EXISTS deleted (  -- features taken out of a layer, sources included
+    layer TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (layer, id)
+);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,              -- UTC, ISO 8601
     user TEXT NOT NULL,
-    action TEXT NOT NULL,          -- add | change
+    action TEXT NOT NULL,          -- add | change | delete
     layer TEXT NOT NULL,
     feature_id TEXT NOT NULL,
     before TEXT,                   -- JSON properties + WKT geometry, NULL for an add
-    after TEXT,                    -- JSON properties + WKT geometry
+    after TEXT,                    -- JSON properties + WKT geometry, NULL for a delete
     source TEXT,                   -- the file an import came from
     batch TEXT NOT NULL            -- one id per import
 );
@@ -119,6 +124,11 @@ class EditStore:
                     assert outcome.properties is not None and outcome.geometry is not None
                     before = _state(outcome.before, _before_geometry(outcome))
                     after = _state(outcome.properties, outcome.geometry)
+                    # A feature deleted earlier and imported again is back.
+                    con.execute(
+                        "DELETE FROM deleted WHERE layer = ? AND id = ?",
+                        (plan.layer, outcome.feature_id),
+                    )
                     con.execute(
                         "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?)",
                         (
@@ -156,6 +166,56 @@ class EditStore:
         if progress is not None:
             progress("write", total, total)
         return Committed(batch, added, changed)
+
+    def delete(
+        self,
+        layer: str,
+        feature_id: str,
+        before: Mapping[str, Any],
+        geometry: BaseGeometry | None,
+        user: str,
+        *,
+        reason: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> str:
+        """Take one feature out of its layer (a source feature or an imported one), with its
+        audit entry holding what it was, in one transaction; returns the batch id. `reason`
+        is kept as the entry's source, so the log says why."""
+        if not user:
+            raise ValueError("a deletion needs the name of who makes it")
+        batch = uuid.uuid4().hex[:12]
+        state = _state(before, geometry)
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.execute("DELETE FROM features WHERE layer = ? AND id = ?", (layer, feature_id))
+                con.execute("INSERT OR IGNORE INTO deleted VALUES (?, ?)", (layer, feature_id))
+                con.execute(
+                    "INSERT INTO audit (at, user, action, layer, feature_id, before, after,"
+                    " source, batch) VALUES (?, ?, 'delete', ?, ?, ?, NULL, ?, ?)",
+                    (
+                        now().isoformat(timespec="seconds"),
+                        user,
+                        layer,
+                        feature_id,
+                        json.dumps(state, ensure_ascii=False),
+                        reason,
+                        batch,
+                    ),
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return batch
+
+    def deleted(self, layer: str) -> set[str]:
+        """The ids deleted from a layer (and not imported again since)."""
+        if not self.path.exists():
+            return set()
+        with self._connect() as con:
+            rows = con.execute("SELECT id FROM deleted WHERE layer = ?", (layer,)).fetchall()
+        return {fid for (fid,) in rows}
 
     def features(self, layer: str) -> list[tuple[str, dict[str, Any], BaseGeometry]]:
         """(id, properties, geometry) of every edited feature of a layer."""
@@ -199,8 +259,14 @@ class EditStore:
 
 def overlay(edits: EditStore, data: Mapping[str, LayerData]) -> None:
     """Lay the edited features over the layers read from the sources: a feature with the same
-    id is replaced, a new one appended."""
+    id is replaced, a new one appended, a deleted one taken out."""
     for layer_id, layer in data.items():
+        gone = edits.deleted(layer_id)
+        if gone:
+            kept = [i for i, fid in enumerate(layer.ids) if fid not in gone]
+            layer.ids[:] = [layer.ids[i] for i in kept]
+            layer.properties[:] = [layer.properties[i] for i in kept]
+            layer.geometries[:] = [layer.geometries[i] for i in kept]
         position = {fid: i for i, fid in enumerate(layer.ids)}
         for fid, props, geometry in edits.features(layer_id):
             row = {name: props.get(name) for name in layer.schema.field_map}

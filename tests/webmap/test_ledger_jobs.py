@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import TEST_PASSWORD, csrf, logged_in
 
 from geo.ledger.edits import EditStore
 from webmap.auth import UserStore
@@ -20,7 +21,7 @@ from webmap.ledger_pages import JOB_FILE, PLAN_FILE, _safe_name
 
 HEADERS = ["编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"]
 HEADERS += ["状态变更年份（年）", "经度", "纬度"]
-PASSWORD = "correct horse battery staple"
+PASSWORD = TEST_PASSWORD
 BAD = Path(__file__).resolve().parent.parent / "data" / "bad"
 DEADLINE_S = 120  # generous: a loaded CI machine; a passing run polls for a second or two
 
@@ -48,20 +49,6 @@ def job_app(make_app, tmp_path: Path):
     for name, role in (("editor1", "editor"), ("editor2", "editor"), ("admin1", "admin")):
         users.add(name, PASSWORD, role)
     return app
-
-
-def csrf(client, url: str = "/login") -> str:
-    page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def logged_in(app, name: str):
-    client = app.test_client()
-    response = client.post(
-        "/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf(client)}
-    )
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-    return client
 
 
 def upload(client, data: bytes, filename: str = "台账.csv"):

@@ -10,14 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
-from support import XSS
+from support import TEST_PASSWORD, XSS, csrf, logged_in
 
 from geo.ledger.edits import EditStore
 from webmap.auth import UserStore
 
 HEADERS = ["编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"]
 HEADERS += ["状态变更年份（年）", "经度", "纬度"]
-PASSWORD = "correct horse battery staple"
+PASSWORD = TEST_PASSWORD
 
 
 def ledger_bytes(rows: list[list[object]]) -> bytes:
@@ -43,19 +43,6 @@ def web_app(make_app, tmp_path: Path):
     users.add("editor1", PASSWORD, "editor")
     users.add("viewer1", PASSWORD, "viewer")
     return app
-
-
-def csrf(client, url: str = "/login") -> str:
-    page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def logged_in(app, name: str):
-    client = app.test_client()
-    token = csrf(client)
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-    return client
 
 
 def upload(client, rows, layer: str = "coal_boilers", filename: str = "台账.csv"):
@@ -273,3 +260,87 @@ def test_the_import_api_refuses_who_may_not_write(web_app) -> None:
     assert api_post(web_app, viewer_token).status_code == 403
     assert api_post(web_app, "not-a-token").status_code == 401
     assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
+
+
+# -- deleting one feature ------------------------------------------------------------------------
+def stored_ids(app, layer: str = "coal_boilers") -> set[str]:
+    from geo.store import GeoPackageStore
+
+    with GeoPackageStore(app.config["STORE_PATH"]) as store:
+        return {f.id for f in store.query(layer, limit=None, properties=[]).features}
+
+
+def delete_form(client, fid: str, **fields: str):
+    token = csrf(client, f"/edit/coal_boilers/{fid}")
+    data = {"csrf_token": token, "confirm": "1", "reason": "已拆除"} | fields
+    return client.post(f"/edit/coal_boilers/{fid}/delete", data=data)
+
+
+def test_editor_deletes_a_feature_and_the_log_keeps_it(web_app) -> None:
+    editor = logged_in(web_app, "editor1")
+    fid = a_running_boiler(web_app)
+    before = editor.get(f"/ogc/collections/coal_boilers/items/{fid}").get_json()
+    page = editor.get(f"/edit/coal_boilers/{fid}").get_data(as_text=True)
+    assert f'action="/edit/coal_boilers/{fid}/delete"' in page
+    done = delete_form(editor, fid)
+    assert done.status_code == 200 and "已删除" in done.get_data(as_text=True)
+    assert fid not in stored_ids(web_app)  # the store was rebuilt without it
+    assert editor.get(f"/ogc/collections/coal_boilers/items/{fid}").status_code == 404
+    (entry,) = EditStore(web_app.config["EDITS_PATH"]).audit()
+    assert (entry.user, entry.action, entry.feature_id, entry.source) == (
+        "editor1",
+        "delete",
+        fid,
+        "已拆除",
+    )
+    assert entry.after is None
+    assert entry.before["properties"]["name"] == before["properties"]["name"]
+    history = editor.get(f"/audit/coal_boilers/{fid}").get_data(as_text=True)
+    assert "删除" in history and before["properties"]["name"] in history
+    assert "删除" in editor.get("/audit").get_data(as_text=True)
+    exported = editor.get("/audit?f=csv").get_data(as_text=True)
+    assert "delete" in exported and fid in exported
+
+
+def test_a_deletion_needs_confirmation_an_editor_and_the_csrf_token(web_app) -> None:
+    fid = a_running_boiler(web_app)
+    editor = logged_in(web_app, "editor1")
+    assert delete_form(editor, fid, confirm="").status_code == 400
+    token = csrf(editor, f"/edit/coal_boilers/{fid}")
+    forged = editor.post(f"/edit/coal_boilers/{fid}/delete", data={"confirm": "1"})
+    assert forged.status_code == 400 and token  # no CSRF token: refused
+    viewer = logged_in(web_app, "viewer1")
+    assert delete_form(viewer, fid).status_code == 403
+    anonymous = web_app.test_client()
+    assert anonymous.post(f"/edit/coal_boilers/{fid}/delete").status_code in (302, 400)
+    assert delete_form(editor, "no-such-boiler").status_code == 404
+    assert fid in stored_ids(web_app)
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
+
+
+def test_a_deleted_feature_imported_again_is_back(web_app, tmp_path: Path) -> None:
+    editor = logged_in(web_app, "editor1")
+    assert delete_form(editor, "yk-boiler-0001").status_code == 200
+    assert "yk-boiler-0001" not in stored_ids(web_app)
+    runner = web_app.test_cli_runner()
+    deleted = runner.invoke(args=["ledger", "delete", "coal_boilers", "yk-boiler-0002", "--yes"])
+    assert deleted.exit_code == 0 and "已删除" in deleted.output, deleted.output
+    assert "yk-boiler-0002" not in stored_ids(web_app)
+    ledger = tmp_path / "again.csv"
+    ledger.write_bytes(ledger_bytes([boiler("yk-boiler-0001")]))
+    again = runner.invoke(
+        args=["ledger", "import", "coal_boilers", str(ledger), "--user", "张工", "--yes"]
+    )
+    assert again.exit_code == 0, again.output
+    ids = stored_ids(web_app)
+    assert "yk-boiler-0001" in ids and "yk-boiler-0002" not in ids
+    actions = [(e.action, e.feature_id) for e in EditStore(web_app.config["EDITS_PATH"]).audit()]
+    assert actions == [
+        ("add", "yk-boiler-0001"),
+        ("delete", "yk-boiler-0002"),
+        ("delete", "yk-boiler-0001"),
+    ]
+    history = runner.invoke(args=["ledger", "history", "coal_boilers", "yk-boiler-0002"])
+    assert "删除" in history.output
+    unknown = runner.invoke(args=["ledger", "delete", "coal_boilers", "nope", "--yes"])
+    assert unknown.exit_code != 0 and "nope" in unknown.output

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support import logged_in
 
 from plans.indicators import INDICATORS
 from webmap.auth import UserStore
@@ -23,7 +24,6 @@ PLANT_ID = "yk-wwtp-0001"
 PLANT_OPERATOR = "西市区某水务有限公司"  # a restricted field's value
 BOILER_INDICATORS = [i.id for i in INDICATORS if RESTRICTED_LAYER in i.layers]
 PASSWORD = "restricted annex reader"
-CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -43,14 +43,7 @@ def anonymous(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def viewer(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    token = CSRF_INPUT.search(client.get("/login").get_data(as_text=True))
-    assert token
-    answer = client.post(
-        "/login", data={"name": "王工", "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert answer.status_code == 302
-    return client
+    return logged_in(app, "王工", PASSWORD)
 
 
 def text(client: FlaskClient, url: str, status: int = 200) -> str:
