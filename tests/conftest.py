@@ -3,13 +3,11 @@ live server on loopback and Debian's chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from support import (
     XSS,
     XSS_BOILER_ID,
     boiler_feature,
+    served,
     write_collection,
 )
 
@@ -116,8 +115,6 @@ def live_server(
     store_path: Path, source_dirs: list[Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The app served on a free loopback port for the browser tests."""
-    from werkzeug.serving import make_server
-
     # A low feature limit makes the small demo store cluster, so clustering is tested too.
     app = create_app(
         {
@@ -131,12 +128,8 @@ def live_server(
             "USERS_PATH": str(tmp_path_factory.mktemp("users") / "users.sqlite"),
         }
     )
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(app) as url:
+        yield url
 
 
 def free_port() -> int:

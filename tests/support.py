@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import logging
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +81,51 @@ def logged_in(app: Any, name: str, password: str = TEST_PASSWORD) -> Any:
     response = client.post("/login", data=data)
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
     return client
+
+
+# A coal-boiler ledger (台账) as planners keep it: the template's Chinese headings, a GBK CSV.
+BOILER_LEDGER_HEADERS = [
+    *("编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"),
+    *("状态变更年份（年）", "经度", "纬度"),
+]
+
+
+def ledger_boiler(
+    fid: str, status: str = "运行", name: str | None = None, lon: float = 122.2352
+) -> list[object]:
+    """One valid ledger row (in 营口 站前区 at the default position)."""
+    return [
+        fid,
+        name or f"{fid}号锅炉",
+        "某热力公司",
+        20,
+        "集中供暖",
+        status,
+        "",
+        2024,
+        lon,
+        40.6671,
+    ]
+
+
+def boiler_ledger_bytes(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(BOILER_LEDGER_HEADERS)
+    writer.writerows(rows)
+    return out.getvalue().encode("gbk")
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` served on a free loopback port in a thread, for the browser tests; its URL."""
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -11,35 +11,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support import ROOT
+from support import ROOT, boiler_ledger_bytes
+from support import ledger_boiler as boiler
 
 from geo.ledger.edits import EditStore
 from geo.store import GeoPackageStore
 
-HEADERS = ["编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"]
-HEADERS += ["状态变更年份（年）", "经度", "纬度"]
-
-
-def boiler(fid: str, status: str = "运行", name: str | None = None, lon: float = 122.2352):
-    return [
-        fid,
-        name or f"{fid}号锅炉",
-        "某热力公司",
-        20,
-        "集中供暖",
-        status,
-        "",
-        2024,
-        lon,
-        40.6671,
-    ]
-
 
 def write_ledger(path: Path, rows: list[list[object]]) -> Path:
-    with path.open("w", encoding="gbk", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADERS)
-        writer.writerows(rows)
+    path.write_bytes(boiler_ledger_bytes(rows))
     return path
 
 

@@ -5,7 +5,6 @@ upload through a job here. Jobs are waited for by polling with a deadline, never
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -14,28 +13,16 @@ from pathlib import Path
 
 import pytest
 from support import TEST_PASSWORD, csrf, logged_in
+from support import boiler_ledger_bytes as ledger_bytes
+from support import ledger_boiler as boiler
 
 from geo.ledger.edits import EditStore
 from webmap.auth import UserStore
 from webmap.ledger_pages import JOB_FILE, PLAN_FILE, _safe_name
 
-HEADERS = ["编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"]
-HEADERS += ["状态变更年份（年）", "经度", "纬度"]
 PASSWORD = TEST_PASSWORD
 BAD = Path(__file__).resolve().parent.parent / "data" / "bad"
 DEADLINE_S = 120  # generous: a loaded CI machine; a passing run polls for a second or two
-
-
-def ledger_bytes(rows: list[list[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    writer.writerows(rows)
-    return out.getvalue().encode("gbk")
-
-
-def boiler(fid: str, status: str = "运行") -> list[object]:
-    return [fid, f"{fid}号锅炉", "某热力公司", 20, "集中供暖", status, "", 2024, 122.2352, 40.6671]
 
 
 ROWS = [boiler("J-1"), boiler("J-2"), boiler("J-3", "关停")]

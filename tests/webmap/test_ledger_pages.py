@@ -4,35 +4,19 @@ ledger are escaped everywhere they are shown."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from pathlib import Path
 
 import pytest
 from support import TEST_PASSWORD, XSS, csrf, logged_in
+from support import boiler_ledger_bytes as ledger_bytes
+from support import ledger_boiler as boiler
 
 from geo.ledger.edits import EditStore
 from webmap.auth import UserStore
 
-HEADERS = ["编号", "锅炉名称", "使用单位", "额定蒸发量（蒸吨/小时）", "用途", "状态", "替代方式"]
-HEADERS += ["状态变更年份（年）", "经度", "纬度"]
 PASSWORD = TEST_PASSWORD
-
-
-def ledger_bytes(rows: list[list[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    writer.writerows(rows)
-    return out.getvalue().encode("gbk")
-
-
-def boiler(fid: str, status: str = "运行", name: str | None = None) -> list[object]:
-    return [fid, name or f"{fid}号锅炉", "某热力公司", 20, "集中供暖", status, "", 2024] + [
-        122.2352,
-        40.6671,
-    ]
 
 
 @pytest.fixture
