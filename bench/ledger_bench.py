@@ -3,12 +3,17 @@ the layer's template into the store built from the shipped data (issue #7): read
 and match every row (the dry run), commit the rows and their audit entries in one transaction,
 rebuild the store with them.
 
-    .venv/bin/python bench/ledger_bench.py [--rows 100000] [--csv]
+    .venv/bin/python bench/ledger_bench.py [--rows 100000] [--csv] [--progress]
+
+With --progress every step reports its progress as a web import job does: the state written
+to a JSON file and swapped into place (os.replace) at every report.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import sys
 import tempfile
@@ -80,6 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--csv", action="store_true", help="also time the same ledger as GBK CSV")
+    parser.add_argument(
+        "--progress", action="store_true", help="report progress as a web job does (job.json)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -97,15 +105,29 @@ def main() -> None:
             write_csv(files[1], headings, rows)
         print("| file | rows | MB | read s | check s | commit s | rebuild s | total s | rows/s |")
         print("|---|---|---|---|---|---|---|---|---|")
+        job = folder / "job.json"
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            (folder / "job.part").write_text(json.dumps([stage, done, total, time.time()]))
+            os.replace(folder / "job.part", job)
+
+        progress = report if args.progress else None
         for path in files:
             edits_path = folder / f"edits{path.suffix}.sqlite"
             t0 = time.perf_counter()
-            table = read_table(path)
+            table = read_table(path, progress=progress)
             t1 = time.perf_counter()
-            plan = plan_import(table, layer, existing, districts, title_field=layer.title_field)
+            plan = plan_import(
+                table,
+                layer,
+                existing,
+                districts,
+                title_field=layer.title_field,
+                progress=progress,
+            )
             t2 = time.perf_counter()
             assert plan.count("add") == args.rows, plan.summary()
-            EditStore(edits_path).commit(plan, "bench")
+            EditStore(edits_path).commit(plan, "bench", progress=progress)
             t3 = time.perf_counter()
             rebuilt = folder / f"lutu{path.suffix}.gpkg"
             build_store_files(rebuilt, SOURCES, PLANS_DIR, LINKS_PATH, edits_path)

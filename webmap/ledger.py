@@ -10,6 +10,7 @@ import csv
 import getpass
 import io
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,8 @@ from webmap.store import build_store, get_store
 F = TypeVar("F", bound=Callable[..., Any])
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
 ACTION_ZH = {"add": "新增", "change": "更新", "unchanged": "不变", "reject": "拒绝"}
+# The stages of an import, as its progress reports name them.
+STAGE_ZH = {"read": "读取", "check": "校验与匹配", "write": "写入", "rebuild": "重建地图库"}
 # What the audit log can say of a change (imports never delete; people do, one at a time).
 AUDIT_ACTION_ZH = {"add": "新增", "change": "更新", "delete": "删除"}
 AUDIT_COLUMNS = [
@@ -178,6 +181,11 @@ def _plan_arguments(command: F) -> F:
             click.option(
                 "--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted"
             ),
+            click.option(
+                "--progress/--no-progress",
+                default=None,
+                help="report rows read, checked and written on stderr (default: on a terminal)",
+            ),
         )
     ):
         command = option(command)
@@ -194,10 +202,11 @@ def preview_command(
     column_pairs: tuple[str, ...],
     sheet: str | None,
     repair: bool,
+    progress: bool | None,
     as_json: bool,
 ) -> None:
     """Show what importing FILE into LAYER_ID would do, row by row. Writes nothing."""
-    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair)
+    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair, _reporter(progress))
     if as_json:
         click.echo(json.dumps(plan_json(plan), ensure_ascii=False, indent=1, default=str))
     else:
@@ -225,6 +234,7 @@ def _cli_plan(
     column_pairs: tuple[str, ...],
     sheet: str | None,
     repair: bool,
+    progress: Progress | None = None,
 ) -> ImportPlan:
     """The dry run for the `preview` and `import` commands; a bad file is a clean error."""
     try:
@@ -236,9 +246,29 @@ def _cli_plan(
             columns=_columns(column_pairs),
             sheet=sheet,
             repair=repair,
+            progress=progress,
         )
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _reporter(wanted: bool | None) -> Progress | None:
+    """Progress on stderr (stdout stays the plan, e.g. --json): on a terminal one line kept
+    up to date, elsewhere (when asked with --progress) a line per report."""
+    terminal = sys.stderr.isatty()
+    if not (terminal if wanted is None else wanted):
+        return None
+
+    def report(stage: str, done: int, total: int | None) -> None:
+        rows = f"{done:,} / {total:,}" if total else f"{done:,}"
+        line = f"{STAGE_ZH.get(stage, stage)} {stage}: {rows} 行 rows"
+        finished = total is None or done >= total  # a count without total: a line each
+        if terminal:
+            click.echo(f"\r{line}\033[K", nl=finished, err=True)
+        else:
+            click.echo(line, err=True)
+
+    return report
 
 
 def _print_plan(plan: ImportPlan) -> None:
@@ -264,13 +294,15 @@ def import_command(
     column_pairs: tuple[str, ...],
     sheet: str | None,
     repair: bool,
+    progress: bool | None,
     user: str | None,
     yes: bool,
 ) -> None:
     """Import FILE into LAYER_ID: the dry run, then (after confirmation) every accepted row
     and its audit entry in one transaction, then the store rebuilt. Rejected rows are left
     out and listed; nothing is written when no row is accepted."""
-    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair)
+    report = _reporter(progress)
+    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair, report)
     _print_plan(plan)
     accepted = plan.accepted
     if not accepted:
@@ -278,10 +310,12 @@ def import_command(
     if not yes:
         click.confirm(f"写入 {len(accepted)} 行（拒绝 {plan.count('reject')} 行）？", abort=True)
     edits = EditStore(current_app.config["EDITS_PATH"])
-    done = edits.commit(plan, user or getpass.getuser())
+    done = edits.commit(plan, user or getpass.getuser(), progress=report)
     click.echo(
         f"已写入 committed: 新增 {done.added}，更新 {done.changed}（批次 batch {done.batch}）"
     )
+    if report is not None:
+        report("rebuild", 0, None)
     if build_store(current_app):
         click.echo(f"store rebuilt: {current_app.config['STORE_PATH']}")
 

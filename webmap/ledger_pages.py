@@ -56,6 +56,7 @@ from webmap.auth import current_user, role_required
 from webmap.ledger import (
     ACTION_ZH,
     AUDIT_ACTION_ZH,
+    STAGE_ZH,
     audit_csv,
     delete_feature,
     ledger_layer,
@@ -86,7 +87,6 @@ COMMIT_LOCK = "commit.lock"
 JOB_FILES = frozenset({JOB_FILE, PLAN_FILE, COMMIT_LOCK})
 JOB_STALE_S = 10 * 60  # a running job silent this long died with its process
 JOB_HEARTBEAT_S = 30  # a running job rewrites its state at least this often, even mid-stage
-STAGE_ZH = {"read": "读取", "check": "校验与匹配", "write": "写入", "rebuild": "重建地图库"}
 JOB_STAGES = {"preview": ("read", "check"), "commit": ("read", "check", "write", "rebuild")}
 INTERRUPTED = "中断 interrupted: the server stopped while working on this upload"
 INTERNAL_ERROR = "内部错误 internal error: the import stopped (the server log says why)"

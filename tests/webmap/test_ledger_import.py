@@ -67,6 +67,20 @@ def test_import_writes_rows_and_audit_and_rebuilds_the_store(import_app, tmp_pat
     assert any("张工" in line for line in lines[1:])
 
 
+def test_import_reports_its_progress_on_stderr_when_asked(import_app, tmp_path) -> None:
+    ledger = write_ledger(tmp_path / "台账.csv", [boiler(f"P-{n}") for n in range(3)])
+    quiet = run(import_app, "preview", "coal_boilers", str(ledger), "--json")
+    assert quiet.stderr == ""  # not a terminal: no progress unless asked
+    args = ["import", "coal_boilers", str(ledger), "--yes", "--user", "张工", "--progress"]
+    result = run(import_app, *args)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    for stage in ("读取 read", "校验与匹配 check", "写入 write", "重建地图库 rebuild"):
+        assert any(line.startswith(stage) for line in lines), (stage, lines)
+    assert "写入 write: 3 / 3 行 rows" in lines
+    assert "已写入" in result.stdout and "已写入" not in result.stderr
+
+
 def test_edits_are_laid_over_the_sources_in_every_build(import_app, tmp_path) -> None:
     from plans.catalog import PLANS_DIR
     from plans.links import LINKS_PATH
