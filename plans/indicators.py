@@ -1588,15 +1588,15 @@ def evaluate(
     if not waste_heat_distance_m >= 0:
         raise ValueError(f"waste_heat_distance_m must be >= 0, got {waste_heat_distance_m!r}")
     year = int(year)
-    shown = visible_indicators(store)
-    if indicator_ids is None:
-        chosen = shown
-    else:
-        wanted = list(indicator_ids)
+    chosen = visible_indicators(store)
+    if indicator_ids is not None:
+        wanted = set(indicator_ids)
+        shown = {ind.id for ind in chosen}
         for i in wanted:
-            if not visible(store, get_indicator(i)):
-                raise KeyError(i)
-        chosen = [ind for ind in shown if ind.id in wanted]
+            get_indicator(i)  # KeyError for an unknown id ...
+            if i not in shown:
+                raise KeyError(i)  # ... and for one the store's view may not show
+        chosen = [ind for ind in chosen if ind.id in wanted]
     check_citations(store, chosen)
     data = _store_data(store)
     params = {"waste_heat_distance_m": float(waste_heat_distance_m)}

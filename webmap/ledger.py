@@ -25,7 +25,7 @@ from geo.ledger.edits import AuditEntry, EditStore, audit_rows
 from geo.ledger.plan import ImportPlan, plan_import
 from geo.ledger.read import MAX_BYTES, Progress, read_table
 from geo.ledger.template import template_xlsx
-from geo.store import FeatureStore
+from geo.store import Feature, FeatureStore
 from layers import all_layers, get_layer
 from layers.base import LayerType
 from webmap.files import OutputError, allowed_folder, output_path, write_atomically
@@ -320,14 +320,12 @@ def import_command(
         click.echo(f"store rebuilt: {current_app.config['STORE_PATH']}")
 
 
-def delete_feature(layer_id: str, feature_id: str, user: str, reason: str | None = None) -> str:
-    """Delete one feature of a layer (FeatureNotFound, LedgerError for a layer that takes no
-    edits): the audit entry keeps what it was; the store is rebuilt. Returns the batch id."""
-    ledger_layer(layer_id)
-    feature = get_store(public=False).get(layer_id, feature_id)
+def delete_feature(layer_id: str, feature: Feature, user: str, reason: str | None = None) -> str:
+    """Delete one feature of a ledger layer, as the caller read it from the store: the audit
+    entry keeps what it was; the store is rebuilt. Returns the batch id."""
     edits = EditStore(current_app.config["EDITS_PATH"])
     batch = edits.delete(
-        layer_id, feature_id, feature.properties, feature.geometry, user, reason=reason
+        layer_id, feature.id, feature.properties, feature.geometry, user, reason=reason
     )
     build_store(current_app)
     return batch
@@ -352,7 +350,7 @@ def delete_command(
     title = feature.properties.get(layer.title_field) or ""
     if not yes:
         click.confirm(f"删除 {layer.name_zh} {feature_id} {title}？", abort=True)
-    batch = delete_feature(layer_id, feature_id, user or getpass.getuser(), reason)
+    batch = delete_feature(layer_id, feature, user or getpass.getuser(), reason)
     click.echo(f"已删除 deleted: {layer_id}/{feature_id}（批次 batch {batch}）")
 
 

@@ -763,7 +763,8 @@ def delete(layer_id: str, feature_id: str) -> str:
     user = current_user()
     assert user is not None  # role_required
     reason = (request.form.get("reason") or "").strip()[:200] or None
-    batch = delete_feature(layer_id, feature_id, user.name, reason)  # FeatureNotFound -> 404
+    feature = get_store().get(layer_id, feature_id)  # FeatureNotFound -> 404
+    batch = delete_feature(layer_id, feature, user.name, reason)
     return render_template("ledger_deleted.html", layer=layer, feature_id=feature_id, batch=batch)
 
 

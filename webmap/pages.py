@@ -49,16 +49,11 @@ def map_page() -> str:
     view = region_view(store, _region_key())
     layers = visible_layers()
     stored = store.layers()
-    has_demo = any(
-        store.query(layer.id, filters={"is_demo": True}, limit=0).number_matched
-        for layer in layers
-        if layer.id in stored
-    )
     fmap = build_map(
         view,
         layers,
         url_for=url_for,
-        has_demo=has_demo,
+        has_demo=has_demo(store),
         config=current_app.config,
         counts={layer_id: info.count for layer_id, info in stored.items()},
     )
