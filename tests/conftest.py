@@ -22,6 +22,7 @@ from support import (
     SHIPPED_SOURCES,
     XSS,
     XSS_BOILER_ID,
+    app_config,
     boiler_feature,
     served,
     write_collection,
@@ -80,17 +81,7 @@ def make_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
         if own_store:
             store = tmp_path / "lutu.gpkg"
             shutil.copy(store_path, store)
-        base = {
-            "TESTING": True,
-            "STORE_PATH": str(store),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "SECRET_KEY": "test-secret-key",
-            "USERS_PATH": str(tmp_path / "users.sqlite"),
-            "EDITS_PATH": str(tmp_path / "edits.sqlite"),
-        }
-        return create_app(base | config)
+        return create_app(app_config(store, source_dirs, tmp_path, **config))
 
     return make
 
@@ -116,18 +107,9 @@ def live_server(
 ) -> Iterator[str]:
     """The app served on a free loopback port for the browser tests."""
     # A low feature limit makes the small demo store cluster, so clustering is tested too.
-    app = create_app(
-        {
-            "TESTING": True,
-            "STORE_PATH": str(store_path),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "MAP_FEATURE_LIMIT": BROWSER_FEATURE_LIMIT,
-            "SECRET_KEY": "test-secret-key",
-            "USERS_PATH": str(tmp_path_factory.mktemp("users") / "users.sqlite"),
-        }
-    )
+    folder = tmp_path_factory.mktemp("live")
+    config = app_config(store_path, source_dirs, folder, MAP_FEATURE_LIMIT=BROWSER_FEATURE_LIMIT)
+    app = create_app(config)
     with served(app) as url:
         yield url
 

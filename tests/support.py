@@ -129,3 +129,39 @@ def served(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any) -> dict:
+    """A test app's config: the given store and sources, its writable files in `folder`."""
+    return {
+        "TESTING": True,
+        "STORE_PATH": str(store),
+        "SOURCE_DIRS": [str(p) for p in source_dirs],
+        "BUILD_ON_START": False,
+        "WARM_CACHES": False,
+        "SECRET_KEY": "test-secret-key",
+        "USERS_PATH": str(folder / "users.sqlite"),
+        "EDITS_PATH": str(folder / "edits.sqlite"),
+        **extra,
+    }
+
+
+def recorded_page(browser: Any, height: int = 800) -> tuple[Any, dict[str, list[str]]]:
+    """A Chromium page that may only talk to the loopback server: every other request is
+    blocked and listed, as are console errors, dialogs and the loopback requests made."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    record: dict[str, list[str]] = {"external": [], "errors": [], "dialogs": [], "requests": []}
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(("http://127.0.0.1", "data:")):
+            record["requests"].append(r.request.url)
+            r.continue_()
+        else:
+            record["external"].append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    return page, record

@@ -1,7 +1,7 @@
 """The map in headless Chromium with every non-loopback request blocked."""
 
 import pytest
-from support import BROWSER_FEATURE_LIMIT, XSS, XSS_BOILER_ID
+from support import BROWSER_FEATURE_LIMIT, XSS, XSS_BOILER_ID, recorded_page
 
 from layers import all_layers
 
@@ -9,20 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    record = {"external": [], "console_errors": [], "dialogs": []}
-
-    def route(r):
-        if r.request.url.startswith(("http://127.0.0.1", "data:")):
-            r.continue_()
-        else:
-            record["external"].append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and record["console_errors"].append(m.text))
-    page.on("pageerror", lambda e: record["console_errors"].append(str(e)))
-    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    page, record = recorded_page(browser)
     page.goto(url)
     page.wait_for_function(
         "ids => window.lutu && lutu.pending === 0 && ids.every(id => id in lutu.drawn)",
@@ -48,7 +35,7 @@ def test_map_draws_every_layer_offline(browser, live_server, tmp_path) -> None:
     assert page.locator(".lutu-label-city").count() >= 2
     page.screenshot(path=str(tmp_path / "map.png"))
     assert record["external"] == []
-    assert record["console_errors"] == []
+    assert record["errors"] == []
     page.close()
 
 
@@ -78,7 +65,7 @@ def test_popup_opens_on_click_and_shows_escaped_text(browser, live_server) -> No
     assert page.locator(".leaflet-popup-content img").count() == 0  # … never as markup
     assert "示例数据" in text and "燃煤锅炉" in text and "001/三/八" in text
     assert record["dialogs"] == []
-    assert record["external"] == [] and record["console_errors"] == []
+    assert record["external"] == [] and record["errors"] == []
     page.close()
 
 
@@ -97,22 +84,12 @@ def test_clusters_zoom_in_to_single_villages(browser, live_server) -> None:
         )
     drawn = page.evaluate("lutu.drawn.villages")
     assert drawn["mode"] == "features" and drawn["features"] > 0 and drawn["omitted"] == 0
-    assert record["console_errors"] == [] and record["external"] == []
+    assert record["errors"] == [] and record["external"] == []
     page.close()
 
 
 def test_measure_page_offline_with_its_map(browser, live_server) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    external, errors = [], []
-    page.route(
-        "**/*",
-        lambda r: (
-            r.continue_()
-            if r.request.url.startswith(live_server)
-            else (external.append(r.request.url), r.abort())
-        ),
-    )
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page, record = recorded_page(browser, height=900)
     page.goto(live_server + "/measures/001/三/八")
     page.wait_for_function("window.lutu && lutu.pending === 0 && 'coal_boilers' in lutu.drawn")
     assert set(page.evaluate("Object.keys(lutu.drawn)")) == {
@@ -124,22 +101,12 @@ def test_measure_page_offline_with_its_map(browser, live_server) -> None:
     assert page.locator("mark.lutu-target").count() >= 1
     page.goto(live_server + "/measures?q=燃煤锅炉")
     assert page.locator("table.lutu-table tbody tr").count() >= 3
-    assert external == [] and errors == []
+    assert record["external"] == [] and record["errors"] == []
     page.close()
 
 
 def test_dashboard_card_drills_down_to_its_features(browser, live_server) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    external, errors = [], []
-    page.route(
-        "**/*",
-        lambda r: (
-            r.continue_()
-            if r.request.url.startswith(live_server)
-            else (external.append(r.request.url), r.abort())
-        ),
-    )
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page, record = recorded_page(browser, height=900)
     page.goto(live_server + "/dashboard?city=yingkou&year=2025")
     card = page.locator("article.lutu-card").first
     layer_count = int(
@@ -149,7 +116,7 @@ def test_dashboard_card_drills_down_to_its_features(browser, live_server) -> Non
     page.wait_for_function("window.lutu && lutu.pending === 0 && 'coal_boilers' in lutu.drawn")
     drawn = page.evaluate("lutu.drawn.coal_boilers")
     assert drawn["total"] == layer_count
-    assert external == [] and errors == []
+    assert record["external"] == [] and record["errors"] == []
     page.close()
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from support import (
     TEST_PASSWORD,
+    app_config,
     boiler_ledger_bytes,
     ledger_boiler,
+    recorded_page,
     served,
 )
 
@@ -37,18 +39,13 @@ def access_server(
     store = folder / "lutu.gpkg"
     shutil.copy(store_path, store)
     app = create_app(
-        {
-            "TESTING": True,
-            "STORE_PATH": str(store),
-            "SOURCE_DIRS": [str(p) for p in source_dirs],
-            "BUILD_ON_START": False,
-            "WARM_CACHES": False,
-            "SECRET_KEY": "test-secret-key",
-            "USERS_PATH": str(folder / "users.sqlite"),
-            "EDITS_PATH": str(folder / "edits.sqlite"),
-            "RESTRICTED_LAYERS": [RESTRICTED_LAYER],
-            "LEDGER_BACKGROUND_BYTES": 0,
-        }
+        app_config(
+            store,
+            source_dirs,
+            folder,
+            RESTRICTED_LAYERS=[RESTRICTED_LAYER],
+            LEDGER_BACKGROUND_BYTES=0,
+        )
     )
     app.instance_path = str(folder / "instance")  # uploads go here, not into the repo
     users = UserStore(app.config["USERS_PATH"])
@@ -56,25 +53,6 @@ def access_server(
     users.add("editor1", TEST_PASSWORD, "editor")
     with served(app) as url:
         yield url
-
-
-def new_page(browser):
-    """A page that may only talk to the loopback server; errors and requests recorded."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    record: dict[str, list[str]] = {"external": [], "errors": [], "requests": []}
-
-    def route(r):
-        if r.request.url.startswith(("http://127.0.0.1", "data:")):
-            record["requests"].append(r.request.url)
-            r.continue_()
-        else:
-            record["external"].append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
-    page.on("pageerror", lambda e: record["errors"].append(str(e)))
-    return page, record
 
 
 def wait_for_layers(page) -> dict:
@@ -94,7 +72,7 @@ def log_in(page, base: str, name: str) -> None:
 
 
 def test_the_restricted_layer_is_only_on_a_logged_in_map(browser, access_server) -> None:
-    page, record = new_page(browser)
+    page, record = recorded_page(browser)
     page.goto(access_server + "/")
     drawn = wait_for_layers(page)
     assert RESTRICTED_LAYER not in drawn and "villages" in drawn
@@ -133,7 +111,7 @@ def test_an_upload_shows_its_progress_then_the_preview_and_commits(
     ledger = tmp_path / "大台账.csv"
     ledger.write_bytes(boiler_ledger_bytes(rows))
 
-    page, record = new_page(browser)
+    page, record = recorded_page(browser)
     log_in(page, access_server, "editor1")
     page.goto(access_server + "/ledger")
     page.select_option("select[name=layer]", RESTRICTED_LAYER)
