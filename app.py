@@ -24,6 +24,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "LINKS_PATH": str(HERE / "plans" / "links.csv"),  # curated measure-layer links
         # Planners' imports and edits with their audit log, laid over the sources.
         "EDITS_PATH": str(Path(instance_path) / "edits.sqlite"),
+        # How far (m) outside the city outline a ledger position may lie and still be taken,
+        # with a warning: the shipped boundaries are indicative (示意).
+        "LEDGER_AREA_TOLERANCE_M": 3000.0,
         "BUILD_ON_START": True,
         "WARM_CACHES": True,  # read map positions in the background at start
         # Basemaps are opt-in: "osm", "tianditu" (needs TIANDITU_KEY), "custom" (BASEMAP_URL).

@@ -90,6 +90,26 @@ class LedgerError(LutuError, ValueError):
         return _placed(self.message, self.path, row, self.field)
 
 
+class LedgerChoiceError(LedgerError):
+    """A ledger file that can be read more than one way (which of its layers?): the caller
+    asks the person to pick one of `choices` for the import option `option`, then reads the
+    file again with it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        option: str,
+        choices: list[str],
+        path: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.option = option
+        self.choices = list(choices)
+        super().__init__(message, path=path, row=row, field=field)
+
+
 def _placed(message: str, path: str | None, item: str | None, field: str | None) -> str:
     """ "file F, row 3, field 'X': message" — whatever of the place is known."""
     where = [f"file {path}" if path else None, item, f"field '{field}'" if field else None]

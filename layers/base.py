@@ -16,6 +16,9 @@ from markupsafe import Markup, escape
 from geo.schema import Field, LayerSchema
 
 DEMO_NOTICE_ZH = "示例数据"
+# What a missing value reads as, in popups, reports and the legend: ledgers leave optional
+# fields empty, and a blank must not look like a value.
+NO_DATA = "无数据"
 DEMO_NOTICE_EN = "Demonstration data — fictitious, not an official record"
 
 
@@ -143,11 +146,13 @@ class LayerType(LayerSchema):
 
     # -- symbology -------------------------------------------------------------------------
     def legend_key(self, properties: Mapping[str, Any]) -> str:
-        """The legend class of a feature; unknown values fall back to the first entry."""
+        """The legend class of a feature; a missing status is 无数据 where the legend has that
+        class, other unknown values fall back to the first entry."""
         if self.classify is not None:
             key = self.classify(properties)
         elif self.status_field is not None:
-            key = _status_classifier(self.status_field)(properties)
+            status = properties.get(self.status_field)
+            key = NO_DATA if status is None else _status_classifier(self.status_field)(properties)
         else:
             key = self.legend[0].key
         return key if key in self.legend_keys else self.legend[0].key
@@ -242,9 +247,9 @@ LOCATING_FIELDS = frozenset({"id", "is_demo", "city_adcode", "county_adcode"})
 
 
 def format_value(field: Field, value: Any) -> Markup:
-    """A field value for people: units, 是/否 for booleans, — for missing (all escaped)."""
+    """A field value for people: units, 是/否 for booleans, 无数据 for missing (all escaped)."""
     if value is None or (isinstance(value, float) and value != value):
-        return Markup('<span class="lutu-missing">—</span>')
+        return Markup('<span class="lutu-missing">无数据</span>')
     if field.type == "bool":
         return Markup("是 Yes") if value else Markup("否 No")
     if field.type == "float":
@@ -258,11 +263,39 @@ def format_value(field: Field, value: Any) -> Markup:
 
 # -- field helpers shared by the layer modules --------------------------------------------
 def id_field() -> Field:
-    return Field(name="id", type="str", label_zh="编号", label_en="ID", required=True)
+    return Field(
+        name="id",
+        type="str",
+        label_zh="编号",
+        label_en="ID",
+        required=True,
+        aliases=("序号编码", "代码", "唯一编号", "code", "fid"),
+    )
 
 
-def name_field(label_zh: str = "名称", label_en: str = "Name") -> Field:
-    return Field(name="name", type="str", label_zh=label_zh, label_en=label_en, required=True)
+# Column names ledgers use for a facility's name, whatever the layer.
+NAME_ALIASES = ("名称", "设施名称", "项目名称", "单位名称", "企业名称", "name", "title")
+
+
+def name_field(
+    label_zh: str = "名称", label_en: str = "Name", aliases: tuple[str, ...] = ()
+) -> Field:
+    """The feature's name: required, since a ledger row without id is matched by it."""
+    return Field(
+        name="name",
+        type="str",
+        label_zh=label_zh,
+        label_en=label_en,
+        required=True,
+        aliases=(*aliases, *NAME_ALIASES),
+    )
+
+
+def no_data_legend() -> LegendEntry:
+    """The legend class of features whose status the ledger left empty."""
+    return LegendEntry(
+        key=NO_DATA, label_zh="状态无数据", label_en="Status not given", color="#9e9e9e"
+    )
 
 
 def demo_field() -> Field:
@@ -286,6 +319,7 @@ def location_fields() -> tuple[Field, ...]:
             label_zh="所属市代码",
             label_en="City adcode",
             required=True,
+            aliases=("所属市", "所在市", "地市", "市", "city"),
         ),
         Field(
             name="county_adcode",
@@ -293,11 +327,25 @@ def location_fields() -> tuple[Field, ...]:
             label_zh="所属县（市、区）代码",
             label_en="County adcode",
             required=True,
+            aliases=(
+                "所在区县",
+                "所属区县",
+                "区县",
+                "县区",
+                "县（市、区）",
+                "县(市、区)",
+                "所在县区",
+                "行政区",
+                "county",
+                "district",
+            ),
         ),
     )
 
 
-def year_field(name: str, label_zh: str, label_en: str, required: bool = False) -> Field:
+def year_field(
+    name: str, label_zh: str, label_en: str, required: bool = False, aliases: tuple[str, ...] = ()
+) -> Field:
     return Field(
         name=name,
         type="int",
@@ -307,8 +355,12 @@ def year_field(name: str, label_zh: str, label_en: str, required: bool = False) 
         minimum=1949,
         maximum=2100,
         required=required,
+        aliases=aliases,
+        unit_aliases=("年度",),
     )
 
 
 def note_field() -> Field:
-    return Field(name="note", type="str", label_zh="备注", label_en="Note")
+    return Field(
+        name="note", type="str", label_zh="备注", label_en="Note", aliases=("说明", "remarks")
+    )

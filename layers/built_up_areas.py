@@ -78,6 +78,7 @@ LAYER = LayerType(
             label_zh="范围依据",
             label_en="Basis of extent",
             allowed=("城市总体规划", "国土空间规划", "统计年鉴", "示意"),
+            aliases=("依据", "来源", "basis"),
         ),
         note_field(),
         demo_field(),

@@ -20,7 +20,11 @@ from layers.base import (
 )
 
 STATUSES = ("运行", "超低排放改造完成", "已淘汰", "已替代")
-REPLACEMENTS = ("余热", "电", "气", "热电联产")
+# A status that says the boiler changed needs the year it changed in; 运行 does not.
+CHANGED_STATUSES = ("超低排放改造完成", "已淘汰", "已替代")
+UNSTATED = "未说明"  # an 已替代 boiler whose ledger does not say what replaced it
+REPLACEMENTS = ("余热", "电", "气", "热电联产", UNSTATED)
+USES = ("生产", "供暖", "生产兼供暖", "洗浴", "其他")
 
 if TYPE_CHECKING:
     from layers.demo import DemoContext
@@ -80,7 +84,7 @@ _DEMO_STATUS_P = {
     "mid": (0.4, 0.25, 0.15, 0.2),
     "large": (0.35, 0.45, 0.05, 0.15),
 }
-_DEMO_USES = ("工业生产", "集中供暖", "工业及供暖", "其他")
+_DEMO_USES = ("生产", "供暖", "生产兼供暖", "其他")
 _DEMO_USE_P = {
     "small": (0.35, 0.4, 0.15, 0.1),
     "mid": (0.4, 0.35, 0.25, 0.0),
@@ -187,7 +191,7 @@ def demo_features(ctx: "DemoContext") -> list[dict[str, Any]]:
         ids = ctx.ids(city.adcode, "boiler", n)
         for i in range(n):
             where = _DEMO_PLACE_NAMES[county[i]]
-            if use[i] == "集中供暖":
+            if use[i] == "供暖":
                 enterprise = f"{where}某热力有限公司"
             elif use[i] == "其他":
                 enterprise = f"{where}某{_DEMO_OTHER_USERS[other[i]]}"
@@ -222,10 +226,25 @@ LAYER = LayerType(
     geometry_type="Point",
     fields=(
         id_field(),
-        name_field("锅炉名称", "Boiler"),
+        name_field("锅炉名称", "Boiler", aliases=("锅炉", "锅炉编号名称", "boiler")),
         *location_fields(),
         Field(
-            name="enterprise", type="str", label_zh="使用单位", label_en="Operator", required=True
+            name="enterprise",
+            type="str",
+            label_zh="使用单位",
+            label_en="Operator",
+            aliases=(
+                "单位",
+                "所属企业",
+                "单位名称",
+                "企业名称",
+                "企业",
+                "使用单位名称",
+                "operator",
+                "enterprise",
+                "company",
+                "owner",
+            ),
         ),
         Field(
             name="capacity_t_per_h",
@@ -233,25 +252,99 @@ LAYER = LayerType(
             label_zh="额定蒸发量",
             label_en="Rated capacity",
             unit="蒸吨/小时",
-            required=True,
+            required=True,  # what the measures select by: ≤35, 35–65, ≥65 t/h
             minimum=0.1,
             maximum=2000,
+            aliases=(
+                "额定容量",
+                "容量",
+                "蒸发量",
+                "锅炉容量",
+                "额定出力",
+                "规模",
+                "capacity",
+                "capacity_t_h",
+            ),
+            unit_aliases=("t/h", "蒸吨", "蒸吨/时", "吨/小时", "吨/时", "吨"),
         ),
         Field(
             name="use",
             type="str",
             label_zh="用途",
             label_en="Use",
-            required=True,
-            allowed=("工业生产", "集中供暖", "工业及供暖", "其他"),
+            allowed=USES,
+            aliases=("锅炉用途", "使用用途", "use", "purpose"),
+            synonyms=(
+                ("工业生产", "生产"),
+                ("工业", "生产"),
+                ("生产用", "生产"),
+                ("工业用", "生产"),
+                ("集中供暖", "供暖"),
+                ("采暖", "供暖"),
+                ("供热", "供暖"),
+                ("取暖", "供暖"),
+                ("工业及供暖", "生产兼供暖"),
+                ("生产及供暖", "生产兼供暖"),
+                ("生产、供暖", "生产兼供暖"),
+                ("生产/供暖", "生产兼供暖"),
+                ("生产和供暖", "生产兼供暖"),
+                ("洗浴用", "洗浴"),
+                ("浴池", "洗浴"),
+                ("production", "生产"),
+                ("industrial", "生产"),
+                ("heating", "供暖"),
+                ("space heating", "供暖"),
+                ("production and heating", "生产兼供暖"),
+                ("bathing", "洗浴"),
+                ("other", "其他"),
+            ),
         ),
         Field(
             name="status",
             type="str",
             label_zh="状态",
             label_en="Status",
-            required=True,
+            required=True,  # the measure's progress: eliminated, replaced, retrofitted or not
             allowed=STATUSES,
+            aliases=("现状", "运行状态", "锅炉状态", "目前状态", "status", "state"),
+            synonyms=(
+                ("在用", "运行"),
+                ("在运", "运行"),
+                ("运营中", "运行"),
+                ("运行中", "运行"),
+                ("正常运行", "运行"),
+                ("使用中", "运行"),
+                ("超低排放", "超低排放改造完成"),
+                ("已超低排放改造", "超低排放改造完成"),
+                ("超低排放已完成", "超低排放改造完成"),
+                ("已完成超低排放改造", "超低排放改造完成"),
+                ("淘汰", "已淘汰"),
+                ("已拆除", "已淘汰"),
+                ("拆除", "已淘汰"),
+                ("已关停", "已淘汰"),
+                ("替代", "已替代"),
+                ("已改造替代", "已替代"),
+                ("operating", "运行"),
+                ("in operation", "运行"),
+                ("running", "运行"),
+                ("ultra-low emission", "超低排放改造完成"),
+                ("ultra-low emissions", "超低排放改造完成"),
+                ("phased out", "已淘汰"),
+                ("eliminated", "已淘汰"),
+                ("demolished", "已淘汰"),
+                ("replaced", "已替代"),
+            ),
+            ambiguous=(
+                ("关停", "关停可能是暂停也可能是淘汰：写「已淘汰」或「运行」"),
+                ("停用", "停用可能是暂停也可能是淘汰：写「已淘汰」或「运行」"),
+                ("改造", "改造是超低排放改造还是替代？写「超低排放改造完成」或「已替代」"),
+                ("已改造", "改造是超低排放改造还是替代？写「超低排放改造完成」或「已替代」"),
+                ("shut down", "a shutdown may be a pause or the end: write 已淘汰 or 运行"),
+                (
+                    "retrofitted",
+                    "ultra-low emission retrofit or replaced? 超低排放改造完成 or 已替代",
+                ),
+            ),
         ),
         Field(
             name="replacement",
@@ -260,17 +353,69 @@ LAYER = LayerType(
             label_en="Replaced by",
             allowed=REPLACEMENTS,
             description="How an 已替代 boiler's heat is supplied now",
+            aliases=("替代措施", "改造方式", "替代能源", "replaced_by", "replacement"),
+            synonyms=(
+                ("工业余热", "余热"),
+                ("余热供暖", "余热"),
+                ("电能", "电"),
+                ("电锅炉", "电"),
+                ("煤改电", "电"),
+                ("天然气", "气"),
+                ("燃气", "气"),
+                ("煤改气", "气"),
+                ("燃气锅炉", "气"),
+                ("集中供热", "热电联产"),
+                ("热电", "热电联产"),
+                ("waste heat", "余热"),
+                ("electric", "电"),
+                ("electricity", "电"),
+                ("gas", "气"),
+                ("natural gas", "气"),
+                ("CHP", "热电联产"),
+                ("cogeneration", "热电联产"),
+            ),
         ),
-        year_field("status_year", "状态变更年份", "Year of last status change", required=True),
-        year_field("commissioned_year", "投运年份", "Year commissioned"),
+        year_field(
+            "status_year",
+            "状态变更年份",
+            "Year of last status change",
+            aliases=(
+                *("变更年份", "淘汰年份", "改造年份", "替代年份", "完成年份", "淘汰/改造年份"),
+                *("改造/淘汰年份", "淘汰或改造年份", "status_year", "year of change"),
+            ),
+        ),
+        year_field(
+            "commissioned_year",
+            "投运年份",
+            "Year commissioned",
+            aliases=("投产年份", "投入使用年份", "建成年份", "commissioned"),
+        ),
         note_field(),
         demo_field(),
     ),
     row_checks=(
         RowCheck(
+            field="status_year",
+            message="状态为超低排放改造完成、已淘汰或已替代时须填状态变更年份 give the year "
+            "of the status change when the status is 超低排放改造完成, 已淘汰 or 已替代",
+            ok=lambda p: (
+                p.get("status") not in CHANGED_STATUSES or p.get("status_year") is not None
+            ),
+            because="status",
+        ),
+        RowCheck(
             field="replacement",
-            message="required when status is 已替代 (余热/电/气/热电联产), empty otherwise",
-            ok=lambda p: (p.get("status") == "已替代") == (p.get("replacement") is not None),
+            message="已替代须填替代方式 required when status is 已替代 (余热/电/气/热电联产)",
+            ok=lambda p: p.get("status") != "已替代" or p.get("replacement") is not None,
+            because="status",
+            repair=lambda p: {"replacement": UNSTATED},
+            repaired=f"已替代但未填替代方式，记为「{UNSTATED}」 replaced without a method: "
+            f"recorded as {UNSTATED}",
+        ),
+        RowCheck(
+            field="replacement",
+            message="只有已替代的锅炉才填替代方式 a replacement is only for 已替代 boilers",
+            ok=lambda p: p.get("status") == "已替代" or p.get("replacement") is None,
         ),
     ),
     temporal_field="status_year",
@@ -287,6 +432,7 @@ LAYER = LayerType(
         LegendEntry(key="已淘汰", label_zh="已淘汰", label_en="Eliminated", color="#1a9850"),
         LegendEntry(key="已替代", label_zh="已替代", label_en="Replaced", color="#4575b4"),
     ),
+    version=2,  # 用途 as ledgers write it (生产/供暖/生产兼供暖/洗浴/其他); 替代方式 未说明
     keywords=(
         "燃煤锅炉",
         "锅炉",

@@ -8,6 +8,7 @@ import numpy as np
 
 from geo.schema import Field, RowCheck
 from layers.base import (
+    NO_DATA,
     LayerType,
     LegendEntry,
     demo_field,
@@ -23,6 +24,8 @@ def classify(properties: Mapping[str, Any]) -> str:
     if properties.get("beautiful_village_year") is not None:
         return "美丽宜居村"
     done = [properties.get(k) for k in ("sewage_treated", "clean_heating", "toilet_retrofit")]
+    if all(d is None for d in done):
+        return NO_DATA  # a ledger that says nothing of the retrofits
     if all(done):
         return "三项改造完成"
     return "部分完成" if any(done) else "未改造"
@@ -52,11 +55,23 @@ def as_of(properties: Mapping[str, Any], year: int) -> dict[str, Any]:
     return state
 
 
-def _year_with_flag(flag: str, year: str) -> RowCheck:
-    return RowCheck(
-        field=year,
-        message=f"give the year when {flag} is true, and only then",
-        ok=lambda p: bool(p.get(flag)) == (p.get(year) is not None),
+def _year_with_flag(flag: str, flag_zh: str, year: str) -> tuple[RowCheck, RowCheck]:
+    """A year belongs to a true flag: a year with 否 contradicts it (refused), a year without
+    the flag says it was done (read as 是, with a warning). A true flag without its year is
+    the import's business (dated from --as-of-year, else 年份未知)."""
+    return (
+        RowCheck(
+            field=year,
+            message=f"{flag_zh}为否却填了年份 a year is given but {flag} is 否",
+            ok=lambda p: not (p.get(flag) is False and p.get(year) is not None),
+        ),
+        RowCheck(
+            field=flag,
+            message=f"填了年份须同时填{flag_zh} give {flag} with its year",
+            ok=lambda p: not (p.get(flag) is None and p.get(year) is not None),
+            repair=lambda p: {flag: True},
+            repaired=f"只填了年份，{flag_zh}记为是 only the year is given: {flag} read as 是",
+        ),
     )
 
 
@@ -258,10 +273,14 @@ LAYER = LayerType(
     geometry_type="Point",
     fields=(
         id_field(),
-        name_field("村名", "Village"),
+        name_field("村名", "Village", aliases=("村庄名称", "行政村", "村", "村名称", "village")),
         *location_fields(),
         Field(
-            name="township", type="str", label_zh="乡镇（街道）", label_en="Township", required=True
+            name="township",
+            type="str",
+            label_zh="乡镇（街道）",
+            label_en="Township",
+            aliases=("乡镇", "所属乡镇", "乡镇街道", "镇", "township", "town"),
         ),
         Field(
             name="households",
@@ -270,40 +289,62 @@ LAYER = LayerType(
             label_en="Households",
             unit="户",
             minimum=0,
+            aliases=("总户数", "户籍户数", "农户数", "households"),
         ),
-        year_field("beautiful_village_year", "美丽宜居村创建年份", "Beautiful village since"),
+        year_field(
+            "beautiful_village_year",
+            "美丽宜居村创建年份",
+            "Beautiful village since",
+            aliases=("美丽宜居村", "美丽宜居村创建", "美丽乡村创建年份", "创建年份"),
+        ),
         Field(
             name="sewage_treated",
             type="bool",
             label_zh="生活污水已治理",
             label_en="Rural sewage treated",
-            required=True,
+            aliases=("污水处理", "污水治理", "生活污水治理", "污水是否治理", "sewage"),
         ),
-        year_field("sewage_year", "污水治理年份", "Sewage treatment year"),
+        year_field(
+            "sewage_year",
+            "污水治理年份",
+            "Sewage treatment year",
+            aliases=("污水处理年份", "污水治理完成年份"),
+        ),
         Field(
             name="clean_heating",
             type="bool",
             label_zh="清洁取暖改造",
             label_en="Clean-heating retrofit",
-            required=True,
+            aliases=("清洁取暖", "清洁供暖", "清洁取暖改造完成", "heating"),
         ),
-        year_field("clean_heating_year", "清洁取暖改造年份", "Clean-heating year"),
+        year_field(
+            "clean_heating_year",
+            "清洁取暖改造年份",
+            "Clean-heating year",
+            aliases=("清洁取暖年份", "清洁供暖年份"),
+        ),
         Field(
             name="toilet_retrofit",
             type="bool",
             label_zh="户厕改造",
             label_en="Household toilet retrofit",
-            required=True,
+            aliases=("改厕", "厕所改造", "户用卫生厕所改造", "toilet"),
         ),
-        year_field("toilet_retrofit_year", "户厕改造年份", "Toilet retrofit year"),
+        year_field(
+            "toilet_retrofit_year",
+            "户厕改造年份",
+            "Toilet retrofit year",
+            aliases=("改厕年份", "厕所改造年份"),
+        ),
         note_field(),
         demo_field(),
     ),
     row_checks=(
-        _year_with_flag("sewage_treated", "sewage_year"),
-        _year_with_flag("clean_heating", "clean_heating_year"),
-        _year_with_flag("toilet_retrofit", "toilet_retrofit_year"),
+        *_year_with_flag("sewage_treated", "生活污水已治理", "sewage_year"),
+        *_year_with_flag("clean_heating", "清洁取暖改造", "clean_heating_year"),
+        *_year_with_flag("toilet_retrofit", "户厕改造", "toilet_retrofit_year"),
     ),
+    flag_years=_FLAG_YEARS,
     temporal_field="beautiful_village_year",
     as_of=as_of,
     classify=classify,
@@ -322,6 +363,9 @@ LAYER = LayerType(
             key="部分完成", label_zh="部分改造完成", label_en="Partly retrofitted", color="#f6e8c3"
         ),
         LegendEntry(key="未改造", label_zh="未改造", label_en="Not retrofitted", color="#bdbdbd"),
+        LegendEntry(
+            key=NO_DATA, label_zh="改造情况无数据", label_en="Retrofits not given", color="#e0e0e0"
+        ),
     ),
     keywords=(
         "美丽宜居村",

@@ -120,6 +120,7 @@ ON_TRACK = "进度正常"
 AT_RISK = "有风险"
 BEHIND = "滞后"
 NO_DATA = "无数据"
+YEAR_UNKNOWN = "年份未知"  # a yes/no done, but not since when
 NO_TARGET = "无量化目标"
 STATUSES = (MET, ON_TRACK, AT_RISK, BEHIND, NO_DATA, NO_TARGET)
 # One colour per status, the same on the dashboard, the maps and the printed reports.
@@ -1046,15 +1047,20 @@ def _village_flag(
 ) -> tuple[_Layer, np.ndarray, np.ndarray, list]:
     """Villages with `flag` done by the end of `year`, and those whose flag is unknown.
 
-    Assumption: a flag counts from its year; a true flag without a year (or a missing flag)
-    cannot be placed in time → 无数据, out of both numerator and denominator."""
+    Assumption: a flag counts from its year; a missing flag (无数据) or a true flag without a
+    year (年份未知: the ledger said 是 but not since when, and no 统计年份 was given on import)
+    cannot be placed in time, out of both numerator and denominator."""
     layer = data.layer("villages", VILLAGE_COLS)
     value = layer.flag(flag)
     when = layer.num(flag_year)
-    unknown = np.isnan(value) | ((value == 1) & np.isnan(when))
+    missing = np.isnan(value)
+    undated = (value == 1) & np.isnan(when)
     done = (value == 1) & (when <= year)
-    reason = f"{NO_DATA}：{flag} 缺失或缺少年份 {flag_year}"
-    return layer, done, ~unknown, [(unknown, reason)]
+    reasons = [
+        (missing, f"{NO_DATA}：{flag} 缺失"),
+        (undated, f"{YEAR_UNKNOWN}：{flag} 为是，但未填 {flag_year}"),
+    ]
+    return layer, done, ~(missing | undated), reasons
 
 
 def _village_share(data: _StoreData, year: int, flag: str, flag_year: str) -> _Frame:

@@ -12,17 +12,19 @@ import io
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from shapely.ops import unary_union
 
-from geo.errors import LayerNotFound, LedgerError
+from geo.errors import LayerNotFound, LedgerChoiceError, LedgerError
 from geo.ledger.edits import AuditEntry, EditStore, audit_rows
-from geo.ledger.plan import ImportPlan, plan_import
+from geo.ledger.plan import ImportPlan, known_header, plan_import
 from geo.ledger.read import MAX_BYTES, Progress, read_table
 from geo.ledger.template import template_xlsx
 from geo.store import Feature, FeatureStore
@@ -50,39 +52,72 @@ AUDIT_COLUMNS = [
     "修改后 after",
     "来源文件 source",
     "批次 batch",
+    "说明 details",
 ]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a ledger and what its rows mean: the same choices on the command line, the
+    upload form and the import API, kept with a background job and its commit."""
+
+    crs: str | None = None
+    columns: dict[str, str] = dc_field(default_factory=dict)  # file column -> field
+    sheet: str | None = None
+    header_row: int | None = None  # 1-based, as the person sees it (None: found)
+    source_layer: str | None = None  # of a GeoPackage or zip holding several
+    repair: bool = False
+    as_of_year: int | None = None  # the ledger's 统计年份
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportOptions:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def preview(
     store: FeatureStore,
     layer_id: str,
     path: Path,
+    options: ImportOptions | None = None,
     *,
-    crs: str | None = None,
-    columns: dict[str, str] | None = None,
-    sheet: str | None = None,
     max_bytes: int = MAX_BYTES,
-    repair: bool = False,
+    area_tolerance_m: float | None = None,
     progress: Progress | None = None,
 ) -> ImportPlan:
     """The dry run of importing `path` into a layer of `store`; `progress` hears the "read"
     and "check" stages (see geo.ledger.read.Progress)."""
+    options = options or ImportOptions()
     layer = ledger_layer(layer_id)
-    table = read_table(path, max_bytes=max_bytes, sheet=sheet, progress=progress)
+    table = read_table(
+        path,
+        max_bytes=max_bytes,
+        sheet=options.sheet,
+        layer=options.source_layer,
+        header_row=options.header_row,
+        known=known_header(layer),
+        progress=progress,
+    )
     existing = store.query(layer_id, limit=None).features if layer_id in store.layers() else []
     districts = store.query("districts", limit=None).features
     cities = [d for d in districts if d.properties.get("level") == "city"]
+    if area_tolerance_m is None and has_app_context():
+        area_tolerance_m = float(current_app.config["LEDGER_AREA_TOLERANCE_M"])
     return plan_import(
         table,
         layer,
         existing,
         districts,
-        crs=crs,
-        columns=columns,
+        crs=options.crs,
+        columns=options.columns,
         title_field=layer.title_field,
         area=unary_union([c.geometry for c in cities]) if cities else None,
         area_name="、".join(c.properties["name_zh"] for c in cities) or None,
-        repair=repair,
+        area_tolerance_m=area_tolerance_m,
+        repair=options.repair,
+        as_of_year=options.as_of_year,
         progress=progress,
     )
 
@@ -110,13 +145,17 @@ def ledger_layer(layer_id: str) -> LayerType:
 
 
 def plan_json(plan: ImportPlan) -> dict[str, Any]:
-    """The plan for programs: counts, notes, and each row with its action and reasons."""
+    """The plan for programs: counts, notes, and each row with its action, reasons and
+    warnings."""
     return {
         "layer": plan.layer,
         "file": plan.path,
         "source_crs": plan.source_crs,
+        "header_row": plan.header_row,
         "columns": plan.columns,
         "ignored_columns": plan.ignored_columns,
+        "candidates": plan.candidates,
+        "as_of_year": plan.as_of_year,
         "notes": plan.notes,
         "counts": {a: plan.count(a) for a in ACTION_ZH},
         "rows": [
@@ -128,6 +167,9 @@ def plan_json(plan: ImportPlan) -> dict[str, Any]:
                 "changes": {k: [_plain(old), _plain(new)] for k, (old, new) in o.changes.items()},
                 "errors": [
                     {"row": e.row, "field": e.field, "message": e.message} for e in o.errors
+                ],
+                "warnings": [
+                    {"row": w.row, "field": w.field, "message": w.message} for w in o.warnings
                 ],
             }
             for o in plan.outcomes
@@ -179,6 +221,23 @@ def _plan_arguments(command: F) -> F:
             ),
             click.option("--sheet", default=None, help="the Excel sheet (default: the first)"),
             click.option(
+                "--header-row",
+                type=click.IntRange(min=1),
+                default=None,
+                help="the row (Excel) or line (CSV) of the header (default: found below titles)",
+            ),
+            click.option(
+                "--source-layer",
+                default=None,
+                help="the layer of a GeoPackage (or Shapefile of a zip) holding several",
+            ),
+            click.option(
+                "--as-of-year",
+                type=click.IntRange(1949, 2100),
+                default=None,
+                help="the ledger's 统计年份: dates yes/no flags given without their year",
+            ),
+            click.option(
                 "--repair", is_flag=True, help="make invalid polygons valid (make_valid), noted"
             ),
             click.option(
@@ -192,21 +251,38 @@ def _plan_arguments(command: F) -> F:
     return command
 
 
+def _options(
+    crs: str | None,
+    column_pairs: tuple[str, ...],
+    sheet: str | None,
+    header_row: int | None,
+    source_layer: str | None,
+    as_of_year: int | None,
+    repair: bool,
+) -> ImportOptions:
+    return ImportOptions(
+        crs=crs,
+        columns=_columns(column_pairs),
+        sheet=sheet,
+        header_row=header_row,
+        source_layer=source_layer,
+        repair=repair,
+        as_of_year=as_of_year,
+    )
+
+
 @ledger_cli.command("preview")
 @_plan_arguments
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
 def preview_command(
     layer_id: str,
     file: Path,
-    crs: str | None,
-    column_pairs: tuple[str, ...],
-    sheet: str | None,
-    repair: bool,
     progress: bool | None,
     as_json: bool,
+    **reading: Any,
 ) -> None:
     """Show what importing FILE into LAYER_ID would do, row by row. Writes nothing."""
-    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair, _reporter(progress))
+    plan = _cli_plan(layer_id, file, _options(**reading), _reporter(progress))
     if as_json:
         click.echo(json.dumps(plan_json(plan), ensure_ascii=False, indent=1, default=str))
     else:
@@ -228,26 +304,15 @@ def audit_csv(entries: Sequence[AuditEntry]) -> bytes:
 
 
 def _cli_plan(
-    layer_id: str,
-    file: Path,
-    crs: str | None,
-    column_pairs: tuple[str, ...],
-    sheet: str | None,
-    repair: bool,
-    progress: Progress | None = None,
+    layer_id: str, file: Path, options: ImportOptions, progress: Progress | None = None
 ) -> ImportPlan:
-    """The dry run for the `preview` and `import` commands; a bad file is a clean error."""
+    """The dry run for the `preview` and `import` commands; a bad file is a clean error (a
+    choice to make, such as the layer of a GeoPackage, is said with its option)."""
     try:
-        return preview(
-            get_store(),
-            layer_id,
-            file,
-            crs=crs,
-            columns=_columns(column_pairs),
-            sheet=sheet,
-            repair=repair,
-            progress=progress,
-        )
+        return preview(get_store(), layer_id, file, options, progress=progress)
+    except LedgerChoiceError as exc:
+        choices = "\n".join(f"  --{exc.option.replace('_', '-')} {c}" for c in exc.choices)
+        raise click.ClickException(f"{exc}\n{choices}") from None
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -276,41 +341,63 @@ def _print_plan(plan: ImportPlan) -> None:
     click.echo(f"坐标系 CRS: {plan.source_crs}")
     for note in plan.notes:
         click.echo(f"  · {note}")
+    for column, fields in plan.candidates.items():
+        hint = " / ".join(fields) if fields else "field"
+        click.echo(
+            f"  · 未识别的列 unknown column {column!r}：如要导入，用 --column '{column}=<{hint}>'"
+        )
     for o in plan.outcomes:
         detail = "：" + "、".join(sorted(o.changes)) if o.action == "change" else ""
         click.echo(f"  第 {o.row} 行 {ACTION_ZH[o.action]} {o.feature_id or ''}{detail}")
         for error in o.errors:
             click.echo(f"      ✗ {error}")
+        for warning in o.warnings if o.action != "reject" else ():
+            click.echo(f"      ⚠ {warning}")
 
 
 @ledger_cli.command("import")
 @_plan_arguments
+@click.option(
+    "--accepted-only",
+    is_flag=True,
+    help="import the accepted rows and leave the rejected ones out (default: all or nothing)",
+)
 @click.option("--user", default=None, help="who imports (default: the login name)")
 @click.option("--yes", is_flag=True, help="do not ask before writing")
 def import_command(
     layer_id: str,
     file: Path,
-    crs: str | None,
-    column_pairs: tuple[str, ...],
-    sheet: str | None,
-    repair: bool,
     progress: bool | None,
+    accepted_only: bool,
     user: str | None,
     yes: bool,
+    **reading: Any,
 ) -> None:
     """Import FILE into LAYER_ID: the dry run, then (after confirmation) every accepted row
-    and its audit entry in one transaction, then the store rebuilt. Rejected rows are left
-    out and listed; nothing is written when no row is accepted."""
+    and its audit entry in one transaction, then the store rebuilt. All or nothing: a file
+    with a rejected row writes nothing, unless --accepted-only leaves those rows out."""
     report = _reporter(progress)
-    plan = _cli_plan(layer_id, file, crs, column_pairs, sheet, repair, report)
+    plan = _cli_plan(layer_id, file, _options(**reading), report)
     _print_plan(plan)
-    accepted = plan.accepted
+    accepted, rejected = plan.accepted, plan.count("reject")
+    if rejected and not accepted_only:
+        raise click.ClickException(
+            f"{rejected} 行被拒绝，未写入任何行 {rejected} row(s) rejected: nothing written. "
+            f"Fix them, or give --accepted-only to import the {len(accepted)} accepted row(s) "
+            "and leave the rejected ones out"
+        )
     if not accepted:
         raise click.ClickException("nothing to import: no row would be added or changed")
     if not yes:
-        click.confirm(f"写入 {len(accepted)} 行（拒绝 {plan.count('reject')} 行）？", abort=True)
+        left_out = f"（略过拒绝的 {rejected} 行）" if rejected else ""
+        click.confirm(f"写入 {len(accepted)} 行{left_out}？", abort=True)
     edits = EditStore(current_app.config["EDITS_PATH"])
-    done = edits.commit(plan, user or getpass.getuser(), progress=report)
+    try:
+        done = edits.commit(
+            plan, user or getpass.getuser(), progress=report, accepted_only=accepted_only
+        )
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(
         f"已写入 committed: 新增 {done.added}，更新 {done.changed}（批次 batch {done.batch}）"
     )

@@ -43,8 +43,8 @@ from markupsafe import Markup
 from shapely.geometry import mapping
 from shapely.ops import unary_union
 
-from geo.errors import LedgerError
-from geo.ledger.edits import Committed, EditStore
+from geo.errors import LedgerChoiceError, LedgerError
+from geo.ledger.edits import Committed, EditStore, details_text
 from geo.ledger.plan import ImportPlan, RowOutcome, convert
 from geo.ledger.read import FORMATS, Progress
 from geo.ledger.template import AUTOMATIC, template_xlsx
@@ -57,6 +57,7 @@ from webmap.ledger import (
     ACTION_ZH,
     AUDIT_ACTION_ZH,
     STAGE_ZH,
+    ImportOptions,
     audit_csv,
     delete_feature,
     ledger_layer,
@@ -76,8 +77,17 @@ ACTION_COLOURS = {
     "unchanged": "#969696",
     "reject": "#d73027",
 }
-CRS_CHOICES = ("", "EPSG:4490", "EPSG:4326", "EPSG:4529", "EPSG:4530", "EPSG:4550", "EPSG:4551")
-CRS_CHOICES += ("GCJ-02", "BD-09")
+CRS_CHOICES = (  # (value, what a planner knows it as)
+    ("", "自动识别 detect"),
+    ("EPSG:4490", "CGCS2000 经纬度 lon/lat (EPSG:4490)"),
+    ("EPSG:4326", "WGS84 经纬度 lon/lat (EPSG:4326)"),
+    ("EPSG:4550", "CGCS2000 高斯-克吕格 3° 第 41 带，中央经线 123°E，营口，无带号 (EPSG:4550)"),
+    ("EPSG:4551", "CGCS2000 高斯-克吕格 3° 第 42 带，中央经线 126°E，辽源，无带号 (EPSG:4551)"),
+    ("EPSG:4529", "CGCS2000 高斯-克吕格 3° 第 41 带，东坐标带带号 41 (EPSG:4529)"),
+    ("EPSG:4530", "CGCS2000 高斯-克吕格 3° 第 42 带，东坐标带带号 42 (EPSG:4530)"),
+    ("GCJ-02", "高德 / 腾讯 GCJ-02"),
+    ("BD-09", "百度 BD-09"),
+)
 
 # Background jobs. Their files sit next to the upload; no upload can take these names
 # (`_safe_name`), so the plan unpickled is always one this server wrote.
@@ -131,17 +141,43 @@ def _is_upload(path: Path) -> bool:
 
 
 def _plan(
-    path: Path, layer_id: str, crs: str | None, repair: bool, progress: Progress | None = None
+    path: Path, layer_id: str, options: ImportOptions, progress: Progress | None = None
 ) -> ImportPlan:
     max_bytes = current_app.config["LEDGER_MAX_BYTES"]
-    return preview(
-        get_store(),
-        layer_id,
-        path,
-        crs=crs or None,
-        max_bytes=max_bytes,
-        repair=repair,
-        progress=progress,
+    return preview(get_store(), layer_id, path, options, max_bytes=max_bytes, progress=progress)
+
+
+COLUMN_PREFIX = "column:"  # form fields column:<file column> = <layer field>
+
+
+def form_options(form: Any) -> ImportOptions:
+    """The reading options of the upload, preview and commit forms (and the import API)."""
+
+    def number(name: str, low: int, high: int) -> int | None:
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            abort(400, description=f"{name}: {raw!r} is not a number from {low} to {high}")
+        return int(raw)
+
+    columns = {
+        key[len(COLUMN_PREFIX) :]: value
+        for key, value in form.items()
+        if key.startswith(COLUMN_PREFIX) and value
+    }
+    for pair in form.getlist("column"):  # the API's column=列名=field
+        column, sep, target = pair.partition("=")
+        if sep and target:
+            columns[column.strip()] = target.strip()
+    return ImportOptions(
+        crs=form.get("crs") or None,
+        columns=columns,
+        sheet=form.get("sheet") or None,
+        header_row=number("header_row", 1, 1_048_576),
+        source_layer=form.get("source_layer") or None,
+        repair=form.get("repair") == "1",
+        as_of_year=number("as_of_year", 1949, 2100),
     )
 
 
@@ -228,40 +264,63 @@ def upload_form() -> str:
 @bp.post("/ledger/preview")
 @role_required("editor")
 def preview_upload() -> str | tuple[str, int] | Response:
+    """A new upload's preview, or (with `token`) the same upload previewed again with other
+    reading choices: the header row, the GeoPackage layer, unknown columns' fields."""
     layer_id = request.form.get("layer", "")
-    crs = request.form.get("crs") or None
-    repair = request.form.get("repair") == "1"
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        abort(400, description="choose a ledger file to upload")
-    folder = _uploads()
-    _clear_stale_uploads(folder)
-    token = secrets.token_urlsafe(18)
-    target = folder / token / _safe_name(upload.filename)
-    target.parent.mkdir()
-    upload.save(target)
+    options = form_options(request.form)
+    token = request.form.get("token", "")
+    if token:
+        target = _saved(token)
+    else:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            abort(400, description="choose a ledger file to upload")
+        folder = _uploads()
+        _clear_stale_uploads(folder)
+        token = secrets.token_urlsafe(18)
+        target = folder / token / _safe_name(upload.filename)
+        target.parent.mkdir()
+        upload.save(target)
     try:
         if _in_background(target):
             ledger_layer(layer_id)  # an unknown layer is said at once, not by a job
-            return _start_preview(target, token, layer_id, crs, repair)
-        plan = _plan(target, layer_id, crs, repair)
+            return _start_preview(target, token, layer_id, options)
+        plan = _plan(target, layer_id, options)
+    except LedgerChoiceError as exc:  # a question, not a failure: the upload stays, the
+        return _error_page(exc, token, layer_id, options)  # person chooses, we read again
     except LedgerError as exc:
         shutil.rmtree(target.parent, ignore_errors=True)
-        return render_template("ledger_preview.html", error=exc, plan=None), 400
-    return _preview_page(plan, token, layer_id, crs, repair)
+        return _error_page(exc, None, layer_id, options), 400
+    return _preview_page(plan, token, layer_id, options)
 
 
-def _preview_page(
-    plan: ImportPlan, token: str, layer_id: str, crs: str | None, repair: bool
+def _error_page(
+    error: LedgerError | str, token: str | None, layer_id: str, options: ImportOptions
 ) -> str:
+    choice = error if isinstance(error, LedgerChoiceError) else None
+    return render_template(
+        "ledger_preview.html",
+        error=error,
+        choice=choice,
+        plan=None,
+        token=token,
+        layer_id=layer_id,
+        options=options,
+    )
+
+
+def _preview_page(plan: ImportPlan, token: str, layer_id: str, options: ImportOptions) -> str:
+    layer = ledger_layer(layer_id)
     return render_template(
         "ledger_preview.html",
         plan=plan,
         error=None,
+        choice=None,
         token=token,
-        layer=ledger_layer(layer_id),
-        crs=crs or "",
-        repair=repair,
+        layer=layer,
+        layer_id=layer_id,
+        options=options,
+        field_choices=[f for f in layer.fields if f.name not in ("is_demo",)],
         actions=ACTION_ZH,
         colours=ACTION_COLOURS,
         map=_preview_map(plan),
@@ -279,16 +338,20 @@ def commit_upload() -> str | Response:
     path = _saved(token)
     layer_id = request.form.get("layer", "")
     # Planned again: the store may have changed since the preview.
-    repair = request.form.get("repair") == "1"
-    crs = request.form.get("crs") or None
+    options = form_options(request.form)
+    accepted_only = request.form.get("accepted_only") == "1"
     user = current_user()
     assert user is not None  # role_required
     if _in_background(path):
-        return _start_commit(path, token, layer_id, crs, repair)
-    plan = _plan(path, layer_id, crs, repair)
-    if not plan.accepted:
-        abort(400, description="nothing to import: no row would be added or changed")
-    done = EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
+        return _start_commit(path, token, layer_id, options, accepted_only)
+    try:
+        plan = _plan(path, layer_id, options)
+        _check_committable(plan, accepted_only)
+        done = EditStore(current_app.config["EDITS_PATH"]).commit(
+            plan, user.name, accepted_only=accepted_only
+        )
+    except LedgerError as exc:
+        abort(400, description=str(exc))
     build_store(current_app)
     shutil.rmtree(path.parent, ignore_errors=True)
     return render_template(
@@ -298,6 +361,19 @@ def commit_upload() -> str | Response:
         rejected=plan.count("reject"),
         layer=ledger_layer(layer_id),
     )
+
+
+def _check_committable(plan: ImportPlan, accepted_only: bool) -> None:
+    """All or nothing: rejected rows stop the commit unless the person chose to leave them
+    out; a plan without any row to write is refused too."""
+    rejected = plan.count("reject")
+    if rejected and not accepted_only:
+        raise LedgerError(
+            f"{rejected} 行被拒绝，未写入任何行；改正后重新上传，或勾选「只导入可接受的行」 "
+            f"{rejected} row(s) rejected: nothing written"
+        )
+    if not plan.accepted:
+        raise LedgerError("nothing to import: no row would be added or changed")
 
 
 # =============================================================================== jobs
@@ -420,6 +496,9 @@ def _run_job(app: Flask, job: _Job, work: Work) -> None:
     try:
         with app.app_context():
             outcome = {"state": "done", **work(job)}
+    except LedgerChoiceError as exc:  # the upload stays for the person's choice
+        choice = {"option": exc.option, "choices": list(exc.choices)}
+        outcome = {"state": "failed", "error": str(exc), "choice": choice}
     except LedgerError as exc:
         outcome = {"state": "failed", "error": str(exc)}
     except Exception:
@@ -431,7 +510,8 @@ def _run_job(app: Flask, job: _Job, work: Work) -> None:
     try:
         # A commit's upload goes once the commit is over (done or not), a failed preview's
         # too; before the final state is written, so "done" means a second commit finds it gone.
-        if outcome["state"] == "failed" or job.state["kind"] == "commit":
+        failed = outcome["state"] == "failed" and "choice" not in outcome
+        if failed or job.state["kind"] == "commit":
             _remove_upload(job.folder)
         job.update(**outcome)
     except OSError:
@@ -448,11 +528,9 @@ def _heartbeat(job: _Job, stop: threading.Event) -> None:
             return  # the folder is gone: nothing left to report to
 
 
-def _start_preview(
-    path: Path, token: str, layer_id: str, crs: str | None, repair: bool
-) -> Response:
+def _start_preview(path: Path, token: str, layer_id: str, options: ImportOptions) -> Response:
     def work(job: _Job) -> dict[str, Any]:
-        plan = _plan(path, layer_id, crs, repair, progress=job.progress)
+        plan = _plan(path, layer_id, options, progress=job.progress)
         data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{PLAN_FILE}.", suffix=".part")
         with os.fdopen(fd, "wb") as fh:
@@ -460,10 +538,12 @@ def _start_preview(
         os.replace(tmp, path.parent / PLAN_FILE)
         return {"counts": {a: plan.count(a) for a in ACTION_ZH}}
 
-    return _launch(path, token, "preview", layer_id, crs, repair, work)
+    return _launch(path, token, "preview", layer_id, options, work)
 
 
-def _start_commit(path: Path, token: str, layer_id: str, crs: str | None, repair: bool) -> Response:
+def _start_commit(
+    path: Path, token: str, layer_id: str, options: ImportOptions, accepted_only: bool
+) -> Response:
     user = current_user()
     assert user is not None  # role_required
     job = _job_state(path.parent)
@@ -482,24 +562,29 @@ def _start_commit(path: Path, token: str, layer_id: str, crs: str | None, repair
     name = user.name
 
     def work(job: _Job) -> dict[str, Any]:
-        plan = _plan(path, layer_id, crs, repair, progress=job.progress)
-        if not plan.accepted:
-            raise LedgerError("nothing to import: no row would be added or changed")
+        plan = _plan(path, layer_id, options, progress=job.progress)
+        _check_committable(plan, accepted_only)
         edits = EditStore(current_app.config["EDITS_PATH"])
-        done = edits.commit(plan, name, progress=job.progress)
+        done = edits.commit(plan, name, progress=job.progress, accepted_only=accepted_only)
         job.progress("rebuild", 0, None)
         build_store(current_app)
         return {"committed": asdict(done), "rejected": plan.count("reject")}
 
-    return _launch(path, token, "commit", layer_id, crs, repair, work)
+    return _launch(path, token, "commit", layer_id, options, work, accepted_only=accepted_only)
 
 
 def _launch(
-    path: Path, token: str, kind: str, layer_id: str, crs: str | None, repair: bool, work: Work
+    path: Path,
+    token: str,
+    kind: str,
+    layer_id: str,
+    options: ImportOptions,
+    work: Work,
+    **extra: Any,
 ) -> Response:
     user = current_user()
     assert user is not None  # role_required
-    meta = {"file": path.name, "layer": layer_id, "crs": crs or "", "repair": repair}
+    meta = {"file": path.name, "layer": layer_id, "options": options.to_json(), **extra}
     _start_job(path.parent, kind, user.name, meta, work)
     return redirect(url_for("ledger.job_page", token=token), 303)
 
@@ -525,7 +610,11 @@ def job_page(token: str) -> str | tuple[str, int] | Response:
     """A job's progress while it runs (refreshing itself); its outcome when it is over."""
     _folder, job = _own_job(token)
     if job["state"] == "failed":
-        return render_template("ledger_preview.html", error=job["error"], plan=None), 400
+        options = ImportOptions.from_json(job.get("options") or {})
+        if job.get("choice"):  # which layer of the file? asked, with the upload kept
+            question = LedgerChoiceError(job["error"], **job["choice"])
+            return _error_page(question, token, job.get("layer", ""), options)
+        return _error_page(job["error"], None, job.get("layer", ""), options), 400
     if job["state"] == "done" and job["kind"] == "preview":
         return redirect(url_for("ledger.preview_page", token=token), 303)
     layer = ledger_layer(job["layer"])
@@ -576,15 +665,17 @@ def preview_page(token: str) -> str | Response:
         plan = pickle.loads((folder / PLAN_FILE).read_bytes())  # written by this server
     except FileNotFoundError:
         abort(404, description="this upload is gone (committed, or older than a day): upload again")
-    return _preview_page(plan, token, job["layer"], job["crs"], job["repair"])
+    return _preview_page(plan, token, job["layer"], ImportOptions.from_json(job["options"]))
 
 
 @bp.post("/ledger/api/<layer_id>")
 @role_required("editor")
 def api_import(layer_id: str) -> tuple[Response, int]:
     """Programmatic import (an API token as `Authorization: Bearer …`): the file as the
-    multipart field `file`, `crs=`, `repair=1`; `commit=1` writes the accepted rows (with the
-    audit entries, as the token's user), otherwise the answer is the dry run. JSON either way."""
+    multipart field `file`; `crs=`, `header_row=`, `source_layer=`, `as_of_year=`,
+    `column=列名=field` (repeated), `repair=1`; `commit=1` writes the accepted rows (with the
+    audit entries, as the token's user) — all or nothing unless `accepted_only=1` —, otherwise
+    the answer is the dry run. JSON either way."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return jsonify(_api_error(400, "no file: send it as the multipart field 'file'")), 400
@@ -593,18 +684,22 @@ def api_import(layer_id: str) -> tuple[Response, int]:
     path = folder / _safe_name(upload.filename)
     try:
         upload.save(path)
-        repair = request.values.get("repair") == "1"
         try:
-            plan = _plan(path, layer_id, request.values.get("crs") or None, repair)
+            plan = _plan(path, layer_id, form_options(request.values))
         except LedgerError as exc:
             return jsonify(_api_error(400, str(exc))), 400
         body = plan_json(plan)
         if request.values.get("commit") == "1":
-            if not plan.accepted:
-                return jsonify(_api_error(422, "nothing to import") | body), 422
+            accepted_only = request.values.get("accepted_only") == "1"
+            try:
+                _check_committable(plan, accepted_only)
+            except LedgerError as exc:
+                return jsonify(_api_error(422, str(exc)) | body), 422
             user = current_user()
             assert user is not None  # role_required
-            done = EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
+            done = EditStore(current_app.config["EDITS_PATH"]).commit(
+                plan, user.name, accepted_only=accepted_only
+            )
             build_store(current_app)
             body["committed"] = {"batch": done.batch, "added": done.added, "changed": done.changed}
         return jsonify(body), 200
@@ -653,7 +748,16 @@ def audit() -> str | Response:
         layer=layer,
         layers=[lt for lt in all_layers() if lt.id != "districts"],
         actions=AUDIT_ACTION_ZH,
+        details=details_text,
+        title=_entry_title,
     )
+
+
+def _entry_title(entry: Any) -> str:
+    """The feature's name as the entry recorded it (after the change, or what was deleted)."""
+    state = entry.after or entry.before or {}
+    props = state.get("properties", {})
+    return str(props.get("name") or props.get("name_zh") or "")
 
 
 @bp.get("/audit/<layer_id>/<path:feature_id>")
@@ -669,6 +773,7 @@ def history(layer_id: str, feature_id: str) -> str:
         feature_id=feature_id,
         actions=AUDIT_ACTION_ZH,
         changed=_changed_fields,
+        details=details_text,
     )
 
 

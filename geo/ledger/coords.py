@@ -16,7 +16,10 @@ Named longitude/latitude columns are never swapped silently: a row whose latitud
 longitude column is an error. Every per-row problem (missing or non-numeric value, swapped
 lat/lon, outside China or the given area, empty or invalid geometry, wrong geometry type,
 unreadable WKT) is a `LedgerError` naming the file, the row as the file numbers it and the
-column; nothing is repaired without being asked.
+column; nothing is repaired without being asked. What is read with a small liberty (a height
+dropped, a one-part multi geometry taken as its part, a ring closed, degrees-minutes-seconds
+turned decimal, a position just outside the indicative outline) is kept, with a warning on
+its row in `Located.warnings`.
 """
 
 from __future__ import annotations
@@ -48,7 +51,15 @@ from geo.errors import LedgerError
 if TYPE_CHECKING:
     from geo.ledger.read import Table
 
-__all__ = ["AREA_TOLERANCE_M", "COORD_SYSTEMS", "Located", "locate", "parse_crs"]
+__all__ = [
+    "AREA_TOLERANCE_M",
+    "COORD_SYSTEMS",
+    "Located",
+    "is_coordinate_column",
+    "locate",
+    "parse_crs",
+    "rings_closed_warning",
+]
 
 # ------------------------------------------------------------------------------- CRSs
 
@@ -144,14 +155,16 @@ class Located:
     source_crs: str  # what the coordinates were read as
     columns: tuple[str, ...]  # where they came from: (lon/easting, lat/northing), (WKT,), ()
     notes: list[str] = field(default_factory=list)
+    warnings: dict[int, list[LedgerError]] = field(default_factory=dict)  # accepted, with a word
 
 
 # China's range for lon/lat, and for Gauss-Krüger northings (m); as in geo.crs.
 LON_CHINA = (73.0, 136.0)
 LAT_CHINA = (3.0, 54.0)
 NORTHING_CHINA = gcrs.GK_NORTHING_CHINA
-# How far outside the `area` a coordinate may lie (digitising slack along the border).
-AREA_TOLERANCE_M = 1000.0
+# How far outside the `area` a coordinate may lie: our outlines are indicative (示意), so a
+# real position near the border can fall a few km outside them.
+AREA_TOLERANCE_M = 3000.0
 
 GEOMETRY_TYPES = ("Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 _MULTI = ("MultiPolygon", "MultiLineString")
@@ -229,6 +242,23 @@ def _sources(table: Table) -> list[_Source]:
     return found
 
 
+def is_coordinate_column(name: str) -> bool:
+    """Whether a header cell names a coordinate (经度, X, WKT, ...): to find a header row."""
+    key = _norm(name)
+    return (
+        key in _LON | _LAT | _EAST | _NORTH | _WKT | {"x", "y"}
+        or "wkt" in key
+        or key.endswith(("经度", "纬度"))
+    )
+
+
+def rings_closed_warning(rings: int) -> str:
+    """The warning for polygon rings whose last point was not their first, and were closed."""
+    if rings == 1:
+        return "多边形环未闭合，已闭合 polygon ring not closed: closed"
+    return f"{rings} 个多边形环未闭合，已闭合 {rings} polygon rings not closed: closed"
+
+
 def _looked_for() -> str:
     return (
         f"a WKT column ({', '.join(WKT_NAMES)}), longitude/latitude columns "
@@ -239,16 +269,19 @@ def _looked_for() -> str:
 # ------------------------------------------------------------------------------ values
 
 _MISSING = {"", "-", "--", "—", "/", "nan", "null", "none", "n/a", "na", "无", "<na>"}
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}([, ]\d{3})+(\.\d*)?")
+# 4,456,789.5 (two groups or more): thousands; one comma (40,667) could be a decimal comma.
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3}){2,}(\.\d*)?|[+-]?\d{1,3}( \d{3})+(\.\d*)?")
 _DMS = re.compile(
     r"(\d+(?:\.\d+)?)[°度]\s*(?:(\d+(?:\.\d+)?)\s*(?:'|′|分)\s*)?"
     r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|′′|''|秒)\s*)?"
 )
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")  # 40,6: a decimal comma, or two numbers?
+_WRITTEN_DEGREES = re.compile(r"[°度′'″\"分秒]")
 _HEMISPHERE = re.compile(r"^(东经|西经|北纬|南纬|[NSEW])?\s*(.*?)\s*([NSEW])?$", re.IGNORECASE)
 
 
 def _number(value: Any) -> tuple[float | None, str | None]:
-    """A cell as a coordinate: (value, None), or (None, "missing" / "not a number")."""
+    """A cell as a coordinate: (value, None), or (None, "missing" / "not a number" / "comma")."""
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return None, "missing"
     if isinstance(value, bool):
@@ -263,6 +296,8 @@ def _number(value: Any) -> tuple[float | None, str | None]:
         return None, "missing"
     if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "").replace(" ", "")
+    elif _COMMA_DECIMAL.fullmatch(text):
+        return None, "comma"
     try:
         v = float(text)
     except ValueError:
@@ -367,6 +402,7 @@ def locate(
     area: BaseGeometry | None = None,
     area_name: str | None = None,
     repair: bool = False,
+    area_tolerance_m: float | None = None,
 ) -> Located:
     """Find the coordinates of every row of `table` and bring them to WGS84 lon/lat.
 
@@ -374,12 +410,13 @@ def locate(
     "MultiPolygon"): single geometries are promoted to multi, single-part multi ones demoted.
     `crs` is the user's declaration (see COORD_SYSTEMS); `area` (lon/lat, e.g. the city
     outline, named `area_name` in messages) is where every coordinate must lie, give or take
-    AREA_TOLERANCE_M. Problems of single rows land in `errors`; a file whose coordinates
+    `area_tolerance_m` (default AREA_TOLERANCE_M; inside it a row is kept with a warning).
+    Problems of single rows land in `errors`; a file whose coordinates
     cannot be found or read at all raises LedgerError.
     """
     if geometry_type not in GEOMETRY_TYPES:
         raise ValueError(f"unknown geometry type {geometry_type!r}")
-    return _Locator(table, geometry_type, crs, area, area_name, repair).run()
+    return _Locator(table, geometry_type, crs, area, area_name, repair, area_tolerance_m).run()
 
 
 @dataclass
@@ -410,6 +447,7 @@ class _Locator:
         area: BaseGeometry | None,
         area_name: str | None,
         repair: bool = False,
+        area_tolerance_m: float | None = None,
     ) -> None:
         self.table = table
         self.repair = repair  # the person asked for invalid polygons to be made valid
@@ -418,7 +456,10 @@ class _Locator:
         self.geometry_type = geometry_type
         self.area = area
         self.area_name = area_name or "the area"
-        self.errors: dict[int, LedgerError] = {}
+        self.tolerance_m = AREA_TOLERANCE_M if area_tolerance_m is None else area_tolerance_m
+        # What the reader already found wrong in single rows (a GeoJSON string coordinate).
+        self.errors: dict[int, LedgerError] = dict(table.row_errors)
+        self.warnings: dict[int, list[LedgerError]] = {}
         self.notes: list[str] = []
         declared = parse_crs(crs) if crs else None
         from_file = _file_crs(table.crs, self.path) if table.crs else None
@@ -432,6 +473,11 @@ class _Locator:
             self.errors[index] = LedgerError(
                 message, path=self.path, row=self.table.row_numbers[index], field=column
             )
+
+    def warn(self, index: int, message: str, column: str | None) -> None:
+        self.warnings.setdefault(index, []).append(
+            LedgerError(message, path=self.path, row=self.table.row_numbers[index], field=column)
+        )
 
     def run(self) -> Located:
         sources = _sources(self.table)
@@ -466,7 +512,8 @@ class _Locator:
         assert self.crs is not None
         columns = where.pair if where.pair else source.columns  # (lon/easting, lat/northing)
         errors = dict(sorted(self.errors.items()))
-        return Located(geometries, errors, self.crs, columns, self.notes)
+        warnings = {i: w for i, w in sorted(self.warnings.items()) if i not in errors}
+        return Located(geometries, errors, self.crs, columns, self.notes, warnings)
 
     def _has_values(self, source: _Source) -> bool:
         if source.kind == "file":
@@ -494,9 +541,14 @@ class _Locator:
             where = _Where(source.columns[0])
             self._parse_wkt(geoms, where.field)
         live = np.flatnonzero(shapely.is_geometry(geoms))
-        if live.size and shapely.has_z(geoms[live]).any():
-            self.notes.append("heights (Z) are dropped")
-            geoms[live] = shapely.force_2d(geoms[live])
+        with_z = live[shapely.has_z(geoms[live])] if live.size else live
+        if with_z.size:
+            self.notes.append(f"heights (Z) are dropped from {with_z.size} row(s)")
+            geoms[with_z] = shapely.force_2d(geoms[with_z])
+            for i in with_z:
+                self.warn(
+                    int(i), "带高程 Z，只保留平面坐标 has heights (Z): kept in 2D", where.field
+                )
         self._check_types(geoms, where)
         return geoms, where
 
@@ -540,6 +592,11 @@ class _Locator:
                     message = "not a geometry"
                 except (ShapelyError, ValueError) as exc:
                     message = str(exc)
+                closed = self._closed_rings(parts[i]) if "closed linestring" in message else None
+                if closed is not None:
+                    geoms[i] = closed
+                    self.warn(int(i), rings_closed_warning(_unclosed_rings(parts[i])), column)
+                    continue
                 self.fail(int(i), f"cannot read the {kind} {_show(parts[i])}: {message}", column)
         if srids and self.crs is None:
             code, _ = srids.most_common(1)[0]
@@ -548,6 +605,16 @@ class _Locator:
             except LedgerError:
                 return
             self.notes.append(f"CRS {self.crs} taken from the WKT's SRID")
+
+    @staticmethod
+    def _closed_rings(text: str) -> BaseGeometry | None:
+        """The WKT's polygons with their open rings closed (GEOS's fix), or None."""
+        try:
+            fixed = shapely.from_wkt(text, on_invalid="fix")
+        except (ShapelyError, ValueError):
+            return None
+        ok = fixed is not None and not fixed.is_empty
+        return fixed if ok and fixed.geom_type in ("Polygon", "MultiPolygon") else None
 
     def _check_types(self, geoms: NDArray[np.object_], where: _Where) -> None:
         """Empty geometries and wrong types are errors; single <-> one-part multi converted."""
@@ -568,9 +635,26 @@ class _Locator:
                 geoms[single] = make(geoms[single], indices=np.arange(single.size))
         else:  # demote one-part multi geometries
             multi = live[kinds == _TYPE_IDS[_SINGLE[wanted]]]
-            multi = multi[shapely.get_num_geometries(geoms[multi]) == 1]
-            if multi.size:
-                geoms[multi] = shapely.get_geometry(geoms[multi], 0)
+            parts = shapely.get_num_geometries(geoms[multi])
+            for i, n in zip(multi[parts > 1], parts[parts > 1], strict=True):
+                self.fail(
+                    int(i),
+                    f"{geoms[i].geom_type} 有 {n} 个部分，本图层每行只收一个 {wanted} "
+                    f"has {n} parts; the layer takes one {wanted} per row",
+                    where.field,
+                )
+                geoms[i] = None
+            one = multi[parts == 1]
+            if one.size:
+                for i in one:
+                    self.warn(
+                        int(i),
+                        f"只含一个部分的 {geoms[i].geom_type}，按 {wanted} 读 "
+                        f"one-part {geoms[i].geom_type} read as its {wanted}",
+                        where.field,
+                    )
+                geoms[one] = shapely.get_geometry(geoms[one], 0)
+        live = np.flatnonzero(shapely.is_geometry(geoms))
         for i in live[shapely.get_type_id(geoms[live]) != want]:
             self.fail(int(i), f"expected a {wanted}, got a {geoms[i].geom_type}", where.field)
             geoms[i] = None
@@ -592,14 +676,28 @@ class _Locator:
                 value = row.get(column)
                 v, why = _number(value)
                 if v is None:
-                    message = (
-                        f"missing coordinate in column '{column}'"
-                        if why == "missing"
-                        else f"the coordinate in column '{column}' is not a number: {_show(value)}"
-                    )
+                    if why == "missing":
+                        message = f"missing coordinate in column '{column}'"
+                    elif why == "comma":
+                        message = (
+                            f"坐标含逗号，不知是小数点还是分隔 the coordinate in column '{column}' "
+                            f"has a comma: {_show(value)} — write a decimal point "
+                            f"({str(value).replace(',', '.').replace('，', '.')})"
+                        )
+                    else:
+                        message = (
+                            f"the coordinate in column '{column}' is not a number: {_show(value)}"
+                        )
                     self.fail(i, message, column)
-                else:
-                    out[i] = v
+                    continue
+                out[i] = v
+                if isinstance(value, str) and _WRITTEN_DEGREES.search(value):
+                    self.warn(
+                        i,
+                        f"度分秒 {value.strip()} 按十进制度 {v:.6f} 读 "
+                        f"degrees-minutes-seconds read as {v:.6f}°",
+                        column,
+                    )
         ok = np.isfinite(a) & np.isfinite(b)
         if self.crs is None:
             self._infer(a[ok], b[ok], _Where(f"{a_col}/{b_col}", (a_col, b_col)))
@@ -896,15 +994,37 @@ class _Locator:
         first = order[np.r_[True, idx[order][1:] != idx[order][:-1]]]
         for j in first:
             i = outside[idx[j]]
-            if dist[j] <= AREA_TOLERANCE_M:
+            away = _distance_text(float(dist[j]))
+            if dist[j] <= self.tolerance_m:
+                self.warn(
+                    int(i),
+                    f"在{self.area_name}示意边界外 {away}（容差 "
+                    f"{self.tolerance_m / 1000:g} km 内，已接受） outside {self.area_name}'s "
+                    f"indicative outline by {away}, within the tolerance",
+                    where.field,
+                )
                 continue
             self.fail(
                 int(i),
-                f"outside {self.area_name} by {dist[j] / 1000:.1f} km "
+                f"outside {self.area_name} by {away} "
                 f"(at lon {coords[j, 0]:.5f}, lat {coords[j, 1]:.5f})",
                 where.field,
             )
             result[i] = None
+
+
+def _distance_text(metres: float) -> str:
+    """850 m, 1.2 km: a distance as a person reads it (not 0.0 km for a polygon's corner)."""
+    return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
+def _unclosed_rings(text: str) -> int:
+    """How many rings of a WKT polygon text do not end where they start."""
+    count = 0
+    for ring in re.findall(r"\(([^()]*)\)", text):
+        points = [p.split() for p in ring.split(",") if p.strip()]
+        count += bool(points) and points[0] != points[-1]
+    return max(count, 1)
 
 
 def _present(value: Any) -> bool:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import LedgerError
+
 if TYPE_CHECKING:
     from geo.ledger.plan import ImportPlan
     from geo.ledger.read import Progress
@@ -51,7 +53,8 @@ CREATE TABLE IF NOT EXISTS audit (
     before TEXT,                   -- JSON properties + WKT geometry, NULL for an add
     after TEXT,                    -- JSON properties + WKT geometry, NULL for a delete
     source TEXT,                   -- the file an import came from
-    batch TEXT NOT NULL            -- one id per import
+    batch TEXT NOT NULL,           -- one id per import
+    details TEXT                   -- JSON: the row, its warnings, the import's choices
 );
 CREATE INDEX IF NOT EXISTS audit_feature ON audit (layer, feature_id);
 """
@@ -69,6 +72,7 @@ class AuditEntry:
     after: dict[str, Any] | None
     source: str | None
     batch: str
+    details: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class EditStore:
         with closing(sqlite3.connect(self.path, isolation_level=None)) as con:
             con.execute("PRAGMA journal_mode=DELETE")  # the whole state in one file
             con.executescript(SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(audit)")}
+            if "details" not in columns:  # an edits file from before the details column
+                con.execute("ALTER TABLE audit ADD COLUMN details TEXT")
             yield con
 
     def commit(
@@ -99,8 +106,13 @@ class EditStore:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         between_rows: Callable[[int], None] | None = None,
         progress: Progress | None = None,
+        accepted_only: bool = False,
     ) -> Committed:
         """Write every accepted row of `plan` and its audit entry in one transaction.
+
+        All or nothing: a plan with a rejected row writes nothing (LedgerError) unless
+        `accepted_only` says to leave the rejected rows out; each audit entry keeps that
+        choice, the rows left out and the row's warnings.
 
         `between_rows` is called after each row is written, inside the transaction (tests kill
         the process there to show that nothing of a half-done import survives). `progress`
@@ -110,10 +122,23 @@ class EditStore:
 
         if not user:
             raise ValueError("an import needs the name of who makes it")
+        rejected = [o.row for o in plan.outcomes if o.action == "reject"]
+        if rejected and not accepted_only:
+            raise LedgerError(
+                f"{len(rejected)} 行被拒绝，未写入任何行；请改正后重新导入，或选择只导入可接受的行 "
+                f"{len(rejected)} row(s) rejected: nothing written; fix them, or choose to "
+                "import only the accepted rows (--accepted-only)",
+                path=Path(plan.path).name,
+            )
         batch = uuid.uuid4().hex[:12]
         at = now().isoformat(timespec="seconds")
         added = changed = 0
         accepted = plan.accepted
+        choice = {
+            "accepted_only": bool(rejected),
+            "rows_left_out": rejected[:1000],
+            "as_of_year": plan.as_of_year,
+        }
         total = len(accepted)
         if progress is not None:
             progress("write", 0, total)
@@ -138,9 +163,16 @@ class EditStore:
                             shapely.to_wkb(outcome.geometry),
                         ),
                     )
+                    details = {
+                        "row": outcome.row,
+                        "warnings": [
+                            {"field": w.field, "message": w.message} for w in outcome.warnings
+                        ],
+                        **choice,
+                    }
                     con.execute(
                         "INSERT INTO audit (at, user, action, layer, feature_id, before, after,"
-                        " source, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " source, batch, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             at,
                             user,
@@ -151,6 +183,7 @@ class EditStore:
                             json.dumps(after, ensure_ascii=False),
                             Path(plan.path).name,
                             batch,
+                            json.dumps(details, ensure_ascii=False),
                         ),
                     )
                     added += outcome.action == "add"
@@ -241,7 +274,10 @@ class EditStore:
         if feature_id is not None:
             where.append("feature_id = ?")
             args.append(feature_id)
-        sql = "SELECT * FROM audit"
+        sql = (
+            "SELECT seq, at, user, action, layer, feature_id, before, after, source, batch,"
+            " details FROM audit"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq DESC"
@@ -251,9 +287,19 @@ class EditStore:
             rows = con.execute(sql, args).fetchall()
         return [
             AuditEntry(
-                seq, at, user, action, layer_, fid, _load(before), _load(after), source, batch
+                seq,
+                at,
+                user,
+                action,
+                layer_,
+                fid,
+                _load(before),
+                _load(after),
+                source,
+                batch,
+                _load(details),
             )
-            for seq, at, user, action, layer_, fid, before, after, source, batch in rows
+            for seq, at, user, action, layer_, fid, before, after, source, batch, details in rows
         ]
 
 
@@ -324,9 +370,28 @@ def audit_rows(entries: Sequence[AuditEntry]) -> list[list[str]]:
                     _cell(new),
                     e.source or "",
                     e.batch,
+                    details_text(e.details),
                 ]
             )
     return rows
+
+
+def details_text(details: Mapping[str, Any] | None) -> str:
+    """An entry's row, warnings and import choices for people (the audit page, the CSV)."""
+    if not details:
+        return ""
+    parts = []
+    if details.get("row"):
+        parts.append(f"第 {details['row']} 行")
+    for w in details.get("warnings") or ():
+        parts.append(f"{w['field']}：{w['message']}" if w.get("field") else w["message"])
+    if details.get("accepted_only"):
+        left = details.get("rows_left_out") or []
+        shown = "、".join(map(str, left[:20])) + ("…" if len(left) > 20 else "")
+        parts.append(f"只导入可接受的行，略过 {len(left)} 行（第 {shown} 行） accepted rows only")
+    if details.get("as_of_year"):
+        parts.append(f"统计年份 {details['as_of_year']}")
+    return "；".join(parts)
 
 
 def _cell(value: Any) -> str:

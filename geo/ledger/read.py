@@ -4,7 +4,16 @@ Formats: Excel .xlsx, CSV (UTF-8, UTF-8 with BOM or GBK/GB18030, delimiter sniff
 Shapefile (encoding from .cpg, else detected), GeoPackage and GeoJSON. Nothing is interpreted
 here (no coordinates, no field checks): values come back as the file holds them, so the plan
 layer can say precisely what is wrong with a row. Every problem with the file itself is a
-`LedgerError` naming the file and, where it applies, the row and the field.
+`LedgerError` naming the file and, where it applies, the row and the field; a file that can be
+read more than one way (several layers) is a `LedgerChoiceError` listing the choices. Problems
+confined to one feature (a GeoJSON coordinate that is not a number) are kept per row in
+`Table.row_errors` and `Table.row_warnings` for the plan layer, the rest of the file still read.
+
+Spreadsheets (Excel, CSV) as county offices keep them have title rows above the header and
+sometimes a header on two lines (a group cell such as 坐标 merged over 经度 | 纬度). Given a
+`known(text)` predicate (does this cell name a field of the layer? the caller knows the layer;
+this module knows no schema), the header is found among the first rows, a second header line
+merged into it, and what was skipped is said in `Table.notes`.
 
 Reading, checking and writing a large ledger takes a while, so each step can report its
 progress to an optional callback `progress(stage, done, total)` (`Progress`): at its start,
@@ -25,8 +34,8 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +51,8 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import LedgerError
+from geo.errors import LedgerChoiceError, LedgerError
+from geo.ledger.coords import rings_closed_warning
 
 FORMATS = (".xlsx", ".csv", ".zip", ".gpkg", ".geojson", ".json")
 MAX_BYTES = 50 * 1024 * 1024  # default upload/file limit
@@ -56,6 +66,14 @@ ZIP_RATIO_FLOOR = 1024 * 1024
 ZIP_MAX_MEMBERS = 1000
 
 CSV_DELIMITERS = (",", ";", "\t")
+
+# known(cell text): whether a header cell names a field or coordinate column of the layer.
+Known = Callable[[str], bool]
+# Non-empty rows searched for the header: title blocks are a few rows, never a page.
+HEADER_SCAN = 30
+# Cells of a row that must name known fields for it to be taken as the header: one alone can
+# be a title or a note that happens to be a field's name.
+HEADER_MIN_KNOWN = 2
 
 # progress(stage, done, total): stage "read" | "check" | "write" | "rebuild", rows done, the
 # rows expected (an estimate while reading; None when unknown).
@@ -100,6 +118,15 @@ class Table:
     crs: str | None
     encoding: str | None
     sheet: str | None = None
+    # Excel and CSV: the header's (first) row as the person sees it, and 2 when it is on two
+    # lines; None for formats without a header row.
+    header_row: int | None = None
+    header_rows: int = 1
+    notes: list[str] = field(default_factory=list)  # what was skipped or merged, 中文 first
+    title_year: int | None = None  # a year in a skipped title row (台账（2023年）)
+    # Problems of one row only, by row index (0-based into rows): the row is still returned.
+    row_errors: dict[int, LedgerError] = field(default_factory=dict)
+    row_warnings: dict[int, list[LedgerError]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -112,10 +139,17 @@ def read_table(
     sheet: str | None = None,
     layer: str | None = None,
     progress: Progress | None = None,
+    header_row: int | None = None,
+    known: Known | None = None,
 ) -> Table:
-    """Read a ledger file. `layer` picks the layer of a multi-layer GeoPackage (default: the
-    only one, else an error listing them) or the Shapefile of a zip holding several; `sheet`
-    the Excel sheet (default: the first). Options that do not apply to the format are ignored.
+    """Read a ledger file. `layer` picks the layer of a GeoPackage with several spatial layers
+    or the Shapefile of a zip holding several (default: the only one, else a
+    LedgerChoiceError listing them); `sheet` the Excel sheet (default: the first).
+    `header_row` is the Excel row or CSV line of the header as the person sees it (rows above
+    are skipped); without it the header is the first of the first HEADER_SCAN non-empty rows
+    with HEADER_MIN_KNOWN cells that `known` accepts, else the first non-empty row. With
+    `known`, a row right below the header that names known fields and holds no numbers is the
+    header's second line. Options that do not apply to the format are ignored.
     `progress` hears ("read", rows read, rows expected or None) now and then.
 
     Errors name the file by its name alone: uploads sit in temporary folders whose paths mean
@@ -153,9 +187,9 @@ def read_table(
         with path.open("rb") as fh:
             head = fh.read(512)
         if suffix == ".xlsx":
-            table = _read_xlsx(path, where, head, max_bytes, sheet, report)
+            table = _read_xlsx(path, where, head, max_bytes, sheet, report, header_row, known)
         elif suffix == ".csv":
-            table = _read_csv(path, where, report)
+            table = _read_csv(path, where, report, header_row, known)
         elif suffix == ".zip":
             table = _read_zip(path, where, head, max_bytes, layer)
         elif suffix == ".gpkg":
@@ -199,6 +233,8 @@ def _read_xlsx(
     max_bytes: int,
     sheet: str | None,
     report: Progress = _no_progress,
+    header_row: int | None = None,
+    known: Known | None = None,
 ) -> Table:
     if head.startswith(_OLE_MAGIC):
         raise LedgerError(
@@ -239,31 +275,40 @@ def _read_xlsx(
         stored_rows = ws.max_row
         estimate = stored_rows - 1 if isinstance(stored_rows, int) and stored_rows > 1 else None
         ws.reset_dimensions()
-        columns, rows, numbers = _sheet_rows(ws, where, _Counter(report, estimate))
+        # Closed before the workbook: a row generator left open on an error keeps the sheet's
+        # stream, and the file, open until it is collected.
+        with contextlib.closing(_sheet_lines(ws)) as lines:
+            found, pending = _take_header(lines, where, get_column_letter, header_row, known)
+            rows, numbers = _sheet_rows(
+                itertools.chain(pending, lines), found, where, _Counter(report, estimate)
+            )
     except LedgerError:
         raise
     except Exception as exc:  # a damaged sheet fails deep inside openpyxl's XML parsing
         raise LedgerError(f"cannot read the Excel workbook: {exc}", path=where) from None
     finally:
         wb.close()
-    return Table(path, columns, rows, numbers, None, None, None, sheet=ws.title)
+    return Table(path, found.columns, rows, numbers, None, None, None, ws.title, **found.fields())
+
+
+def _sheet_lines(ws: Any) -> Iterator[tuple[int, list[Any]]]:
+    """Every row with its number, empty ones too (as []), cells stripped."""
+    # min_row=1 makes openpyxl yield an empty tuple for every missing row, keeping numbers right.
+    for number, raw in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        yield number, [_cell(v) for v in raw]
 
 
 def _sheet_rows(
-    ws: Any, where: str, counter: _Counter | None = None
-) -> tuple[list[str], list[dict[str, Any]], list[int]]:
-    columns: list[str] | None = None
-    header_row = 0
+    lines: Iterable[tuple[int, list[Any]]],
+    found: _Header,
+    where: str,
+    counter: _Counter | None = None,
+) -> tuple[list[dict[str, Any]], list[int]]:
+    columns, header_row = found.columns, found.row
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
-    # min_row=1 makes openpyxl yield an empty tuple for every missing row, keeping numbers right.
-    for number, raw in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-        values = [_cell(v) for v in raw]
+    for number, values in lines:
         if all(v is None for v in values):
-            continue
-        if columns is None:
-            columns = _header(values, number, where, get_column_letter)
-            header_row = number
             continue
         _check_width(values, len(columns), number, header_row, where, get_column_letter)
         values += [None] * (len(columns) - len(values))
@@ -271,7 +316,7 @@ def _sheet_rows(
         numbers.append(number)
         if counter is not None:
             counter.row(len(rows))
-    return columns or [], rows, numbers
+    return rows, numbers
 
 
 def _cell(value: Any) -> Any:
@@ -283,7 +328,13 @@ def _cell(value: Any) -> Any:
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, where: str, report: Progress = _no_progress) -> Table:
+def _read_csv(
+    path: Path,
+    where: str,
+    report: Progress = _no_progress,
+    header_row: int | None = None,
+    known: Known | None = None,
+) -> Table:
     data = path.read_bytes()
     text, encoding = _decode(data, where, "CSV")
     if not text.strip():
@@ -292,24 +343,13 @@ def _read_csv(path: Path, where: str, report: Progress = _no_progress) -> Table:
     counter = _Counter(report, max(text.count("\n") - 1, 1))
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    columns: list[str] | None = None
-    header_row = 0
+    lines = _csv_lines(reader, where)
+    found, pending = _take_header(lines, where, _csv_column, header_row, known)
+    columns, header_row = found.columns, found.row
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
-    while True:
-        line = reader.line_num + 1  # where the next record starts
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise LedgerError(f"broken CSV: {exc}{_csv_hint(exc)}", path=where, row=line) from None
-        values = [v.strip() or None for v in record]
+    for line, values in itertools.chain(pending, lines):
         if all(v is None for v in values):
-            continue
-        if columns is None:
-            columns = _header(values, line, where, _csv_column)
-            header_row = line
             continue
         if len(values) < len(columns):
             raise LedgerError(
@@ -321,12 +361,26 @@ def _read_csv(path: Path, where: str, report: Progress = _no_progress) -> Table:
         rows.append(dict(zip(columns, values, strict=False)))
         numbers.append(line)
         counter.row(len(rows))
-    return Table(path, columns or [], rows, numbers, None, None, encoding)
+    return Table(path, columns, rows, numbers, None, None, encoding, **found.fields())
+
+
+def _csv_lines(reader: Any, where: str) -> Iterator[tuple[int, list[str | None]]]:
+    """Every record with the line it starts on, blank ones too (as []), values stripped."""
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise LedgerError(f"broken CSV: {exc}{_csv_hint(exc)}", path=where, row=line) from None
+        yield line, [v.strip() or None for v in record]
 
 
 def _sniff_delimiter(text: str) -> str:
     """The delimiter that splits the header into the most columns with the rows agreeing; csv's
-    own Sniffer guesses letters and quotes too, and is easily thrown by Chinese text."""
+    own Sniffer guesses letters and quotes too, and is easily thrown by Chinese text. Lines
+    it does not split at all before the first it splits are taken for titles above the header."""
     sample = text[: 64 * 1024]
     best, best_score = ",", (0.0, 1)
     for delimiter in CSV_DELIMITERS:
@@ -335,7 +389,8 @@ def _sniff_delimiter(text: str) -> str:
             widths = [len(r) for r in itertools.islice(reader, 50) if any(c.strip() for c in r)]
         except csv.Error:
             continue
-        if not widths or widths[0] < 2:
+        widths = list(itertools.dropwhile(lambda w: w < 2, widths))
+        if not widths:
             continue
         agreeing = sum(w == widths[0] for w in widths) / len(widths)
         score = (agreeing, widths[0])
@@ -357,6 +412,169 @@ def _csv_column(index: int) -> str:
 
 
 # --- Header and row width, shared by Excel and CSV -----------------------------------------
+
+# A year in a title row: 2023年, 2023 年度 (not 2023年12月, a date), 统计年份：2023.
+_TITLE_YEAR = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)\s*年(?!\s*\d{1,2}\s*月)|(?:年份|年度)\s*[：:]?\s*((?:19|20)\d\d)(?!\d)"
+)
+_NUMBER_TEXT = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+@dataclass
+class _Header:
+    """The header's column names and where it was: `titles` are the non-empty rows above it
+    (skipped), `second` the row of its second line when it has one."""
+
+    columns: list[str]
+    row: int | None = None
+    second: int | None = None
+    titles: list[tuple[int, list[Any]]] = field(default_factory=list)
+    given: bool = False
+
+    def fields(self) -> dict[str, Any]:
+        """The Table's fields saying where the header was, for the person to check."""
+        notes = []
+        if self.titles:
+            numbers = [number for number, _ in self.titles]
+            span = _rows_span(numbers)
+            if self.given:
+                notes.append(
+                    f"表头在第 {self.row} 行（按指定，其上 {len(numbers)} 行已略过） "
+                    f"header in row {self.row} as given; {span} skipped"
+                )
+            else:
+                what = "title" if len(numbers) == 1 else "titles"
+                notes.append(
+                    f"表头在第 {self.row} 行（其上 {len(numbers)} 行为标题，已略过） "
+                    f"header found in row {self.row}; {span} ({what}) skipped"
+                )
+        if self.second is not None:
+            notes.append(
+                f"两行表头（第 {self.row}–{self.second} 行）已合并 "
+                f"two header lines (rows {self.row}–{self.second}) merged"
+            )
+        return {
+            "header_row": self.row,
+            "header_rows": 1 if self.second is None else 2,
+            "notes": notes,
+            "title_year": _title_year(self.titles),
+        }
+
+
+def _take_header(
+    lines: Iterator[tuple[int, list[Any]]],
+    where: str,
+    label: Callable[[int], str],
+    header_row: int | None,
+    known: Known | None,
+) -> tuple[_Header, list[tuple[int, list[Any]]]]:
+    """The header, read off the start of `lines`, and the rows read past it while looking: data
+    to read before the rest of `lines`. Only the first rows are looked at, so a large file
+    reads as fast as one with its header in row 1."""
+    above: list[tuple[int, list[Any]]] = []
+    top: tuple[int, list[Any]] | None = None
+    if header_row is not None:
+        if header_row < 1:
+            raise LedgerError(
+                f"表头行须从 1 数起 the header row counts from 1, not {header_row}", path=where
+            )
+        for number, values in lines:
+            filled = any(v is not None for v in values)
+            if number >= header_row:
+                top = (number, values) if number == header_row and filled else None
+                break
+            if filled:
+                above.append((number, values))
+        if top is None:
+            raise LedgerError(
+                "指定的表头行是空行 the row given as the header is empty",
+                path=where,
+                row=header_row,
+            )
+    else:
+        for number, values in lines:
+            if all(v is None for v in values):
+                continue
+            if known is None or _known_cells(values, known) >= HEADER_MIN_KNOWN:
+                top = (number, values)
+                break
+            above.append((number, values))
+            if len(above) == HEADER_SCAN:
+                break
+        if top is None:
+            if not above:
+                return _Header([]), []
+            # No row names enough known fields: the first non-empty row, as without `known`.
+            (number, values), *pending = above
+            return _Header(_header(values, number, where, label), number), pending
+    number, values = top
+    pending = []
+    if known is not None:
+        below = next(lines, None)
+        if below is not None and _continues_header(below[1], known):
+            # The header's second line (经度 | 纬度 under a merged 坐标).
+            merged = _merge_header(values, below[1], known)
+            columns = _header(merged, number, where, label)
+            return _Header(columns, number, below[0], above, header_row is not None), pending
+        if below is not None:
+            pending.append(below)
+    if known is not None and header_row is None and above and above[-1][0] == number - 1:
+        # Group names on the line above (基本信息 over 状态 | 备注), the row's own name merged
+        # down over both lines (名称): one header when the line above fills this one's gaps.
+        upper = above[-1][1]
+        names = [_header_name(v) for v in values]
+        while names and names[-1] is None:
+            names.pop()
+        merged = [
+            low if low is not None else _header_name(up)
+            for low, up in itertools.zip_longest(names, upper)
+        ][: len(names)]
+        if None in names and None not in merged:
+            above.pop()
+            columns = _header(merged, number - 1, where, label)
+            return _Header(columns, number - 1, number, above), pending
+    columns = _header(values, number, where, label)
+    return _Header(columns, number, None, above, header_row is not None), pending
+
+
+def _known_cells(values: Sequence[Any], known: Known) -> int:
+    return sum(1 for v in values if (name := _header_name(v)) is not None and known(name))
+
+
+def _continues_header(values: Sequence[Any], known: Known) -> bool:
+    """Whether the row below the header is its second line (经度 | 纬度 under a merged 坐标):
+    it names a known field and holds no number, date or other value only data has."""
+    if any(v is not None and (not isinstance(v, str) or _NUMBER_TEXT.fullmatch(v)) for v in values):
+        return False
+    return _known_cells(values, known) >= 1
+
+
+def _merge_header(upper: Sequence[Any], lower: Sequence[Any], known: Known) -> list[str | None]:
+    """A two-line header as one: the lower name where it is a known one, else the upper (a
+    name merged down over both lines, or a group's), else the lower."""
+    merged: list[str | None] = []
+    for index in range(max(len(upper), len(lower))):
+        up = _header_name(upper[index]) if index < len(upper) else None
+        low = _header_name(lower[index]) if index < len(lower) else None
+        merged.append(low if low is not None and known(low) else up if up is not None else low)
+    return merged
+
+
+def _title_year(titles: Sequence[tuple[int, list[Any]]]) -> int | None:
+    for _, values in titles:
+        found = _TITLE_YEAR.search(" ".join(str(v) for v in values if v is not None))
+        if found:
+            return int(found[1] or found[2])
+    return None
+
+
+def _rows_span(numbers: Sequence[int]) -> str:
+    """'row 1', 'rows 1–2', or 'rows 1, 3' for rows with a gap."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    if numbers[-1] - numbers[0] == len(numbers) - 1:
+        return f"rows {numbers[0]}–{numbers[-1]}"
+    return f"rows {', '.join(map(str, numbers))}"
 
 
 def _header(values: Sequence[Any], row: int, where: str, label: Callable[[int], str]) -> list[str]:
@@ -543,12 +761,16 @@ def _open_zip(path: Path, where: str, what: str) -> Iterator[zipfile.ZipFile]:
 
 
 def _check_unpacked_size(infos: Sequence[zipfile.ZipInfo], where: str, max_bytes: int) -> None:
+    """The sizes the zip declares, before unpacking; the largest member is named, as it is
+    the one to look at (a sheet, a .dbf) when a genuine file is refused."""
     total = sum(i.file_size for i in infos)
     if total > ZIP_EXPANSION * max_bytes:
+        largest = max(infos, key=lambda i: i.file_size)
         raise LedgerError(
             f"refused as a zip bomb or too large: it unpacks to {_megabytes(total)} MB, more "
             f"than {_megabytes(ZIP_EXPANSION * max_bytes)} MB ({ZIP_EXPANSION} × the "
-            f"{_megabytes(max_bytes)} MB file limit)",
+            f"{_megabytes(max_bytes)} MB file limit); the largest member is "
+            f"'{_member_name(largest)}' ({_megabytes(largest.file_size)} MB)",
             path=where,
         )
 
@@ -596,20 +818,28 @@ def _pick_shapefile(
         and not re.split(r"[\\/]", i.filename)[-1].startswith("._")
     ]
     shps = [i for i in files if i.filename.lower().endswith(".shp")]
+    stems = list(dict.fromkeys(Path(_member_name(i)).stem for i in shps))
     if layer is not None:
         named = [i for i in shps if Path(_member_name(i)).stem == layer]
         if not named:
             listed = ", ".join(_member_name(i) for i in shps) or "none"
-            raise LedgerError(f"no Shapefile '{layer}' in the zip (it has: {listed})", path=where)
+            message = f"no Shapefile '{layer}' in the zip (it has: {listed})"
+            if not stems:
+                raise LedgerError(message, path=where)
+            raise LedgerChoiceError(message, option="source_layer", choices=stems, path=where)
         shps = named[:1]
     if not shps:
         listed = ", ".join(_member_name(i) for i in files[:10]) or "nothing"
         more = f" and {len(files) - 10} more" if len(files) > 10 else ""
         raise LedgerError(f"no Shapefile (.shp) in the zip; it holds: {listed}{more}", path=where)
     if len(shps) > 1:
-        raise LedgerError(
-            f"the zip holds {len(shps)} Shapefiles ({', '.join(_member_name(i) for i in shps)}): "
-            "zip one Shapefile per file",
+        listed = [_member_name(i) for i in shps]
+        raise LedgerChoiceError(
+            f"zip 含 {len(shps)} 个 Shapefile（{'、'.join(listed)}），请选择要导入的图层 "
+            f"the zip holds {len(shps)} Shapefiles ({', '.join(listed)}): "
+            "choose the layer to import",
+            option="source_layer",
+            choices=stems,
             path=where,
         )
     return shps[0]
@@ -637,7 +867,11 @@ def _extract(
             while chunk := src.read(1 << 20):
                 written += len(chunk)
                 if written > budget:
-                    raise LedgerError("refused as a zip bomb: it unpacks to too much", path=where)
+                    raise LedgerError(
+                        f"refused as a zip bomb: '{_member_name(info)}' unpacks to too much "
+                        f"(more than {_megabytes(budget)} MB)",
+                        path=where,
+                    )
                 out.write(chunk)
     except LedgerError:
         raise
@@ -714,23 +948,39 @@ def _read_gpkg(path: Path, where: str, head: bytes, layer: str | None) -> Table:
         )
     _check_sqlite(path, where)
     try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        listed = [(str(name), kind) for name, kind in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises its own errors and GDAL's for damaged files
         raise LedgerError(f"cannot read the GeoPackage: {exc}", path=where) from None
+    # Tables without geometry (QGIS's layer_styles, lookup lists) are not what is imported.
+    layers = [name for name, kind in listed if kind is not None]
+    tables = [name for name, kind in listed if kind is None]
     if not layers:
+        if tables:
+            raise LedgerError(
+                f"GeoPackage 没有空间图层（只有表：{'、'.join(tables)}） "
+                f"the GeoPackage has no spatial layer, only tables: {', '.join(tables)}",
+                path=where,
+            )
         raise LedgerError("no rows: the GeoPackage has no layers", path=where)
     if layer is None:
         if len(layers) > 1:
-            raise LedgerError(
+            raise LedgerChoiceError(
+                f"GeoPackage 含 {len(layers)} 个图层（{'、'.join(layers)}），请选择要导入的图层 "
                 f"the GeoPackage has {len(layers)} layers ({', '.join(layers)}): "
-                "say which layer to import",
+                "choose the layer to import",
+                option="source_layer",
+                choices=layers,
                 path=where,
             )
         layer = layers[0]
     elif layer not in layers:
-        raise LedgerError(
-            f"no layer '{layer}' in the GeoPackage (it has: {', '.join(layers)})", path=where
-        )
+        message = f"no layer '{layer}' in the GeoPackage (it has: {', '.join(layers)})"
+        if layer in tables:
+            message = (
+                f"'{layer}' in the GeoPackage is a table without geometry, not a layer "
+                f"(its layers: {', '.join(layers)})"
+            )
+        raise LedgerChoiceError(message, option="source_layer", choices=layers, path=where)
     columns, rows, geometries, crs = _read_ogr(path, where, "GeoPackage", layer=layer)
     return Table(path, columns, rows, list(range(1, len(rows) + 1)), geometries, crs, "utf-8")
 
@@ -874,6 +1124,8 @@ def _read_geojson(path: Path, where: str, report: Progress = _no_progress) -> Ta
     columns: dict[str, None] = {}
     rows: list[dict[str, Any]] = []
     geometries: list[BaseGeometry | None] = []
+    errors: dict[int, LedgerError] = {}
+    warnings: dict[int, list[LedgerError]] = {}
     for number, feature in enumerate(features, start=1):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             raise LedgerError("not a GeoJSON Feature", path=where, row=number)
@@ -890,11 +1142,34 @@ def _read_geojson(path: Path, where: str, report: Progress = _no_progress) -> Ta
         row = {str(k).strip(): _json_value(v) for k, v in props.items()}
         columns.update(dict.fromkeys(row))
         rows.append(row)
-        geometries.append(_geojson_geometry(feature.get("geometry"), where, number))
+        raw = feature.get("geometry")
+        fault, unclosed = _coordinate_faults(raw)
+        if fault is not None:
+            errors[number - 1] = LedgerError(fault, path=where, row=number, field="geometry")
+            geometries.append(None)
+        else:
+            geometries.append(_geojson_geometry(raw, where, number))
+            if unclosed:
+                warnings[number - 1] = [
+                    LedgerError(
+                        rings_closed_warning(unclosed), path=where, row=number, field="geometry"
+                    )
+                ]
         counter.row(number)
     names = list(columns)
     rows = [{name: row.get(name) for name in names} for row in rows]
-    return Table(path, names, rows, list(range(1, len(rows) + 1)), geometries, crs, encoding)
+    numbers = list(range(1, len(rows) + 1))
+    return Table(
+        path,
+        names,
+        rows,
+        numbers,
+        geometries,
+        crs,
+        encoding,
+        row_errors=errors,
+        row_warnings=warnings,
+    )
 
 
 def _json_value(value: Any) -> Any:
@@ -917,6 +1192,73 @@ def _geojson_geometry(raw: Any, where: str, number: int) -> BaseGeometry | None:
             row=number,
             field="geometry",
         ) from None
+
+
+# How deep a geometry type's positions lie in its coordinates (a Point's is the position).
+_POSITION_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+_JSON_KINDS = {str: "a string", bool: "true/false", dict: "an object", list: "a list"}
+
+
+def _coordinate_faults(raw: Any) -> tuple[str | None, int]:
+    """What shapely would accept without a word: the first coordinate that is not a number
+    ('122.1' becomes 122.1, true becomes 1) as the row's error, and the number of polygon
+    rings not closed (it closes them). Coordinates not nested as GeoJSON nests them are left
+    for shapely to refuse."""
+    unclosed = 0
+    stack = [raw]
+    while stack:
+        geometry = stack.pop()
+        if not isinstance(geometry, dict) or not isinstance(geometry.get("type"), str):
+            continue
+        kind = geometry["type"]
+        if kind == "GeometryCollection":
+            members = geometry.get("geometries")
+            if isinstance(members, list):
+                stack.extend(reversed(members))
+            continue
+        depth = _POSITION_DEPTH.get(kind)
+        if depth is None:
+            continue
+        coordinates = geometry.get("coordinates")
+        for position in _nested(coordinates, depth):
+            if not isinstance(position, list):
+                continue
+            for value in position:
+                # json.loads gives exactly int or float for numbers; bool is not one here.
+                if type(value) is not float and type(value) is not int:
+                    return _not_a_number(value), unclosed
+                if type(value) is float and not math.isfinite(value):
+                    return _not_a_number(value), unclosed
+        if kind in ("Polygon", "MultiPolygon"):
+            for ring in _nested(coordinates, depth - 1):
+                if isinstance(ring, list) and ring and ring[0] != ring[-1]:
+                    unclosed += 1
+    return None, unclosed
+
+
+def _nested(value: Any, depth: int) -> list[Any]:
+    """The items `depth` list levels down in `value` (only lists are gone into)."""
+    items = [value]
+    for _ in range(depth):
+        items = [item for outer in items if isinstance(outer, list) for item in outer]
+    return items
+
+
+def _not_a_number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"坐标不是有限的数 coordinate is not a finite number: {json.dumps(value)}"
+    shown = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    kind = _JSON_KINDS.get(type(value))
+    return f"坐标不是数字 coordinate is not a number: {shown}" + (f" ({kind})" if kind else "")
 
 
 def _geojson_crs(member: Any, where: str) -> str:

@@ -23,8 +23,20 @@ GENERAL_NOTES = (
     ),
     (
         "自动填写",
-        "所属市、县（区）代码按坐标落入的行政区自动填写；"
-        "编号留空时按名称与位置生成，重复导入同一台账只更新、不重复。",
+        "所属市、县（区）代码按坐标落入的行政区自动填写（台账里的「所在区县」列会与坐标核对，"
+        "不符时提示）；编号留空时按名称与位置生成，重复导入同一台账只更新、不重复。",
+    ),
+    (
+        "可不填的列",
+        "非必填的列可以没有或留空：地图弹窗、指标和报告里显示为「无数据」，不会因此拒绝整行。",
+    ),
+    (
+        "全部或不写入",
+        "有任何一行被拒绝时，默认一行也不写入；可改正后重新导入，或选择只导入可接受的行（留痕中记录）。",
+    ),
+    (
+        "表头",
+        "表头上方可以有标题行（如「某市燃煤锅炉台账（2023年）」），导入时自动找到表头，也可指定表头所在行。",
     ),
 )
 
@@ -94,18 +106,25 @@ def template_xlsx(schema: LayerSchema, skip: Sequence[str] = tuple(AUTOMATIC)) -
             "必填 Required",
             "取值 Allowed",
             "说明 Notes",
+            "也认的列名 Also read as",
+            "也认的写法 Also written (read with a warning)",
+            "不接受的写法 Refused as ambiguous",
         ]
     )
+    conditions = _conditions(schema)
     for f in fields:
         notes.append(
             [
                 header(f),
                 f.name,
                 TYPE_WORDS[f.type],
-                f.unit or "",
-                "是" if f.required and f.name != "id" else "否",
+                "、".join(u for u in (f.unit, *f.unit_aliases) if u),
+                _required_word(f, conditions),
                 "、".join(f.allowed or ()),
                 _field_note(f),
+                "、".join(f.aliases),
+                "；".join(f"{written}→{meant}" for written, meant in f.synonyms),
+                "；".join(f"{word}：{why}" for word, why in f.ambiguous),
             ]
         )
     for heading in coordinate_headers(schema.geometry_type):
@@ -123,11 +142,32 @@ def template_xlsx(schema: LayerSchema, skip: Sequence[str] = tuple(AUTOMATIC)) -
     notes.append([])
     for topic, text in GENERAL_NOTES:
         notes.append([topic, text])
-    for letter, width in zip("ABCDEFG", (22, 20, 8, 12, 8, 36, 48), strict=True):
+    widths = (22, 20, 8, 12, 14, 36, 48, 36, 48, 48)
+    for letter, width in zip("ABCDEFGHIJ", widths, strict=True):
         notes.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _conditions(schema: LayerSchema) -> dict[str, list[str]]:
+    """Row rules by field: when an optional field must be given, or how it is filled in."""
+    found: dict[str, list[str]] = {}
+    for check in schema.row_checks:
+        found.setdefault(check.field, []).append(check.message.split(" ")[0])
+    for _flag, year in schema.flag_years:
+        found.setdefault(year, []).append(
+            "为「是」却未填年份时：导入时给出统计年份则按统计年份记，否则指标中记为「年份未知」"
+        )
+    return found
+
+
+def _required_word(f: Field, conditions: dict[str, list[str]]) -> str:
+    if f.name == "id":
+        return "否（留空自动生成）"
+    if f.required:
+        return "是"
+    return "；".join(["视情况", *conditions[f.name]]) if f.name in conditions else "否"
 
 
 def _field_note(f: Field) -> str:

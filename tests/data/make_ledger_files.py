@@ -24,6 +24,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
+import pandas as pd
 import pyogrio
 from shapely.geometry import Point, Polygon, mapping
 
@@ -42,6 +43,16 @@ BOILERS = [
     ["GL-002", "喆盛热力2号炉", "营口喆盛热力", "10.5", "122.2511", "40.6598", "已淘汰"],
     ["GL-003", "西市区锅炉房", "", "4", "122.2103", "40.6689", "运行"],
 ]
+
+# The same kind of ledger as county offices keep it: title rows above the header.
+TITLED_HEADER = ["名称", "单位", "额定容量(t/h)", "用途", "状态", "经度", "纬度"]
+TITLED_BOILERS = [
+    ["站前区供热站1号炉", "营口热电有限公司", 20, "供暖", "运行", 122.2352, 40.6671],
+    ["喆盛热力2号炉", "营口喆盛热力", 10.5, "供暖", "已淘汰", 122.2511, 40.6598],
+    ["老边区柳树镇锅炉房", None, 4, "生产", "运行", 122.3821, 40.6012],
+    ["大石桥市热力公司1号炉", "大石桥市热力公司", 35, "供暖", "运行", 122.5093, 40.6445],
+]
+FILED_BY = "填报单位：某某区生态环境分局  填报日期：2023-12-31"
 
 
 def main() -> None:
@@ -87,6 +98,11 @@ def good_csvs() -> None:
     (GOOD / "boilers_gbk.csv").write_bytes(text.encode("gbk"))
     text = csv_text([HEADER, *BOILERS], delimiter="\t")
     (GOOD / "boilers_tab.csv").write_bytes(text.encode("utf-8"))
+    # GBK with a title line and a blank line above the header (line 3), data from line 4.
+    rows = [["2023 年度营口市燃煤锅炉台账"], [], TITLED_HEADER]
+    rows += [["" if v is None else str(v) for v in row] for row in TITLED_BOILERS]
+    text = csv_text(rows, newline="\r\n")
+    (GOOD / "boilers_title_rows_gbk.csv").write_bytes(text.encode("gbk"))
 
 
 def good_xlsx() -> None:
@@ -108,6 +124,35 @@ def good_xlsx() -> None:
     notes.append(["项目", "内容"])
     notes.append(["填报单位", "营口市生态环境局"])
     save_workbook(wb, GOOD / "boilers.xlsx", cached={"C3*2": "40"})
+
+    # A merged title in row 1, who filed it and when in row 2, the header in row 3.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append(["营口市燃煤锅炉台账（2023年）"])
+    ws.merge_cells("A1:G1")
+    ws.append([FILED_BY])
+    ws.merge_cells("A2:G2")
+    ws.append(TITLED_HEADER)
+    for row in TITLED_BOILERS:
+        ws.append(row)
+    save_workbook(wb, GOOD / "boilers_title_rows.xlsx")
+
+    # A title, then a header on two lines (rows 2-3): 坐标 merged over 经度 | 纬度, the other
+    # names merged down over both lines.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append(["营口市燃煤锅炉台账（统计年份：2022）"])
+    ws.merge_cells("A1:G1")
+    ws.append([*TITLED_HEADER[:5], "坐标", None])
+    ws.append([None] * 5 + TITLED_HEADER[5:])
+    for column in "ABCDE":
+        ws.merge_cells(f"{column}2:{column}3")
+    ws.merge_cells("F2:G2")
+    for row in TITLED_BOILERS:
+        ws.append(row)
+    save_workbook(wb, GOOD / "boilers_two_header_lines.xlsx")
 
 
 def save_workbook(wb: openpyxl.Workbook, path: Path, cached: dict[str, str] | None = None) -> None:
@@ -186,12 +231,17 @@ def good_shapefiles() -> None:
     write_zip(GOOD / "boilers_gk_utf8.zip", {f"台账/锅炉{ext}": b for ext, b in gk.items()})
 
 
-def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """A GeoPackage without spatial index, then compacted to small pages to stay a few KB."""
+def write_gpkg(
+    path: Path, layers: dict[str, gpd.GeoDataFrame], tables: dict[str, pd.DataFrame] | None = None
+) -> None:
+    """A GeoPackage without spatial index, then compacted to small pages to stay a few KB;
+    `tables` are written as tables without geometry (GeoPackage "attributes")."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / path.name
         for name, frame in layers.items():
             frame.to_file(work, layer=name, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"})
+        for name, table in (tables or {}).items():
+            pyogrio.write_dataframe(table, work, layer=name, driver="GPKG")
         con = sqlite3.connect(work)
         try:
             con.execute("PRAGMA page_size = 512")
@@ -213,9 +263,34 @@ def villages_frame() -> gpd.GeoDataFrame:
     )
 
 
+def layer_styles(*layers: str) -> pd.DataFrame:
+    """The style table QGIS adds to a GeoPackage it saves styles in (a table, no geometry)."""
+    return pd.DataFrame(
+        {
+            "f_table_catalog": [""] * len(layers),
+            "f_table_schema": [""] * len(layers),
+            "f_table_name": list(layers),
+            "f_geometry_column": ["geom"] * len(layers),
+            "styleName": [f"{name} 默认样式" for name in layers],
+            "styleQML": ["<qgis/>"] * len(layers),
+            "useAsDefault": [True] * len(layers),
+        }
+    )
+
+
 def good_gpkgs() -> None:
     write_gpkg(GOOD / "boilers.gpkg", {"boilers": boilers_frame()})
     write_gpkg(GOOD / "two_layers.gpkg", {"boilers": boilers_frame(), "villages": villages_frame()})
+    write_gpkg(
+        GOOD / "multi_layer.gpkg",
+        {"boilers": boilers_frame(), "villages": villages_frame()},
+        {"layer_styles": layer_styles("boilers", "villages")},
+    )
+    write_gpkg(
+        GOOD / "one_spatial_layer.gpkg",
+        {"boilers": boilers_frame()},
+        {"layer_styles": layer_styles("boilers")},
+    )
 
 
 def feature(props: dict, geometry: dict | None, **extra: object) -> dict:
@@ -400,8 +475,10 @@ def bad_files() -> None:
 
 
 def bad_rows() -> None:
-    """One fault per file, in ledgers laid out like the layer's template (CSV, UTF-8 with BOM):
-    tests/webmap/test_ledger_cli.py previews each and expects the row and column named."""
+    """One fault per file, in ledgers laid out like the layer's template (CSV, UTF-8 with BOM),
+    after a good row (line 2) so that all-or-nothing can be seen: tests/webmap/test_ledger_cli.py
+    previews each and expects the row and column named, and imports each (nothing written by
+    default, the good row with --accepted-only)."""
     sys.path.insert(0, str(ROOT))
     from geo.ledger.template import AUTOMATIC, header
     from layers import get_layer
@@ -439,22 +516,27 @@ def bad_rows() -> None:
         row.update(changes)
         return row
 
-    write("boilers_swapped_lat_lon.csv", [boilers(经度=40.6671, 纬度=122.2352)])
-    write("boilers_outside_city.csv", [boilers(经度=116.3975, 纬度=39.9087)])  # 北京
+    # The good row: another boiler of the same ledger, in 西市区.
+    good = boilers(锅炉名称="西市区某供热站2号燃煤锅炉", 经度=122.2103, 纬度=40.6689)
+    write("boilers_swapped_lat_lon.csv", [good, boilers(经度=40.6671, 纬度=122.2352)])
+    write("boilers_outside_city.csv", [good, boilers(经度=116.3975, 纬度=39.9087)])  # 北京
     gk = {k: v for k, v in boilers().items() if k not in ("经度", "纬度")}
     # 站前区 in CGCS2000 / 3-degree GK CM 123°E (EPSG:4550), northing in X as surveyors write
     write("boilers_gauss_kruger_no_crs.csv", [{**gk, "X": 4503885.79, "Y": 435330.46}])
-    write("boilers_value_not_allowed.csv", [boilers(状态="关停")])
-    write("boilers_missing_required.csv", [boilers(使用单位="")])
+    write("boilers_value_not_allowed.csv", [good, boilers(状态="关停")])
+    write("boilers_missing_required.csv", [good, boilers(**{"额定蒸发量（蒸吨/小时）": ""})])
     write("boilers_duplicate_ids.csv", [{"编号": "GL-9", **boilers()}] * 2)
-    write("boilers_formula_name.csv", [boilers(锅炉名称="=cmd|' /C calc'!A0")])
-    write("boilers_not_a_number.csv", [boilers(**{"额定蒸发量（蒸吨/小时）": "很大"})])
+    write("boilers_formula_name.csv", [good, boilers(锅炉名称="=cmd|' /C calc'!A0")])
+    write("boilers_not_a_number.csv", [good, boilers(**{"额定蒸发量（蒸吨/小时）": "很大"})])
     park = demo("parks")
+    square = "POLYGON ((122.25 40.62, 122.27 40.62, 122.27 40.64, 122.25 40.64, 122.25 40.62))"
+    good_park = ledger_row("parks", {**park, "name": "老边区某产业园"}, {"WKT": square})
     bowtie = "POLYGON ((122.20 40.60, 122.30 40.70, 122.30 40.60, 122.20 40.70, 122.20 40.60))"
-    write("parks_self_intersection.csv", [ledger_row("parks", park, {"WKT": bowtie})])
-    write("parks_empty_geometry.csv", [ledger_row("parks", park, {"WKT": "POLYGON EMPTY"})])
-    line = "LINESTRING (122.20 40.60, 122.30 40.70)"
-    write("parks_line_not_polygon.csv", [ledger_row("parks", park, {"WKT": line})])
+    write("parks_self_intersection.csv", [good_park, ledger_row("parks", park, {"WKT": bowtie})])
+    empty = ledger_row("parks", park, {"WKT": "POLYGON EMPTY"})
+    write("parks_empty_geometry.csv", [good_park, empty])
+    line = ledger_row("parks", park, {"WKT": "LINESTRING (122.20 40.60, 122.30 40.70)"})
+    write("parks_line_not_polygon.csv", [good_park, line])
 
 
 if __name__ == "__main__":

@@ -371,7 +371,20 @@ def test_outside_the_area_with_distance() -> None:
     _, _, metres = GEOD.inv(122.9, 40.5, *far)
     assert f"outside 营口市 by {metres / 1000:.1f} km" in err.message
     assert err.row == 4 and err.field == "经度/纬度"
-    assert AREA_TOLERANCE_M == 1000.0
+    assert AREA_TOLERANCE_M == 3000.0
+    (warning,) = located.warnings[1]
+    assert "outside 营口市's indicative outline by 423 m" in warning.message
+    assert warning.row == 3 and warning.field == "经度/纬度"
+    assert 0 not in located.warnings
+
+
+def test_the_area_tolerance_is_a_setting() -> None:
+    near = (122.905, 40.5)  # ~420 m east of the box
+    located = locate(
+        table(["经度", "纬度"], [*near]), "Point", area=YINGKOU_AREA, area_tolerance_m=100.0
+    )
+    assert located.geometries[0] is None
+    assert "by 423 m" in located.errors[0].message
 
 
 def test_polygon_partly_outside_the_area() -> None:
@@ -538,3 +551,87 @@ def test_many_rows_are_vectorised() -> None:
     assert located.errors == {}
     got = shapely.get_coordinates(np.array(located.geometries, dtype=object))
     np.testing.assert_allclose(got, np.column_stack([lon, lat]), rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------- accepted with a word (issue 14, §5)
+
+
+def test_z_values_are_kept_in_2d_with_a_warning_per_row() -> None:
+    located = locate(
+        table(["WKT"], ["POINT Z (122.2 40.6 12.5)"], ["POINT (122.3 40.6)"], ["POINT Z (1 2 3)"]),
+        "Point",
+    )
+    assert xy(located.geometries[0]) == (122.2, 40.6)
+    (warning,) = located.warnings[0]
+    assert "kept in 2D" in warning.message and (warning.row, warning.field) == (2, "WKT")
+    assert 1 not in located.warnings
+    assert 2 in located.errors and 2 not in located.warnings  # rejected rows: the error only
+
+
+def test_one_part_multi_is_its_part_several_parts_are_an_error() -> None:
+    located = locate(
+        table(
+            ["WKT"],
+            ["MULTIPOINT ((122.2 40.6))"],
+            ["MULTIPOINT ((122.2 40.6), (122.3 40.6))"],
+            ["MULTILINESTRING ((122.2 40.6, 122.3 40.6))"],
+        ),
+        "Point",
+    )
+    assert xy(located.geometries[0]) == (122.2, 40.6)
+    assert "one-part MultiPoint read as its Point" in located.warnings[0][0].message
+    assert located.errors[1].message.endswith("has 2 parts; the layer takes one Point per row")
+    assert (located.errors[1].row, located.errors[1].field) == (3, "WKT")
+    assert located.errors[2].message == "expected a Point, got a MultiLineString"
+    lines = locate(table(["WKT"], ["MULTILINESTRING ((122.2 40.6, 122.3 40.6))"]), "LineString")
+    assert lines.geometries[0].geom_type == "LineString" and 0 in lines.warnings
+
+
+def test_an_unclosed_wkt_ring_is_closed_with_a_warning() -> None:
+    located = locate(
+        table(["几何"], ["POLYGON ((122.2 40.6, 122.3 40.6, 122.3 40.7))"]), "MultiPolygon"
+    )
+    geometry = located.geometries[0]
+    assert geometry is not None and geometry.geom_type == "MultiPolygon"
+    assert shapely.get_coordinates(geometry)[-1].tolist() == [122.2, 40.6]
+    (warning,) = located.warnings[0]
+    assert warning.message == "多边形环未闭合，已闭合 polygon ring not closed: closed"
+    assert (warning.row, warning.field) == (2, "几何")
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "decimal"),
+    [
+        ("122°14′06″", "40°40′01″", (122.235, 40.666944)),
+        ("122度14分6秒", "40度40分1秒", (122.235, 40.666944)),
+        ("东经122°14'06\"", "北纬40°40'01\"", (122.235, 40.666944)),
+    ],
+)
+def test_degrees_minutes_seconds_are_read_with_the_decimal_shown(lon, lat, decimal) -> None:
+    located = locate(table(["经度", "纬度"], [lon, lat]), "Point")
+    assert xy(located.geometries[0]) == pytest.approx(decimal, abs=1e-6)
+    lon_warning, lat_warning = located.warnings[0]
+    assert lon_warning.field == "经度" and lat_warning.field == "纬度"
+    assert "read as 122.235000°" in lon_warning.message
+    assert f"read as {decimal[1]:.6f}°" in lat_warning.message
+
+
+def test_full_width_coordinates_are_read_without_a_word() -> None:
+    located = locate(table(["经度", "纬度"], ["１２２．２３５", "４０．６６７"]), "Point")
+    assert xy(located.geometries[0]) == YINGKOU and not located.warnings
+
+
+def test_a_decimal_comma_in_a_coordinate_is_an_error() -> None:
+    located = locate(table(["经度", "纬度"], ["122.235", "40,667"]), "Point")
+    error = located.errors[0]
+    assert (error.row, error.field) == (2, "纬度")
+    assert "has a comma: '40,667'" in error.message and "(40.667)" in error.message
+
+
+def test_string_coordinates_found_by_the_reader_stay_errors() -> None:
+    found = LedgerError("坐标不是数字 coordinate is not a number: '122.2'", row=2, field="geometry")
+    located = locate(
+        table(["id"], ["a"], ["b"], geometries=[None, Point(122.2, 40.6)], row_errors={0: found}),
+        "Point",
+    )
+    assert located.errors[0] is found and xy(located.geometries[1]) == (122.2, 40.6)

@@ -1,21 +1,28 @@
 """Reading ledger (台账) files: every format read as the file holds it, Chinese text intact in
-every encoding, and every file of tests/data/bad/ refused with an error naming the file and,
-where it applies, the row and the field. The files come from tests/data/make_ledger_files.py.
+every encoding, headers found under title rows and on two lines, and every file of
+tests/data/bad/ refused with an error naming the file and, where it applies, the row and the
+field. The files come from tests/data/make_ledger_files.py.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import random
+import re
 import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
+import pyogrio
 import pytest
-from shapely.geometry import Point, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geo.errors import LedgerError
-from geo.ledger.read import FORMATS, MAX_BYTES, Table, read_table
+from geo.errors import LedgerChoiceError, LedgerError
+from geo.ledger.read import FORMATS, HEADER_SCAN, MAX_BYTES, Table, _extract, read_table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GOOD = DATA / "ledger"
@@ -25,6 +32,29 @@ MB = 1024 * 1024
 HEADER = ["编号", "名称", "单位", "容量(t/h)", "经度", "纬度", "状态"]
 NAMES = ["站前区供热站1号炉", "喆盛热力2号炉", "西市区锅炉房"]  # 喆: in GBK, not in GB2312
 POINTS = [Point(122.2352, 40.6671), Point(122.2511, 40.6598), Point(122.2103, 40.6689)]
+
+
+# The layer's field and coordinate names, as the import planner knows them: a bracketed unit
+# such as (t/h) is not part of the name.
+KNOWN_NAMES = {"名称", "单位", "额定容量", "用途", "状态", "经度", "纬度", "编号", "容量"}
+
+
+def known(text: str) -> bool:
+    return re.sub(r"[（(][^（）()]*[)）]$", "", text).strip() in KNOWN_NAMES
+
+
+# tests/data/ledger/boilers_title_rows*.xlsx/csv and boilers_two_header_lines.xlsx
+TITLED_HEADER = ["名称", "单位", "额定容量(t/h)", "用途", "状态", "经度", "纬度"]
+TITLED_NAMES = ["站前区供热站1号炉", "喆盛热力2号炉", "老边区柳树镇锅炉房", "大石桥市热力公司1号炉"]
+TITLED_FIRST = {
+    "名称": "站前区供热站1号炉",
+    "单位": "营口热电有限公司",
+    "额定容量(t/h)": 20,
+    "用途": "供暖",
+    "状态": "运行",
+    "经度": 122.2352,
+    "纬度": 40.6671,
+}
 
 
 def names(table: Table, column: str = "名称") -> list[str]:
@@ -114,6 +144,183 @@ def test_xlsx_sheet_by_name() -> None:
         read_table(GOOD / "boilers.xlsx", sheet="汇总")
 
 
+# --- title rows and two-line headers (Excel, CSV) -------------------------------------------
+
+
+def test_xlsx_header_found_under_title_rows() -> None:
+    table = read_table(GOOD / "boilers_title_rows.xlsx", known=known)
+    assert table.columns == TITLED_HEADER
+    assert table.row_numbers == [4, 5, 6, 7]  # as the sheet numbers them
+    assert table.rows[0] == TITLED_FIRST
+    assert names(table) == TITLED_NAMES
+    assert table.rows[2]["单位"] is None
+    assert (table.header_row, table.header_rows, table.title_year) == (3, 1, 2023)
+    assert table.notes == [
+        "表头在第 3 行（其上 2 行为标题，已略过） header found in row 3; rows 1–2 (titles) skipped"
+    ]
+    assert table.sheet == "台账"
+
+
+def test_xlsx_title_rows_without_known_names_are_refused_as_before() -> None:
+    with pytest.raises(LedgerError) as exc:
+        read_table(GOOD / "boilers_title_rows.xlsx")
+    assert (exc.value.row, exc.value.field) == (3, None)
+    assert "a value in column B, which has no name in the header (row 1)" in str(exc.value)
+    assert "is the first row a title?" in str(exc.value)
+
+
+def test_xlsx_header_row_given() -> None:
+    table = read_table(GOOD / "boilers_title_rows.xlsx", header_row=3)
+    assert (table.columns, table.row_numbers) == (TITLED_HEADER, [4, 5, 6, 7])
+    assert table.rows[0] == TITLED_FIRST
+    assert table.notes == [
+        "表头在第 3 行（按指定，其上 2 行已略过） header in row 3 as given; rows 1–2 skipped"
+    ]
+    assert table.title_year == 2023
+    # Given, it wins over what `known` would find: row 4 is then the header.
+    table = read_table(GOOD / "boilers_title_rows.xlsx", header_row=4, known=known)
+    assert table.columns[0] == "站前区供热站1号炉" and table.row_numbers == [5, 6, 7]
+
+
+@pytest.mark.parametrize("row", [1, 99])
+def test_header_row_given_that_is_empty(row: int) -> None:
+    with pytest.raises(LedgerError) as exc:
+        read_table(GOOD / "boilers.xlsx", header_row=row)  # row 1 is empty, row 99 beyond
+    assert str(exc.value) == (
+        f"file boilers.xlsx, row {row}: 指定的表头行是空行 the row given as the header is empty"
+    )
+    assert exc.value.row == row
+    with pytest.raises(LedgerError, match="the header row counts from 1, not 0"):
+        read_table(GOOD / "boilers.xlsx", header_row=0)
+
+
+def test_xlsx_two_header_lines_merged() -> None:
+    table = read_table(GOOD / "boilers_two_header_lines.xlsx", known=known)
+    # 坐标 merged over 经度 | 纬度; 名称 … 状态 merged down over rows 2-3.
+    assert table.columns == TITLED_HEADER
+    assert table.row_numbers == [4, 5, 6, 7]
+    assert table.rows[0] == TITLED_FIRST
+    assert (table.header_row, table.header_rows, table.title_year) == (2, 2, 2022)
+    assert table.notes == [
+        "表头在第 2 行（其上 1 行为标题，已略过） header found in row 2; row 1 (title) skipped",
+        "两行表头（第 2–3 行）已合并 two header lines (rows 2–3) merged",
+    ]
+    # The header row given: the second line is still merged in.
+    given = read_table(GOOD / "boilers_two_header_lines.xlsx", header_row=2, known=known)
+    assert (given.columns, given.row_numbers, given.header_rows) == (
+        TITLED_HEADER,
+        [4, 5, 6, 7],
+        2,
+    )
+    # Without the names it cannot be told from data: 纬度 is under no name of row 2.
+    with pytest.raises(LedgerError, match=r"a value in column G, which has no name in the hea"):
+        read_table(GOOD / "boilers_two_header_lines.xlsx", header_row=2)
+
+
+def test_gbk_csv_with_a_title_and_a_blank_line_above_the_header() -> None:
+    table = read_table(GOOD / "boilers_title_rows_gbk.csv", known=known)
+    assert table.encoding == "gb18030"
+    assert table.columns == TITLED_HEADER
+    assert table.row_numbers == [4, 5, 6, 7]  # line 2 is blank
+    assert names(table) == TITLED_NAMES  # 喆 intact
+    assert table.rows[0] == {k: str(v) for k, v in TITLED_FIRST.items()}
+    assert (table.header_row, table.header_rows, table.title_year) == (3, 1, 2023)
+    assert table.notes == [
+        "表头在第 3 行（其上 1 行为标题，已略过） header found in row 3; row 1 (title) skipped"
+    ]
+
+
+def test_title_row_xlsx_reads_with_known_names() -> None:
+    """tests/data/bad/title_row.xlsx: refused without the layer's names (BAD_FILES), read
+    with them."""
+    table = read_table(BAD / "title_row.xlsx", known=known)
+    assert table.columns == ["编号", "名称", "容量", "状态"]
+    assert table.row_numbers == [3]
+    assert table.rows == [{"编号": "GL-001", "名称": "1号炉", "容量": 20, "状态": "运行"}]
+    assert (table.header_row, table.title_year) == (2, 2023)
+    assert table.notes[0].endswith("header found in row 2; row 1 (title) skipped")
+
+
+def test_files_without_known_names_read_as_before() -> None:
+    for name in ("boilers.xlsx", "boilers_utf8.csv"):
+        plain = read_table(GOOD / name)
+        assert read_table(GOOD / name, known=lambda _text: False) == plain
+        assert read_table(GOOD / name, known=known) == plain
+        assert plain.notes == [] and plain.title_year is None and plain.header_rows == 1
+    assert read_table(GOOD / "boilers.xlsx").header_row == 2  # row 1 is empty: no note
+    assert read_table(GOOD / "boilers_utf8.csv").header_row == 1
+    assert read_table(GOOD / "boilers.gpkg").header_row is None
+
+
+def write_csv(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_header_needs_two_known_names_and_is_looked_for_in_the_first_rows(
+    tmp_path: Path,
+) -> None:
+    data = ["名称,状态,经度,纬度", "1号炉,运行,122.2352,40.6671"]
+    # One known name alone (a note reading 状态) is not a header.
+    table = read_table(write_csv(tmp_path / "a.csv", ["状态", *data]), known=known)
+    assert (table.header_row, table.row_numbers) == (2, [3])
+    titles = [f"说明{n}" for n in range(HEADER_SCAN)]
+    table = read_table(write_csv(tmp_path / "b.csv", [*titles[1:], *data]), known=known)
+    assert (table.header_row, table.row_numbers) == (HEADER_SCAN, [HEADER_SCAN + 1])
+    assert table.notes[0].endswith(f"rows 1–{HEADER_SCAN - 1} (titles) skipped")
+    # Below HEADER_SCAN non-empty rows it is not looked for: the first row, as without names.
+    with pytest.raises(LedgerError, match=r"the row has 4 values, the header has 1 columns"):
+        read_table(write_csv(tmp_path / "c.csv", [*titles, *data]), known=known)
+
+
+def test_a_row_under_the_header_with_numbers_is_data(tmp_path: Path) -> None:
+    lines = ["名称,状态,经度,纬度", "经度,运行,122.2352,40.6671", "备注,,,"]
+    table = read_table(write_csv(tmp_path / "a.csv", lines), known=known)
+    assert (table.header_rows, table.row_numbers) == (1, [2, 3])
+    assert table.rows[0]["名称"] == "经度"
+    # Text without a known name below the header is data too.
+    lines = ["名称,状态,经度,纬度", "1号炉,运行,东,北"]
+    table = read_table(write_csv(tmp_path / "b.csv", lines), known=known)
+    assert (table.header_rows, table.row_numbers) == (1, [2])
+    # A blank line between: the second line is not a continuation.
+    lines = ["名称,状态,坐标,", "", ",,经度,纬度", "1号炉,运行,122.2,40.6"]
+    with pytest.raises(LedgerError, match="row 3: the row has 4 values, the header has 3"):
+        read_table(write_csv(tmp_path / "c.csv", lines), known=known)
+
+
+def test_two_line_csv_header_keeps_unknown_lower_names(tmp_path: Path) -> None:
+    lines = ["名称,基本信息,,坐标,", ",状态,备注,经度,纬度", "1号炉,运行,改造中,122.2,40.6"]
+    table = read_table(write_csv(tmp_path / "a.csv", lines), known=known)
+    # 备注 is not known: under an empty group cell it is the name all the same.
+    assert table.columns == ["名称", "状态", "备注", "经度", "纬度"]
+    assert (table.header_row, table.header_rows, table.row_numbers) == (1, 2, [3])
+    assert table.notes == ["两行表头（第 1–2 行）已合并 two header lines (rows 1–2) merged"]
+
+
+def test_tab_csv_with_a_title_line_is_sniffed_as_tab(tmp_path: Path) -> None:
+    lines = ["营口市燃煤锅炉台账（2023年）", "名称\t状态\t经度\t纬度", "1号炉\t运行\t122.2\t40.6"]
+    table = read_table(write_csv(tmp_path / "tab.csv", lines), known=known)
+    assert table.columns == ["名称", "状态", "经度", "纬度"]
+    assert (table.row_numbers, table.title_year) == ([3], 2023)
+
+
+@pytest.mark.parametrize(
+    ("title", "year"),
+    [
+        ("营口市燃煤锅炉台账（2023年）", 2023),
+        ("统计年份：2021", 2021),
+        ("统计年份:2021", 2021),
+        ("2024 年度燃煤锅炉清单", 2024),
+        ("填报日期：2023-12-31", None),  # a date, not the ledger's year
+        ("填报日期：2023年12月31日", None),
+        ("编号12023年", None),
+    ],
+)
+def test_title_year(tmp_path: Path, title: str, year: int | None) -> None:
+    path = write_csv(tmp_path / "a.csv", [title, "名称,状态", "1号炉,运行"])
+    assert read_table(path, known=known).title_year == year
+
+
 @pytest.mark.parametrize("name", ["boilers_gbk_cpg.zip", "boilers_gbk_nocpg.zip"])
 def test_gbk_shapefile_with_and_without_cpg(name: str) -> None:
     table = read_table(GOOD / name)
@@ -197,9 +404,10 @@ def test_geopackage_with_one_layer() -> None:
 
 def test_geopackage_with_two_layers_needs_a_layer() -> None:
     path = GOOD / "two_layers.gpkg"
-    with pytest.raises(LedgerError, match=r"2 layers \(boilers, villages\): say which") as exc:
+    with pytest.raises(LedgerChoiceError, match=r"2 layers \(boilers, villages\): choose") as exc:
         read_table(path)
     assert "two_layers.gpkg" in str(exc.value)
+    assert (exc.value.option, exc.value.choices) == ("source_layer", ["boilers", "villages"])
     villages = read_table(path, layer="villages")
     assert villages.rows == [{"村名": "老边村", "户数": 312}, {"村名": "柳树村", "户数": 158}]
     assert villages.geometries is not None
@@ -207,6 +415,58 @@ def test_geopackage_with_two_layers_needs_a_layer() -> None:
     assert names(read_table(path, layer="boilers")) == NAMES
     with pytest.raises(LedgerError, match=r"no layer '锅炉' in the GeoPackage"):
         read_table(path, layer="锅炉")
+
+
+def test_geopackage_with_several_spatial_layers_offers_them() -> None:
+    path = GOOD / "multi_layer.gpkg"  # boilers, villages and QGIS's layer_styles table
+    with pytest.raises(LedgerChoiceError) as exc:
+        read_table(path)
+    assert str(exc.value) == (
+        "file multi_layer.gpkg: GeoPackage 含 2 个图层（boilers、villages），请选择要导入的图层 "
+        "the GeoPackage has 2 layers (boilers, villages): choose the layer to import"
+    )
+    assert (exc.value.option, exc.value.choices) == ("source_layer", ["boilers", "villages"])
+    assert (exc.value.path, exc.value.row, exc.value.field) == ("multi_layer.gpkg", None, None)
+    villages = read_table(path, layer="villages")
+    assert villages.rows == [{"村名": "老边村", "户数": 312}, {"村名": "柳树村", "户数": 158}]
+    assert names(read_table(path, layer="boilers")) == NAMES
+    with pytest.raises(LedgerChoiceError, match=r"no layer '锅炉' in the GeoPackage \(it has: b"):
+        read_table(path, layer="锅炉")
+    with pytest.raises(LedgerChoiceError, match=r"'layer_styles' in the GeoPackage is a table"):
+        read_table(path, layer="layer_styles")
+
+
+def test_geopackage_with_one_spatial_layer_and_a_style_table() -> None:
+    table = read_table(GOOD / "one_spatial_layer.gpkg")
+    assert (table.crs, table.row_numbers, table.columns) == (
+        "EPSG:4490",
+        [1, 2, 3],
+        ["编号", "名称", "容量", "备注"],
+    )
+    assert names(table) == NAMES and table.geometries == POINTS
+
+
+def test_geopackage_with_only_tables(tmp_path: Path) -> None:
+    path = tmp_path / "tables.gpkg"
+    frame = pd.DataFrame({"名称": ["1号炉"], "经度": [122.2352], "纬度": [40.6671]})
+    pyogrio.write_dataframe(frame, path, layer="台账", driver="GPKG")
+    with pytest.raises(LedgerError) as exc:
+        read_table(path)
+    assert str(exc.value).endswith("the GeoPackage has no spatial layer, only tables: 台账")
+
+
+def test_zip_with_several_shapefiles_offers_them() -> None:
+    with pytest.raises(LedgerChoiceError) as exc:
+        read_table(BAD / "two_shapefiles.zip")
+    assert str(exc.value) == (
+        "file two_shapefiles.zip: zip 含 2 个 Shapefile（boilers.shp、villages.shp），"
+        "请选择要导入的图层 the zip holds 2 Shapefiles (boilers.shp, villages.shp): "
+        "choose the layer to import"
+    )
+    assert (exc.value.option, exc.value.choices) == ("source_layer", ["boilers", "villages"])
+    with pytest.raises(LedgerChoiceError, match=r"no Shapefile '锅炉' in the zip") as exc:
+        read_table(BAD / "two_shapefiles.zip", layer="锅炉")
+    assert exc.value.choices == ["boilers", "villages"]
 
 
 def test_geojson_with_a_crs_member() -> None:
@@ -226,6 +486,84 @@ def test_json_without_crs_is_wgs84_and_keeps_feature_ids() -> None:
     assert table.rows[1] == {"id": "V-2", "村名": "柳树村", "户数": None, "备注": "待测绘"}
     assert table.geometries is not None
     assert isinstance(table.geometries[0], Polygon) and table.geometries[1] is None
+
+
+def test_geojson_coordinates_that_are_not_numbers_fail_their_row_only(tmp_path: Path) -> None:
+    square = [[122.2, 40.6], [122.3, 40.6], [122.3, 40.7], [122.2, 40.7]]  # not closed
+    geometries = [
+        {"type": "Point", "coordinates": [122.2352, 40.6671]},
+        {"type": "Point", "coordinates": ["122.1", "40.6"]},
+        {"type": "Polygon", "coordinates": [square]},
+        {"type": "Point", "coordinates": [True, 40.6]},
+        {"type": "LineString", "coordinates": [[122.2, 40.6], [None, 40.7]]},
+        {
+            "type": "GeometryCollection",
+            "geometries": [
+                {"type": "Point", "coordinates": [122.2, 40.6]},
+                {"type": "MultiPoint", "coordinates": [[122.2, {"x": 1}]]},
+            ],
+        },
+        {"type": "MultiPolygon", "coordinates": [[square], [[*square, square[0]]], [square]]},
+        {"type": "Point", "coordinates": [float("nan"), 40.6]},
+    ]
+    features = [
+        {"type": "Feature", "properties": {"名称": f"{n}号炉"}, "geometry": g}
+        for n, g in enumerate(geometries, start=1)
+    ]
+    path = tmp_path / "mixed.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    table = read_table(path)
+    assert len(table) == 8 and table.row_numbers == list(range(1, 9))
+    assert {i: str(e) for i, e in table.row_errors.items()} == {
+        1: "file mixed.geojson, row 2, field 'geometry': 坐标不是数字 coordinate is not a "
+        "number: '122.1' (a string)",
+        3: "file mixed.geojson, row 4, field 'geometry': 坐标不是数字 coordinate is not a "
+        "number: true (true/false)",
+        4: "file mixed.geojson, row 5, field 'geometry': 坐标不是数字 coordinate is not a "
+        "number: null",
+        5: "file mixed.geojson, row 6, field 'geometry': 坐标不是数字 coordinate is not a "
+        'number: {"x": 1} (an object)',
+        7: "file mixed.geojson, row 8, field 'geometry': 坐标不是有限的数 coordinate is not a "
+        "finite number: NaN",
+    }
+    error = table.row_errors[1]
+    assert (error.path, error.row, error.field) == ("mixed.geojson", 2, "geometry")
+    assert table.geometries is not None
+    assert [i for i, g in enumerate(table.geometries) if g is None] == [1, 3, 4, 5, 7]
+    assert table.geometries[0] == Point(122.2352, 40.6671)
+    assert table.geometries[2] == Polygon(square)  # closed
+    assert table.geometries[2].exterior.coords[-1] == (122.2, 40.6)
+    assert isinstance(table.geometries[6], MultiPolygon)
+    assert {i: [str(w) for w in ws] for i, ws in table.row_warnings.items()} == {
+        2: [
+            "file mixed.geojson, row 3, field 'geometry': 多边形环未闭合，已闭合 "
+            "polygon ring not closed: closed"
+        ],
+        6: [
+            "file mixed.geojson, row 7, field 'geometry': 2 个多边形环未闭合，已闭合 "
+            "2 polygon rings not closed: closed"
+        ],
+    }
+    assert names(table) == [f"{n}号炉" for n in range(1, 9)]
+
+
+def test_good_files_have_no_row_errors_and_tables_default_to_none() -> None:
+    for name in ("boilers_4490.geojson", "villages.json", "boilers.xlsx", "boilers.gpkg"):
+        table = read_table(GOOD / name)
+        assert (table.row_errors, table.row_warnings) == ({}, {})
+    # Other modules build Tables positionally: the new fields have defaults, not shared.
+    first = Table(Path("a.csv"), [], [], [], None, None, None)
+    second = Table(Path("b.csv"), [], [], [], None, None, None, "台账")
+    first.notes.append("x")
+    first.row_errors[0] = LedgerError("x")
+    assert (second.sheet, second.notes, second.row_errors, second.row_warnings) == (
+        "台账",
+        [],
+        {},
+        {},
+    )
+    assert (second.header_row, second.header_rows, second.title_year) == (None, 1, None)
+    assert not math.isnan(1.0)
 
 
 @pytest.mark.parametrize(
@@ -286,7 +624,7 @@ BAD_FILES: dict[str, tuple[str, int | None, str | None]] = {
     "header_only.csv": ("no rows", None, None),
     "blank_lines.csv": ("no rows", None, None),
     # zipped Shapefiles
-    "zip_bomb.zip": ("zip bomb", None, None),
+    "zip_bomb.zip": ("refused as a zip bomb: 'bomb.shp' is compressed 1", None, None),
     "path_traversal.zip": ("unsafe path in the zip: '../evil.shp'", None, None),
     "absolute_path.zip": ("unsafe path in the zip: '/tmp/evil.shp'", None, None),
     "two_shapefiles.zip": ("2 Shapefiles (boilers.shp, villages.shp)", None, None),
@@ -345,6 +683,31 @@ def test_zip_bomb_made_at_run_time(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match=r"zip bomb or too large: it unpacks to 60 MB") as exc:
         read_table(path, max_bytes=MB)
     assert "more than 4 MB (4 × the 1 MB file limit)" in str(exc.value)
+    assert str(exc.value).endswith("the largest member is 'bomb.shp' (60 MB)")
+
+
+def test_xlsx_over_the_unpacked_limit_names_its_largest_member(tmp_path: Path) -> None:
+    path = tmp_path / "big_sheet.xlsx"
+    book = openpyxl.Workbook()
+    for n in range(3000):
+        book.active.append(["GL-001", "站前区供热站1号炉", 20, 122.2352, 40.6671, n])
+    book.save(path)
+    with pytest.raises(LedgerError, match="refused as a zip bomb or too large") as exc:
+        read_table(path, max_bytes=path.stat().st_size)
+    assert re.search(
+        r"the largest member is 'xl/worksheets/sheet1.xml' \([\d.]+ MB\)$", str(exc.value)
+    )
+
+
+def test_a_member_unpacking_past_the_budget_is_named(tmp_path: Path) -> None:
+    """The declared sizes are checked first; this guards a zip whose sizes lie."""
+    path = write_zip(tmp_path / "lying.zip", {"台账/a.shp": b"S" * 5000})
+    with zipfile.ZipFile(path) as zf, pytest.raises(LedgerError) as exc:
+        _extract(zf, zf.infolist()[0], tmp_path / "out.shp", 4096, "lying.zip")
+    assert str(exc.value) == (
+        "file lying.zip: refused as a zip bomb: '台账/a.shp' unpacks to too much "
+        "(more than 0.0039 MB)"
+    )
 
 
 def test_file_over_the_limit(tmp_path: Path) -> None:
@@ -378,7 +741,8 @@ def test_damaged_copies_of_good_files_fail_only_with_ledger_errors(tmp_path: Pat
             data[at:at] = rng.randbytes(rng.randint(1, 50))
         path = tmp_path / f"damaged{number}{source.suffix}"
         path.write_bytes(bytes(data))
+        layer = "boilers" if source.name in ("two_layers.gpkg", "multi_layer.gpkg") else None
         try:
-            read_table(path, layer="boilers" if source.name == "two_layers.gpkg" else None)
+            read_table(path, layer=layer, known=known if number % 2 else None)
         except LedgerError as exc:
             assert str(exc).startswith(f"file {path.name}")

@@ -177,7 +177,7 @@ def test_boilers_cover_every_class_status_and_replacement(demo: Features) -> Non
         }
         assert all(2016 <= p["status_year"] <= 2025 for p in ps)
         assert all(p["commissioned_year"] < p["status_year"] for p in ps)
-        assert {p["use"] for p in ps} <= {"工业生产", "集中供暖", "工业及供暖", "其他"}
+        assert {p["use"] for p in ps} <= {"生产", "供暖", "生产兼供暖", "其他"}
         assert all("某" in p["enterprise"] or "示例" in p["enterprise"] for p in ps)
         # ≥65 t/h boilers that have not reached ultra-low emission yet
         assert sum(p["capacity_t_per_h"] >= 65 and p["status"] == "运行" for p in ps) >= 2

@@ -70,7 +70,7 @@ def boiler(fid, geom, cap, status, year, replacement=None):
             "status": status,
             "status_year": year,
             "replacement": replacement,
-            "use": "集中供暖",
+            "use": "供暖",
             "enterprise": "测试单位",
         },
     )

@@ -10,24 +10,26 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from support import ROOT
+from support import ROOT, boiler_ledger_bytes, ledger_boiler
+
+from geo.ledger.edits import EditStore
 
 DATA = ROOT / "tests" / "data"
 BAD_ROWS = DATA / "bad" / "rows"
 
 # Each faulty ledger, and what the preview must say about it: the words, the row, the column.
 BAD_ROW_FILES = {
-    "boilers_swapped_lat_lon.csv": ("swapped", 2, "经度"),
-    "boilers_outside_city.csv": ("outside", 2, "经度"),
+    "boilers_swapped_lat_lon.csv": ("swapped", 3, "经度"),
+    "boilers_outside_city.csv": ("outside", 3, "经度"),
     "boilers_gauss_kruger_no_crs.csv": ("declare", None, None),
-    "boilers_value_not_allowed.csv": ("关停", 2, "状态"),
-    "boilers_missing_required.csv": ("required", 2, "使用单位"),
+    "boilers_value_not_allowed.csv": ("关停", 3, "状态"),
+    "boilers_missing_required.csv": ("required", 3, "额定蒸发量（蒸吨/小时）"),
     "boilers_duplicate_ids.csv": ("duplicate id 'GL-9'", 3, "编号"),
-    "boilers_formula_name.csv": ("formula", 2, "锅炉名称"),
-    "boilers_not_a_number.csv": ("not a number", 2, "额定蒸发量（蒸吨/小时）"),
-    "parks_self_intersection.csv": ("self-intersection", 2, "WKT"),
-    "parks_empty_geometry.csv": ("empty", 2, "WKT"),
-    "parks_line_not_polygon.csv": ("LineString", 2, "WKT"),
+    "boilers_formula_name.csv": ("formula", 3, "锅炉名称"),
+    "boilers_not_a_number.csv": ("not a number", 3, "额定蒸发量（蒸吨/小时）"),
+    "parks_self_intersection.csv": ("self-intersection", 3, "WKT"),
+    "parks_empty_geometry.csv": ("empty", 3, "WKT"),
+    "parks_line_not_polygon.csv": ("LineString", 3, "WKT"),
 }
 
 
@@ -36,8 +38,9 @@ def ledger_app(make_app, tmp_path: Path):
     return make_app(REPORT_DIR=str(tmp_path))
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def digest(path: Path) -> str | None:
+    """The file's SHA-256; None while it does not exist (an edits file before any import)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
 def preview(app, *args: str):
@@ -67,6 +70,32 @@ def test_bad_rows_are_rejected_with_row_and_column(ledger_app, store_path, name)
         and (e["field"] == column or column in (e["field"] or "").split("/"))
         for e in errors
     ), errors
+
+
+ROW_FAULTS = sorted(name for name, (_, row, _) in BAD_ROW_FILES.items() if row is not None)
+
+
+@pytest.mark.parametrize("name", ROW_FAULTS)
+def test_a_bad_row_writes_nothing_unless_accepted_only(make_app, tmp_path, name) -> None:
+    """All or nothing on every bad-row file: refused, the store and the edits byte-identical;
+    with --accepted-only the good row is written and its audit entry says what was left out."""
+    app = make_app(own_store=True, REPORT_DIR=str(tmp_path))
+    layer = name.split("_")[0].replace("boilers", "coal_boilers")
+    store, edits = Path(app.config["STORE_PATH"]), Path(app.config["EDITS_PATH"])
+    earlier = tmp_path / "earlier.csv"  # an earlier import, so the edits file has content
+    earlier.write_bytes(boiler_ledger_bytes([ledger_boiler("E-1")]))
+    args = ["ledger", "import", "coal_boilers", str(earlier), "--yes", "--user", "李工"]
+    assert app.test_cli_runner().invoke(args=args).exit_code == 0
+    before = (digest(store), digest(edits))
+    args = ["ledger", "import", layer, str(BAD_ROWS / name), "--yes", "--user", "张工"]
+    refused = app.test_cli_runner().invoke(args=args)
+    assert refused.exit_code == 1 and "nothing written" in refused.output, refused.output
+    assert (digest(store), digest(edits)) == before
+    done = app.test_cli_runner().invoke(args=[*args, "--accepted-only"])
+    assert done.exit_code == 0 and "新增 1" in done.output, done.output
+    entry, _earlier = EditStore(edits).audit()  # newest first
+    assert entry.details["accepted_only"] is True and entry.details["rows_left_out"] == [3]
+    assert entry.details["row"] == 2 and digest(store) != before[0]
 
 
 @pytest.mark.parametrize(
@@ -151,8 +180,8 @@ def test_template_refuses_the_districts_and_paths_outside(ledger_app) -> None:
 def test_an_invalid_polygon_is_repaired_only_when_asked(ledger_app) -> None:
     path = str(BAD_ROWS / "parks_self_intersection.csv")
     refused = json.loads(preview(ledger_app, "parks", path, "--json").output)
-    assert refused["rows"][0]["action"] == "reject"
-    assert "repair with make_valid is offered" in refused["rows"][0]["errors"][0]["message"]
+    assert [r["action"] for r in refused["rows"]] == ["add", "reject"]
+    assert "repair with make_valid is offered" in refused["rows"][1]["errors"][0]["message"]
     repaired = json.loads(preview(ledger_app, "parks", path, "--repair", "--json").output)
-    assert repaired["rows"][0]["action"] == "add", repaired["rows"][0]
-    assert any("row 2" in n and "repaired with make_valid" in n for n in repaired["notes"])
+    assert [r["action"] for r in repaired["rows"]] == ["add", "add"], repaired["rows"]
+    assert any("row 3" in n and "repaired with make_valid" in n for n in repaired["notes"])

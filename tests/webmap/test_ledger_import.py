@@ -41,7 +41,14 @@ def test_import_writes_rows_and_audit_and_rebuilds_the_store(import_app, tmp_pat
     ledger = write_ledger(
         tmp_path / "台账.csv", [boiler("T-1"), boiler("T-2"), boiler("T-3", "关停")]
     )
-    result = run(import_app, "import", "coal_boilers", str(ledger), "--yes", "--user", "张工")
+    args = ["import", "coal_boilers", str(ledger), "--yes", "--user", "张工"]
+    store = Path(import_app.config["STORE_PATH"])
+    before = store.read_bytes()
+    refused = run(import_app, *args)  # all or nothing: one rejected row, nothing written
+    assert refused.exit_code == 1 and "nothing written" in refused.output
+    assert "--accepted-only" in refused.output and "拒绝 1" in refused.output
+    assert store.read_bytes() == before and not Path(import_app.config["EDITS_PATH"]).exists()
+    result = run(import_app, *args, "--accepted-only")
     assert result.exit_code == 0, result.output
     assert (
         "新增 2" in result.output and "拒绝 1" in result.output and "store rebuilt" in result.output
@@ -100,7 +107,7 @@ def test_edits_are_laid_over_the_sources_in_every_build(import_app, tmp_path) ->
 def test_nothing_accepted_writes_nothing(import_app, tmp_path) -> None:
     ledger = write_ledger(tmp_path / "bad.csv", [boiler("T-1", "关停")])
     before = Path(import_app.config["STORE_PATH"]).read_bytes()
-    result = run(import_app, "import", "coal_boilers", str(ledger), "--yes")
+    result = run(import_app, "import", "coal_boilers", str(ledger), "--yes", "--accepted-only")
     assert result.exit_code != 0 and "nothing to import" in result.output
     assert not Path(import_app.config["EDITS_PATH"]).exists()
     assert Path(import_app.config["STORE_PATH"]).read_bytes() == before

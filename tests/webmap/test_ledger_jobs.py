@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import TEST_PASSWORD, csrf, logged_in
+from support import ROOT, TEST_PASSWORD, csrf, logged_in
 from support import boiler_ledger_bytes as ledger_bytes
 from support import ledger_boiler as boiler
 
@@ -51,11 +51,12 @@ def upload(client, data: bytes, filename: str = "台账.csv"):
     )
 
 
-def commit(client, token: str):
-    return client.post(
-        "/ledger/commit",
-        data={"csrf_token": csrf(client, "/ledger"), "token": token, "layer": "coal_boilers"},
-    )
+def commit(client, token: str, accepted_only: bool = True):
+    """Commit the upload; ROWS has a rejected row, so by default the accepted ones only."""
+    data = {"csrf_token": csrf(client, "/ledger"), "token": token, "layer": "coal_boilers"}
+    if accepted_only:
+        data["accepted_only"] = "1"
+    return client.post("/ledger/commit", data=data)
 
 
 def job_token(response) -> str:
@@ -199,7 +200,7 @@ def test_a_commit_job_with_nothing_to_import_fails_and_writes_nothing(job_app) -
     editor = logged_in(job_app, "editor1")
     token = job_token(upload(editor, ledger_bytes([boiler("J-9", "关停")])))
     assert wait_for(editor, token)["counts"]["reject"] == 1
-    job_token(commit(editor, token))
+    job_token(commit(editor, token, accepted_only=True))
     job = wait_for(editor, token)
     assert job["state"] == "failed" and "nothing to import" in job["error"]
     assert EditStore(job_app.config["EDITS_PATH"]).audit() == []
@@ -316,3 +317,27 @@ def test_an_upload_never_takes_a_job_file_name() -> None:
     assert _safe_name("plan.pickle") == "ledger_plan.pickle"
     assert _safe_name("../.job.json") == "ledger_job.json"
     assert _safe_name("台账.xlsx") == "台账.xlsx"
+
+
+def test_a_large_geopackage_asks_for_its_layer_and_keeps_the_upload(job_app) -> None:
+    """Which layer of a GeoPackage: a question the job page asks with a drop-down, the upload
+    kept; the answer starts a new preview of the same upload."""
+    gpkg = ROOT / "tests" / "data" / "realistic" / "营口市园区及专用线.gpkg"
+    editor = logged_in(job_app, "editor1")
+    form = {"csrf_token": csrf(editor, "/ledger"), "layer": "parks"}
+    first = editor.post(
+        "/ledger/preview",
+        data={**form, "file": (io.BytesIO(gpkg.read_bytes()), gpkg.name)},
+        content_type="multipart/form-data",
+    )
+    token = job_token(first)
+    job = wait_for(editor, token)
+    assert job["state"] == "failed" and job["choice"]["choices"] == ["园区", "铁路专用线"]
+    page = editor.get(f"/ledger/jobs/{token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'select name="source_layer"' in html
+    assert f'name="token" value="{token}"' in html
+    assert gpkg.name in [p.name for p in folder_of(job_app, token).iterdir()]  # kept
+    again = editor.post("/ledger/preview", data={**form, "token": token, "source_layer": "园区"})
+    assert job_token(again) == token
+    assert wait_for(editor, token)["counts"]["add"] == 3

@@ -66,10 +66,12 @@ def test_editor_previews_then_commits(web_app) -> None:
     assert "cdn" not in html.lower() and "unpkg" not in html  # offline
     assert EditStore(web_app.config["EDITS_PATH"]).audit() == []  # nothing written yet
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    done = editor.post(
-        "/ledger/commit",
-        data={"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"},
-    )
+    form = {"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"}
+    # All or nothing: with a rejected row, a plain commit writes nothing and says why.
+    refused = editor.post("/ledger/commit", data=form)
+    assert refused.status_code == 400 and "未写入任何行" in refused.get_data(as_text=True)
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
+    done = editor.post("/ledger/commit", data=form | {"accepted_only": "1"})
     assert done.status_code == 200, done.get_data(as_text=True)[:800]
     assert "新增 2" in done.get_data(as_text=True)
     entries = EditStore(web_app.config["EDITS_PATH"]).audit()
@@ -232,10 +234,15 @@ def test_a_script_imports_with_an_api_token(web_app) -> None:
     assert body["counts"] == {"add": 1, "change": 0, "unchanged": 0, "reject": 1}
     assert body["rows"][1]["errors"][0]["field"] == "状态"
     assert EditStore(web_app.config["EDITS_PATH"]).audit() == []  # a dry run
-    done = api_post(web_app, token, commit="1")
+    refused = api_post(web_app, token, commit="1")  # all or nothing
+    assert refused.status_code == 422
+    assert "nothing written" in refused.get_json()["error"]["message"]
+    assert EditStore(web_app.config["EDITS_PATH"]).audit() == []
+    done = api_post(web_app, token, commit="1", accepted_only="1")
     assert done.status_code == 200 and done.get_json()["committed"]["added"] == 1
     (entry,) = EditStore(web_app.config["EDITS_PATH"]).audit()
     assert (entry.user, entry.feature_id) == ("editor1", "API-1")
+    assert entry.details["accepted_only"] is True and entry.details["rows_left_out"] == [3]
 
 
 def test_the_import_api_refuses_who_may_not_write(web_app) -> None:
