@@ -139,6 +139,9 @@ class EditStore:
             "rows_left_out": rejected[:1000],
             "as_of_year": plan.as_of_year,
         }
+        # The same for every row: made once (a 100,000-row import writes as many entries).
+        choice_json = json.dumps(choice, ensure_ascii=False)[1:-1]
+        source = Path(plan.path).name
         total = len(accepted)
         if progress is not None:
             progress("write", 0, total)
@@ -163,13 +166,9 @@ class EditStore:
                             shapely.to_wkb(outcome.geometry),
                         ),
                     )
-                    details = {
-                        "row": outcome.row,
-                        "warnings": [
-                            {"field": w.field, "message": w.message} for w in outcome.warnings
-                        ],
-                        **choice,
-                    }
+                    warnings = [{"field": w.field, "message": w.message} for w in outcome.warnings]
+                    warned = json.dumps(warnings, ensure_ascii=False) if warnings else "[]"
+                    details = f'{{"row": {outcome.row}, "warnings": {warned}, {choice_json}}}'
                     con.execute(
                         "INSERT INTO audit (at, user, action, layer, feature_id, before, after,"
                         " source, batch, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -181,9 +180,9 @@ class EditStore:
                             outcome.feature_id,
                             json.dumps(before, ensure_ascii=False) if before else None,
                             json.dumps(after, ensure_ascii=False),
-                            Path(plan.path).name,
+                            source,
                             batch,
-                            json.dumps(details, ensure_ascii=False),
+                            details,
                         ),
                     )
                     added += outcome.action == "add"

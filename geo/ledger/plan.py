@@ -11,6 +11,7 @@ reject (with every reason, each naming the file, the row and the field).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -298,14 +299,24 @@ def _allowed_value(f: Field, text: str) -> tuple[str, str | None]:
     folded = _fold_word(text)
     if folded in f.allowed:
         return folded, None
-    meant = {_fold_word(w): m for w, m in f.synonyms}.get(folded)
+    synonyms, ambiguous = _folded_words(f)
+    meant = synonyms.get(folded)
     if meant is not None:
         return meant, f"「{text}」读作「{meant}」 read as {meant!r}"
-    why = {_fold_word(w): m for w, m in f.ambiguous}.get(folded)
+    why = ambiguous.get(folded)
     if why is not None:
         raise ValueError(f"「{text}」含义不明 is ambiguous: {why}")
     raise ValueError(
         f"{text!r} 不在可选值中 is not one of the allowed values: {', '.join(f.allowed)}"
+    )
+
+
+@functools.cache
+def _folded_words(f: Field) -> tuple[dict[str, str], dict[str, str]]:
+    """The field's synonyms and ambiguous words by their folded spelling (made once)."""
+    return (
+        {_fold_word(w): m for w, m in f.synonyms},
+        {_fold_word(w): why for w, why in f.ambiguous},
     )
 
 
