@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AREA_TOLERANCE_M",
     "COORD_SYSTEMS",
+    "distance_text",
     "Located",
     "is_coordinate_column",
     "locate",
@@ -994,7 +995,7 @@ class _Locator:
         first = order[np.r_[True, idx[order][1:] != idx[order][:-1]]]
         for j in first:
             i = outside[idx[j]]
-            away = _distance_text(float(dist[j]))
+            away = distance_text(float(dist[j]))
             if dist[j] <= self.tolerance_m:
                 self.warn(
                     int(i),
@@ -1013,7 +1014,7 @@ class _Locator:
             result[i] = None
 
 
-def _distance_text(metres: float) -> str:
+def distance_text(metres: float) -> str:
     """850 m, 1.2 km: a distance as a person reads it (not 0.0 km for a polygon's corner)."""
     return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
 

@@ -26,7 +26,7 @@ from shapely.strtree import STRtree
 
 from geo.analysis import gk_zone_epsg, to_local
 from geo.errors import LedgerError
-from geo.ledger.coords import AREA_TOLERANCE_M
+from geo.ledger.coords import AREA_TOLERANCE_M, distance_text
 from geo.schema import Field, LayerSchema
 from geo.store import Feature
 
@@ -150,13 +150,21 @@ def map_columns(
     first. An alias never takes a field a stronger name already took (单位名称 beside 名称 is
     the operator, alone it is the name). Returns the mapping and the columns left over."""
     mapping: dict[str, str] = {}
+    taken: dict[str, tuple[str, float]] = {}  # field: (column, strength; -1 when explicit)
     for column, target in (explicit or {}).items():
         if target not in schema.field_map:
             raise LedgerError(
                 f"column {column!r} is mapped to {target!r}, not a field of {schema.id}"
             )
-        if column in columns:
-            mapping[column] = target
+        if column not in columns:
+            continue
+        if target in taken:
+            raise LedgerError(
+                f"columns {taken[target][0]!r} and {column!r} both mean field {target!r}",
+                field=column,
+            )
+        mapping[column] = target
+        taken[target] = (column, -1.0)
     by_key: dict[str, list[tuple[float, int, str]]] = {}
     for order, f in enumerate(schema.fields):
         for strength, name in _names(f):
@@ -172,14 +180,6 @@ def map_columns(
         for strength, order, name in by_key.get(_key(column), []):
             optional_alias = strength > 0 and name not in required
             pairs.append((optional_alias, strength, order, position, column, name))
-    taken: dict[str, tuple[str, float]] = {
-        target: (column, -1.0) for column, target in mapping.items()
-    }
-    for target, column in _explicit_twice(mapping):
-        raise LedgerError(
-            f"columns {taken[target][0]!r} and {column!r} both mean field {target!r}",
-            field=column,
-        )
     for _optional_alias, strength, _order, _position, column, target in sorted(pairs):
         if column in mapping:
             continue
@@ -195,16 +195,6 @@ def map_columns(
         taken[target] = (column, strength)
     ordered = {c: mapping[c] for c in columns if c in mapping}
     return ordered, [c for c in columns if c not in mapping]
-
-
-def _explicit_twice(mapping: Mapping[str, str]) -> list[tuple[str, str]]:
-    seen: dict[str, str] = {}
-    twice = []
-    for column, target in mapping.items():
-        if target in seen:
-            twice.append((target, column))
-        seen[target] = column
-    return twice
 
 
 def column_candidates(
@@ -432,6 +422,7 @@ def plan_import(
     for feature in stored.values():
         by_name.setdefault(str(feature.properties.get(title_field)), []).append(feature)
     place = _district_finder(districts)
+    names_of = _district_names(districts)
     where = "/".join(located.columns) or None  # the columns the position came from
     make_id = new_id or (lambda props, geom: _stable_id(schema.id, props, geom, title_field))
     row_warnings = table.row_warnings
@@ -473,10 +464,11 @@ def plan_import(
         if geometry is not None and not county and districts:
             county, distance_m = _nearest_county(districts, geometry)
             if distance_m is not None and distance_m <= tolerance_m:
+                away = distance_text(distance_m)
                 warn(
-                    f"不在任何区县示意边界内，按最近的区县（{distance_m / 1000:.1f} km）记 "
+                    f"不在任何区县示意边界内，按最近的区县（{away}）记 "
                     f"outside every county's indicative outline: placed in the nearest county, "
-                    f"{county.get('county_adcode')} ({distance_m / 1000:.1f} km away)",
+                    f"{county.get('county_adcode')} ({away} away)",
                     where,
                 )
             else:
@@ -487,7 +479,7 @@ def plan_import(
                 props[name] = value
         for name, value in given_place.items():
             if value is not None and county:
-                _check_place(name, value, county.get(name), districts, column_of[name], warn)
+                _check_place(name, value, county.get(name), names_of, column_of[name], warn)
         if "is_demo" in fields and props.get("is_demo") is None:
             props["is_demo"] = False  # a planner's ledger is real data
 
@@ -601,20 +593,16 @@ def _check_place(
     name: str,
     given: Any,
     found: str | None,
-    districts: Sequence[Feature],
+    names_of: Mapping[str, Mapping[str, str]],
     column: str,
     warn: Callable[[str, str | None], None],
 ) -> None:
     """A county (or city) the ledger names, checked against the one its position lies in: the
     position decides, a disagreement is a warning (which of the two is wrong is for the
-    planner to see)."""
+    planner to see). `names_of` is _district_names."""
     level = "county" if name == "county_adcode" else "city"
     wanted = str(given).strip()
-    names = {
-        d.properties["adcode"]: d.properties.get("name_zh", "")
-        for d in districts
-        if d.properties.get("level") == level
-    }
+    names = names_of.get(level, {})
     code = wanted if wanted in names else _adcode_of(wanted, names)
     found_name = names.get(found or "", found or "")
     if code is None:
@@ -629,6 +617,15 @@ def _check_place(
             f"{wanted!r} disagrees with the position, which lies in {found}: the position is kept",
             column,
         )
+
+
+def _district_names(districts: Sequence[Feature]) -> dict[str, dict[str, str]]:
+    """level -> adcode -> Chinese name: made once per import, for every row's check."""
+    names: dict[str, dict[str, str]] = {}
+    for d in districts:
+        level = d.properties.get("level")
+        names.setdefault(level, {})[d.properties["adcode"]] = d.properties.get("name_zh", "")
+    return names
 
 
 def _adcode_of(text: str, names: Mapping[str, str]) -> str | None:
