@@ -144,3 +144,39 @@ def test_a_dropped_data_request_is_asked_again(browser, live_server) -> None:
     assert page.evaluate("lutu.drawn.coal_boilers.total") > 0
     assert page.evaluate("lutu.errors.length") == 1  # the drop was seen, once
     page.close()
+
+
+def test_an_area_under_the_points_canvas_opens_its_popup(browser, live_server) -> None:
+    """The points share one canvas above the areas: a click inside a park, where no point is,
+    reaches the park, and the popup of a multi-part area fills in (not stuck loading)."""
+    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page.evaluate(
+        """() => {
+        const m = Object.values(window).find(v => v instanceof L.Map);
+        m.fitBounds(lutu.layers.parks._byId['yk-park-0001'].getBounds());
+    }"""
+    )
+    page.wait_for_function(
+        "() => lutu.pending === 0 && lutu.drawn.parks.zoom >= 12", timeout=15_000
+    )
+    page.wait_for_timeout(500)  # the fit's animation
+    centre = page.evaluate(
+        """() => {
+        const m = Object.values(window).find(v => v instanceof L.Map);
+        const c = lutu.layers.parks._byId['yk-park-0001'].getBounds().getCenter();
+        const p = m.latLngToContainerPoint(c);
+        return {x: p.x, y: p.y};
+    }"""
+    )
+    box = page.locator(".folium-map").bounding_box()
+    under = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).parentElement.className",
+        [box["x"] + centre["x"], box["y"] + centre["y"]],
+    )
+    assert "lutu-points" in under  # the canvas is on top where the person clicks
+    page.mouse.click(box["x"] + centre["x"], box["y"] + centre["y"])
+    popup = page.locator(".leaflet-popup-content .lutu-popup")
+    popup.wait_for(timeout=10_000)
+    assert "园区" in popup.inner_text()
+    assert record["external"] == [] and record["errors"] == []
+    page.close()

@@ -27,10 +27,41 @@
         if (p[0] === 'lutu-labels') pane.style.pointerEvents = 'none';
       });
     // One canvas for every point layer: stacked canvases would swallow each other's clicks.
-    map._lutuPanes = { points: L.canvas({ pane: 'lutu-points', padding: 0.3 }) };
+    var points = L.canvas({ pane: 'lutu-points', padding: 0.3 });
+    passClicksThrough(points);
+    map._lutuPanes = { points: points };
     map.on('zoomend', function () { zoomClass(map); });
     zoomClass(map);
     return map._lutuPanes;
+  }
+
+  /* The points canvas covers the whole map above the areas and lines (SVG): a click that hits
+     no point is given to the area or line under it, or parks and spurs could not be clicked. */
+  function passClicksThrough(renderer) {
+    var onClick = renderer._onClick;
+    renderer._onClick = function (e) {
+      if (e.type === 'click' && !hitsPoint(this, e)) {
+        var canvas = this._container;
+        canvas.style.pointerEvents = 'none';
+        var below = document.elementFromPoint(e.clientX, e.clientY);
+        canvas.style.pointerEvents = '';
+        if (below instanceof SVGElement && below !== canvas) {
+          L.DomEvent.stop(e); // the map hears the click once, from the area or line
+          below.dispatchEvent(new MouseEvent('click', e));
+          return;
+        }
+      }
+      return onClick.call(this, e);
+    };
+  }
+
+  function hitsPoint(renderer, e) {
+    var point = renderer._map.mouseEventToLayerPoint(e);
+    for (var order = renderer._drawFirst; order; order = order.next) {
+      var layer = order.layer;
+      if (layer.options.interactive && layer._containsPoint(point)) return true;
+    }
+    return false;
   }
 
   function zoomClass(map) {
@@ -38,8 +69,10 @@
     c.classList.toggle('lutu-zoom-low', map.getZoom() < 9);
   }
 
-  function popupLoader(url, id) {
-    return function (layer) {
+  function popupLoader(url, id, owner) {
+    // `owner` holds the popup: for a multi-part feature Leaflet passes the clicked part.
+    return function (clicked) {
+      var layer = owner || clicked;
       var box = el('div', 'lutu-popup-loading', '加载中… Loading…');
       fetch(url.replace('__ID__', encodeURIComponent(id)))
         .then(function (r) {
@@ -95,7 +128,7 @@
         return L.extend({}, options.styles[f.properties.level], f.properties.style || {});
       },
       onEachFeature: function (f, layer) {
-        layer.bindPopup(popupLoader(options.popupUrl, f.properties.id), { maxWidth: 360 });
+        layer.bindPopup(popupLoader(options.popupUrl, f.properties.id, layer), { maxWidth: 360 });
       },
     });
     group.addLayer(polygons);
@@ -265,7 +298,7 @@
           pane: o.pane || 'overlayPane',
         });
       }
-      layer.bindPopup(popupLoader(o.popupUrl, f.id), { maxWidth: 380 });
+      layer.bindPopup(popupLoader(o.popupUrl, f.id, layer), { maxWidth: 380 });
       return layer;
     },
 
