@@ -31,6 +31,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+EXTERNAL_REFERENCE = re.compile(
+    r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//""", re.I
+)
+# With a dot each: a token (URL-safe base64) never has one.
+CDN_HOSTS = re.compile(r"cdn\.|cdnjs\.|unpkg\.com|jsdelivr\.|googleapis\.com", re.I)
+
+
+def assert_offline(html: str) -> None:
+    """Nothing on the page loads from another host: every asset is this app's.
+
+    Looks at what a browser would fetch (src/href/action, CSS url()), not at any text, so a
+    random token that happens to spell "cdn" is no failure.
+    """
+    assets = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="([^"]*)"', html)
+    assert all(a.startswith(("/", "#", "data:")) for a in assets), assets
+    assert not EXTERNAL_REFERENCE.search(html), EXTERNAL_REFERENCE.search(html)
+    assert not CDN_HOSTS.search(html), CDN_HOSTS.search(html)
+
+
 def boiler_feature(**overrides: object) -> dict:
     """A valid coal boiler source feature; tests override what they break."""
     props = {

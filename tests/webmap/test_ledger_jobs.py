@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, TEST_PASSWORD, csrf, logged_in
+from support import ROOT, TEST_PASSWORD, assert_offline, csrf, logged_in
 from support import boiler_ledger_bytes as ledger_bytes
 from support import ledger_boiler as boiler
 
@@ -118,7 +118,7 @@ def test_a_large_upload_is_previewed_by_a_job(job_app, make_app, tmp_path) -> No
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'name="token" value="{token}"' in html and "folium-map" in html
-    assert "cdn" not in html.lower()
+    assert_offline(html)
 
     # The same page as a preview made within the request (a small upload, as before).
     small_app = make_app()  # the default limit; its users are job_app's (the same file)

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import TEST_PASSWORD, XSS, csrf, logged_in
+from support import TEST_PASSWORD, XSS, assert_offline, csrf, logged_in
 from support import boiler_ledger_bytes as ledger_bytes
 from support import ledger_boiler as boiler
 
@@ -63,7 +63,7 @@ def test_editor_previews_then_commits(web_app) -> None:
     html = preview.get_data(as_text=True)
     assert "新增 2" in html and "拒绝 1" in html and "关停" in html and "状态" in html
     assert 'class="folium-map"' in html or "folium-map" in html  # the preview map
-    assert "cdn" not in html.lower() and "unpkg" not in html  # offline
+    assert_offline(html)
     assert EditStore(web_app.config["EDITS_PATH"]).audit() == []  # nothing written yet
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     form = {"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"}
