@@ -180,3 +180,97 @@ def test_an_area_under_the_points_canvas_opens_its_popup(browser, live_server) -
     assert "园区" in popup.inner_text()
     assert record["external"] == [] and record["errors"] == []
     page.close()
+
+
+def test_a_popup_at_each_map_edge_stays_open(browser, live_server) -> None:
+    """A feature 12 px from an edge: its popup's autopan moves the map, the layers reload for
+    the new view, and the popup is still open 3 s later (it used to vanish within a second)."""
+    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    box = page.locator(".folium-map").bounding_box()
+    feature = "yk-boiler-0012"
+    for edge in ("top", "bottom", "left", "right"):
+        page.evaluate(
+            """([edge, id]) => {
+            const m = Object.values(window).find(v => v instanceof L.Map);
+            m.closePopup();
+            const size = m.getSize();
+            const p = lutu.layers.coal_boilers.screenPoint(id);
+            const x = size.x / 2, y = size.y / 3;  // clear of the corners' controls
+            const want = {top: [x, 12], bottom: [x, size.y - 12],
+                          left: [12, y], right: [size.x - 12, y]}[edge];
+            m.panBy([p.x - want[0], p.y - want[1]], {animate: false});
+        }""",
+            [edge, feature],
+        )
+        page.wait_for_function(
+            "id => lutu.pending === 0 && lutu.layers.coal_boilers._byId[id]", arg=feature
+        )
+        point = page.evaluate(f"lutu.layers.coal_boilers.screenPoint('{feature}')")
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        page.locator(".leaflet-popup-content .lutu-popup").wait_for(timeout=10_000)
+        page.wait_for_timeout(3000)
+        popup = page.locator(".leaflet-popup-content")
+        assert popup.count() == 1, edge
+        assert feature in popup.inner_text(), edge
+        inside = page.evaluate(
+            """() => { const r = document.querySelector('.leaflet-popup').getBoundingClientRect();
+            const m = document.querySelector('.folium-map').getBoundingClientRect();
+            return r.top >= m.top - 1 && r.left >= m.left - 1 && r.right <= m.right + 1; }"""
+        )
+        assert inside, edge  # autopan brought the whole popup into view
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
+
+
+def test_a_line_on_a_measure_map_opens_its_fields(browser, live_server) -> None:
+    """On a measure's map a rail spur is clicked on the line itself; its popup loads (it stayed
+    at 加载中 when the autopan's reload replaced the line)."""
+    page, record = recorded_page(browser)
+    page.goto(live_server + "/measures/001/三/四")
+    page.wait_for_function("() => window.lutu && lutu.drawn.rail_spurs && lutu.pending === 0")
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    spur = page.evaluate("Object.keys(lutu.layers.rail_spurs._byId)[0]")
+    point = page.evaluate(
+        """id => { const m = Object.values(window).find(v => v instanceof L.Map);
+        const line = lutu.layers.rail_spurs._byId[id].getLayers()[0];
+        let ll = line.getLatLngs(); if (Array.isArray(ll[0])) ll = ll[0];
+        const p = m.latLngToContainerPoint(ll[Math.floor(ll.length / 2)]);
+        return {x: p.x, y: p.y}; }""",
+        spur,
+    )
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = page.locator(".leaflet-popup-content .lutu-popup")
+    popup.wait_for(timeout=10_000)
+    page.wait_for_timeout(2000)
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert spur in text and "线路长度" in text and "加载中" not in text
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
+
+
+def test_a_failed_popup_says_so_and_retries(browser, live_server) -> None:
+    """A popup request that fails shows why and a 重试 button; the retry loads it."""
+    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    failures = {"left": 1}
+
+    def flaky(route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    page.route("**/map/popup/coal_boilers/**", flaky)
+    box = page.locator(".folium-map").bounding_box()
+    point = page.evaluate("lutu.layers.coal_boilers.screenPoint('yk-boiler-0012')")
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    retry = page.get_by_role("button", name="重试 Retry")
+    retry.wait_for(timeout=10_000)
+    assert "无法加载" in page.locator(".leaflet-popup-content").inner_text()
+    retry.click()
+    page.locator(".leaflet-popup-content .lutu-popup").wait_for(timeout=10_000)
+    assert "yk-boiler-0012" in page.locator(".leaflet-popup-content").inner_text()
+    assert record["external"] == []
+    page.close()

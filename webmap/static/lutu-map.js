@@ -69,25 +69,62 @@
     c.classList.toggle('lutu-zoom-low', map.getZoom() < 9);
   }
 
+  var POPUP_TIMEOUT_MS = 15000;
+
+  function narrowScreen() {
+    return window.matchMedia('(max-width: 600px)').matches;
+  }
+
+  /* On a phone the popup is a sheet along the map's bottom (see sheetPopups): no autopan. */
+  function popupOptions(maxWidth) {
+    var narrow = narrowScreen();
+    return { maxWidth: narrow ? Math.max(200, window.innerWidth - 24) : maxWidth, autoPan: !narrow };
+  }
+
   function popupLoader(url, id, owner) {
     // `owner` holds the popup: for a multi-part feature Leaflet passes the clicked part.
     return function (clicked) {
       var layer = owner || clicked;
       var box = el('div', 'lutu-popup-loading', '加载中… Loading…');
-      fetch(url.replace('__ID__', encodeURIComponent(id)))
+      box.setAttribute('role', 'status');
+      load(layer, box);
+      return box;
+    };
+
+    function load(layer, box) {
+      var aborter = window.AbortController ? new AbortController() : null;
+      var timer = aborter && setTimeout(function () { aborter.abort(); }, POPUP_TIMEOUT_MS);
+      fetch(url.replace('__ID__', encodeURIComponent(id)), aborter ? { signal: aborter.signal } : {})
         .then(function (r) {
-          if (!r.ok) throw new Error('popup ' + r.status);
+          if (!r.ok) throw new Error('HTTP ' + r.status);
           return r.text();
         })
         .then(function (html) {
           layer.setPopupContent(html); // server-rendered and escaped
         })
         .catch(function (err) {
-          lutu.errors.push(String(err));
-          box.textContent = '无法加载 Could not load: ' + err;
+          lutu.errors.push('popup ' + id + ': ' + err);
+          // Say so and offer a retry: a popup must never stay at 加载中.
+          var timedOut = err && err.name === 'AbortError';
+          box.textContent = '';
+          box.className = 'lutu-popup-failed';
+          box.appendChild(el('p', null, timedOut ? '加载超时 Timed out' : '无法加载 Could not load: ' + err.message));
+          var retry = el('button', 'lutu-retry', '重试 Retry');
+          retry.type = 'button';
+          retry.addEventListener('click', function (e) {
+            L.DomEvent.stop(e);
+            box.className = 'lutu-popup-loading';
+            box.textContent = '加载中… Loading…';
+            load(layer, box);
+          });
+          box.appendChild(retry);
+          // As the content, not the loader: Leaflet would call the loader again on update.
+          layer.setPopupContent(box);
+        })
+        .then(function () {
+          if (timer) clearTimeout(timer);
         });
-      return box;
-    };
+    }
   }
 
   /* Point layers share a canvas, drawn in the order features were added; put them back in
@@ -128,7 +165,7 @@
         return L.extend({}, options.styles[f.properties.level], f.properties.style || {});
       },
       onEachFeature: function (f, layer) {
-        layer.bindPopup(popupLoader(options.popupUrl, f.properties.id, layer), { maxWidth: 360 });
+        layer.bindPopup(popupLoader(options.popupUrl, f.properties.id, layer), popupOptions(360));
       },
     });
     group.addLayer(polygons);
@@ -249,7 +286,13 @@
 
     _draw: function (data) {
       var self = this;
-      this.clearLayers();
+      // A feature whose popup is open stays as it is: redrawing it would close the popup
+      // (its own autopan moves the map and asks for the new view).
+      var open = null;
+      this.eachLayer(function (l) {
+        if (l._lutuId !== undefined && l.isPopupOpen && l.isPopupOpen()) open = l;
+        else self.removeLayer(l);
+      });
       this._byId = {};
       if (data.mode === 'clusters') {
         data.clusters.forEach(function (c) {
@@ -257,9 +300,19 @@
         });
       } else {
         data.features.forEach(function (f) {
+          if (open && open._lutuId === f.id) {
+            self._byId[f.id] = open;
+            return;
+          }
           var layer = self._feature(f);
           self._byId[f.id] = layer;
           self.addLayer(layer);
+        });
+      }
+      if (open && self._byId[open._lutuId] !== open) {
+        // Not in the new answer (clusters now, or out of the view): gone once it closes.
+        open.once('popupclose', function () {
+          if (self._byId[open._lutuId] !== open) self.removeLayer(open);
         });
       }
       var drawn = {
@@ -298,7 +351,8 @@
           pane: o.pane || 'overlayPane',
         });
       }
-      layer.bindPopup(popupLoader(o.popupUrl, f.id, layer), { maxWidth: 380 });
+      layer._lutuId = f.id;
+      layer.bindPopup(popupLoader(o.popupUrl, f.id, layer), popupOptions(380));
       return layer;
     },
 
