@@ -165,10 +165,12 @@ def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any)
     }
 
 
-def recorded_page(browser: Any, height: int = 800) -> tuple[Any, dict[str, list[str]]]:
+def recorded_page(
+    browser: Any, height: int = 800, width: int = 1280
+) -> tuple[Any, dict[str, list[str]]]:
     """A Chromium page that may only talk to the loopback server: every other request is
     blocked and listed, as are console errors, dialogs and the loopback requests made."""
-    page = browser.new_page(viewport={"width": 1280, "height": height})
+    page = browser.new_page(viewport={"width": width, "height": height})
     record: dict[str, list[str]] = {"external": [], "errors": [], "dialogs": [], "requests": []}
 
     def route(r: Any) -> None:

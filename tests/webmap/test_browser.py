@@ -274,3 +274,63 @@ def test_a_failed_popup_says_so_and_retries(browser, live_server) -> None:
     assert "yk-boiler-0012" in page.locator(".leaflet-popup-content").inner_text()
     assert record["external"] == []
     page.close()
+
+
+def test_on_a_phone_every_control_is_reachable(browser, live_server) -> None:
+    """390×844: the header fits (its sections behind ☰ 菜单), nothing covers the zoom buttons,
+    the legend starts folded, and a popup is a sheet along the bottom, fully on screen."""
+    page, record = recorded_page(browser, width=390, height=844)
+    page.goto(live_server + "/map?city=yingkou")
+    page.wait_for_function("() => window.lutu && lutu.drawn.coal_boilers && lutu.pending === 0")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("document.querySelector('.lutu-header').scrollWidth") <= 390
+
+    def on_top(selector: str) -> bool:
+        """The element is what a finger on its centre touches."""
+        return page.evaluate(
+            """sel => { const e = document.querySelector(sel); const r = e.getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            return x > 0 && x < innerWidth && y > 0 && y < innerHeight
+                && e.contains(document.elementFromPoint(x, y)); }""",
+            selector,
+        )
+
+    for control in (
+        ".leaflet-control-zoom-in",
+        ".leaflet-control-zoom-out",
+        ".leaflet-control-layers-toggle",
+        ".lutu-legend summary",
+    ):
+        assert on_top(control), control
+    assert page.evaluate("document.querySelector('.lutu-legend').open") is False
+    page.get_by_text("☰ 菜单").click()
+    for name in ("地图", "指标", "规划措施", "报告", "营口市", "辽源市", "辽宁省", "登录"):
+        link = page.locator(".lutu-menu-body a", has_text=name).first
+        assert link.is_visible(), name
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844
+    page.locator(".lutu-regions a[href$='city=liaoyuan']").click()
+    page.wait_for_url("**city=liaoyuan**")
+    page.wait_for_function("() => window.lutu && lutu.drawn.coal_boilers && lutu.pending === 0")
+    page.wait_for_timeout(500)
+    feature = page.evaluate("Object.keys(lutu.layers.coal_boilers._byId)[0]")
+    point = page.evaluate(f"lutu.layers.coal_boilers.screenPoint('{feature}')")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.locator(".leaflet-popup-content .lutu-popup").wait_for(timeout=10_000)
+    page.wait_for_timeout(1000)
+    sheet = page.locator(".leaflet-popup.lutu-sheet").bounding_box()
+    assert sheet["x"] >= 0 and sheet["width"] <= 390 and sheet["y"] + sheet["height"] <= 845
+    assert "id: ly-boiler-" in page.locator(".leaflet-popup-content").inner_text()  # the top one
+    assert on_top(".leaflet-control-zoom-in")
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
+
+
+def test_the_dashboard_fits_a_phone(browser, live_server) -> None:
+    page, record = recorded_page(browser, width=390, height=844)
+    page.goto(live_server + "/dashboard?city=yingkou")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator(".lutu-card").first.is_visible()
+    assert record["external"] == [] and record["errors"] == []
+    page.close()

@@ -30,6 +30,9 @@
     var points = L.canvas({ pane: 'lutu-points', padding: 0.3 });
     passClicksThrough(points);
     map._lutuPanes = { points: points };
+    map.on('popupopen', function (e) {
+      sheet(map, e.popup);
+    });
     map.on('zoomend', function () { zoomClass(map); });
     zoomClass(map);
     return map._lutuPanes;
@@ -53,6 +56,15 @@
       }
       return onClick.call(this, e);
     };
+  }
+
+  /* On a phone a popup over the map hides what it is about and pans the map away: show it
+     as a sheet along the map's bottom instead (lutu.css .lutu-sheet). */
+  function sheet(map, popup) {
+    var box = popup.getElement();
+    if (!box || !narrowScreen()) return;
+    box.classList.add('lutu-sheet');
+    map.getContainer().appendChild(box);
   }
 
   function hitsPoint(renderer, e) {
@@ -166,6 +178,12 @@
       },
       onEachFeature: function (f, layer) {
         layer.bindPopup(popupLoader(options.popupUrl, f.properties.id, layer), popupOptions(360));
+        if (f.properties.tooltip) {
+          // A choropleth says its county's value on hover (plain text from the server).
+          layer.bindTooltip(el('span', null, f.properties.tooltip), { sticky: true, className: 'lutu-hover' });
+          layer.on('mouseover', function () { layer.setStyle({ weight: 3 }); });
+          layer.on('mouseout', function () { polygons.resetStyle(layer); });
+        }
       },
     });
     group.addLayer(polygons);
@@ -393,14 +411,31 @@
     return new L.lutu.ViewLayer(options);
   };
 
+  /* The legend lists only the layers on the map, takes at most half its height, and starts
+     folded on a phone. */
+  function fitLegend(map, legend) {
+    if (narrowScreen()) legend.removeAttribute('open');
+    function sync() {
+      legend.style.maxHeight = Math.round(map.getSize().y * 0.5) + 'px';
+      legend.querySelectorAll('[data-layer]').forEach(function (entry) {
+        var layer = lutu.layers[entry.getAttribute('data-layer')];
+        entry.hidden = Boolean(layer) && !map.hasLayer(layer);
+      });
+    }
+    map.on('overlayadd overlayremove resize', sync);
+    setTimeout(sync, 0);
+  }
+
   /* A control holding server-rendered, escaped HTML (legend, notices). */
   L.lutu.htmlControl = function (html, options) {
     var Control = L.Control.extend({
-      onAdd: function () {
+      onAdd: function (map) {
         var div = el('div', 'leaflet-control ' + (options.className || ''));
         div.innerHTML = html;
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
+        var legend = div.querySelector('.lutu-legend');
+        if (legend) fitLegend(map, legend);
         return div;
       },
     });
