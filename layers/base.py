@@ -89,6 +89,7 @@ class LayerType(LayerSchema):
     demo_order: int = 100  # generators run in this order (context layers first)
     point_radius: float = 6  # map symbol size, so point layers can be told apart
     map_group: str = "facility"  # "base" layers are drawn under the rest and not clustered
+    label_min_zoom: int | None = None  # the map names each feature from this zoom (None: never)
     # Printed reports: map labels are a code (B01) keyed to the facility table, and point
     # layers are told apart by marker shape (matplotlib marker), status by colour.
     code_prefix: str | None = None  # default: the first letter of the id

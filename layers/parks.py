@@ -330,6 +330,7 @@ LAYER = LayerType(
     name_zh="园区",
     name_en="Parks",
     geometry_type="MultiPolygon",
+    label_min_zoom=12,  # from here a park is big enough on screen to carry its name
     fields=(
         id_field(),
         name_field("园区名称", "Park", aliases=("园区", "park")),

@@ -406,6 +406,7 @@ LAYER = LayerType(
     name_zh="铁路专用线",
     name_en="Rail spur lines",
     geometry_type="LineString",
+    label_min_zoom=12,  # from here a spur line is long enough on screen to carry its name
     fields=(
         id_field(),
         name_field("专用线名称", "Spur line", aliases=("专用线", "线路名称", "spur", "line")),

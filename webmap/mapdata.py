@@ -55,8 +55,41 @@ def view_data(
             g: Any = [round(geom.x, 6), round(geom.y, 6)]
         else:
             g = mapping(shapely.transform(geom, lambda xy: np.round(xy, 6)))
-        features.append({"id": feature.id, "k": layer.legend_index(feature.properties), "g": g})
+        features.append(
+            {
+                "id": feature.id,
+                "k": layer.legend_index(feature.properties),
+                "g": g,
+                # the name, for labels and the keyboard's feature list (absent where hidden)
+                "n": feature.properties.get(layer.title_field),
+            }
+        )
     answer["mode"] = "features"
     answer["features"] = features
     answer["omitted"] = result.number_matched - len(features)
     return answer
+
+
+def extent(
+    store: FeatureStore,
+    layers: list[LayerType],
+    *,
+    bbox: BBox,
+    filters: dict[str, Any] | None,
+) -> BBox | None:
+    """The bounds of the features of `layers` in `bbox` (None: there are none), so a map of a
+    measure or an indicator opens on its own features rather than the whole region."""
+    bounds: list[tuple[float, float, float, float]] = []
+    for layer in layers:
+        where = filters if "city_adcode" in layer.field_map else None
+        if layer.geometry_type == "Point":
+            at = store.positions(layer.id, bbox=bbox, filters=where)
+            if len(at):
+                bounds.append((at.x.min(), at.y.min(), at.x.max(), at.y.max()))
+        else:  # lines and areas are few: their own outlines, not their centres
+            for feature in store.query(layer.id, bbox=bbox, filters=where, limit=None).features:
+                bounds.append(feature.geometry.bounds)
+    if not bounds:
+        return None
+    box = np.array(bounds, dtype=float)
+    return (box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max())

@@ -24,6 +24,7 @@ from webmap.regions import RegionView
 MAX_ZOOM = 18
 PROVINCE_SIMPLIFY_DEG = 0.01
 MIN_ZOOM = 4
+FEATURES_MAX_ZOOM = 13  # a map fitted to its features opens no closer than this
 
 # Opt-in basemaps. 天地图's *_w layers are Web-Mercator tiles on CGCS2000, which matches our
 # WGS84 data at map precision (no GCJ-02 shift, unlike AMap/Baidu tiles).
@@ -111,6 +112,22 @@ class HtmlControl(folium.MacroElement):
         self._name = "LutuControl"
         self.html = str(html)
         self.options = {"position": position, "className": class_name}
+
+
+class FeatureList(folium.MacroElement):
+    """要素列表: the features in view as buttons, for the keyboard (see lutu-map.js)."""
+
+    _template = LutuTemplate(
+        """
+        {% macro script(this, kwargs) %}
+        L.lutu.featureList({{ this._parent.get_name() }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "LutuFeatureList"
 
 
 def district_geojson(
@@ -267,11 +284,13 @@ def build_map(
     fills: Mapping[str, dict[str, Any]] | None = None,
     data_args: Mapping[str, Any] | None = None,
     fill_legend: Mapping[str, str] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> folium.Map:
     """The interactive map of one region: districts as the base, every layer as an overlay.
 
     `fills` colours districts (a choropleth); `data_args` narrow what the layers fetch (e.g. an
-    indicator and year, to show exactly the features behind a number)."""
+    indicator and year, to show exactly the features behind a number); `bounds` is the view
+    the map opens on (default: the region)."""
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -328,12 +347,18 @@ def build_map(
                 "styles": layer.legend_styles(),
                 "clusterColor": layer.legend[0].color,
                 "z": stacking.get(layer.id, 0),
+                "labelZoom": layer.label_min_zoom,
             },
         ).add_to(m)
     HtmlControl(notice_html(has_demo), "topright", "lutu-notice-control").add_to(m)
     HtmlControl(legend_html(layers, fill_legend), "bottomright", "lutu-legend-control").add_to(m)
     folium.LayerControl(position="topleft", collapsed=True).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    FeatureList().add_to(m)
+    if bounds is None:
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    else:  # its own features, with room around them; one feature is not shown at street level
+        west, south, east, north = bounds
+        m.fit_bounds([[south, west], [north, east]], padding=(30, 30), max_zoom=FEATURES_MAX_ZOOM)
     return m
 
 

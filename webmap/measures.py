@@ -17,6 +17,7 @@ from flask import (
 
 from geo.errors import QueryError
 from webmap.catalog import catalog_view, highlight
+from webmap.mapdata import extent
 from webmap.maps import build_map, render_parts
 from webmap.regions import REGIONS, region_view
 from webmap.store import get_store, visible_layer, visible_layers
@@ -116,8 +117,16 @@ def measure(measure_id: str) -> Response | str:
         linked = {link["layer_id"] for link in links}
         layers = [lt for lt in visible_layers() if lt.id == "districts" or lt.id in linked]
         view = region_view(store, region)
+        facilities = [lt for lt in layers if lt.id != "districts"]
         fmap = render_parts(
-            build_map(view, layers, url_for=url_for, has_demo=True, config=current_app.config)
+            build_map(
+                view,
+                layers,
+                url_for=url_for,
+                has_demo=True,
+                config=current_app.config,
+                bounds=extent(store, facilities, bbox=view.bounds, filters=view.filters),
+            )
         )
     from webmap.indicators import STATUS_COLOURS, indicators_of
 

@@ -231,6 +231,14 @@ def test_a_line_on_a_measure_map_opens_its_fields(browser, live_server) -> None:
     page.locator(".folium-map").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     spur = page.evaluate("Object.keys(lutu.layers.rail_spurs._byId)[0]")
+    # The map opened fitted to the measure's own features: all in view, and closer than the city.
+    fitted = page.evaluate(
+        """() => { const m = Object.values(window).find(v => v instanceof L.Map);
+        const view = m.getBounds();
+        return ['rail_spurs', 'parks'].every(k => Object.values(lutu.layers[k]._byId)
+            .every(f => view.intersects(f.getBounds()))); }"""
+    )
+    assert fitted
     point = page.evaluate(
         """id => { const m = Object.values(window).find(v => v instanceof L.Map);
         const line = lutu.layers.rail_spurs._byId[id].getLayers()[0];
@@ -332,5 +340,45 @@ def test_the_dashboard_fits_a_phone(browser, live_server) -> None:
     page.goto(live_server + "/dashboard?city=yingkou")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator(".lutu-card").first.is_visible()
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
+
+
+def test_the_keyboard_reaches_features_and_opens_their_popups(browser, live_server) -> None:
+    """Tab to 要素列表, Enter, Tab to a feature, Enter: its popup opens and takes the focus."""
+    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page.locator(".lutu-list-button").focus()
+    page.keyboard.press("Enter")
+    panel = page.locator(".lutu-list-panel")
+    assert panel.is_visible()
+    assert "燃煤锅炉" in panel.inner_text()
+    first = panel.locator("li button").first
+    name = first.inner_text()
+    for _ in range(40):  # a person tabs until a feature has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.lutu-list-panel li') !== null"):
+            break
+    focused = page.evaluate("document.activeElement.firstChild.textContent")  # the name
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content .lutu-popup")
+    popup.wait_for(timeout=10_000)
+    assert focused and focused in popup.inner_text()
+    assert page.evaluate("document.activeElement.closest('.leaflet-popup') !== null")
+    assert name
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
+
+
+def test_parks_are_named_on_the_map_when_zoomed_in(browser, live_server) -> None:
+    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    assert page.locator(".lutu-label-feature").count() == 0  # city view: no room for names
+    page.evaluate(
+        """() => Object.values(window).find(v => v instanceof L.Map)
+        .fitBounds(lutu.layers.parks._byId['yk-park-0001'].getBounds())"""
+    )
+    page.wait_for_function("() => lutu.pending === 0 && lutu.drawn.parks.zoom >= 12")
+    labels = page.locator(".lutu-label-feature")
+    labels.first.wait_for(timeout=10_000)
+    assert any("园" in t or "区" in t for t in labels.all_inner_texts())
     assert record["external"] == [] and record["errors"] == []
     page.close()

@@ -370,7 +370,17 @@
         });
       }
       layer._lutuId = f.id;
+      layer._lutuName = f.n;
       layer.bindPopup(popupLoader(o.popupUrl, f.id, layer), popupOptions(380));
+      if (o.labelZoom !== null && o.labelZoom !== undefined && f.n && this._map.getZoom() >= o.labelZoom) {
+        layer.bindTooltip(el('span', null, f.n), {
+          permanent: true,
+          direction: 'center',
+          interactive: false,
+          pane: 'lutu-labels',
+          className: 'lutu-label lutu-label-feature',
+        });
+      }
       return layer;
     },
 
@@ -409,6 +419,78 @@
 
   L.lutu.viewLayer = function (options) {
     return new L.lutu.ViewLayer(options);
+  };
+
+  /* Keyboard and screen-reader access: 要素列表 lists the features drawn in view as buttons;
+     Tab reaches them and Enter opens the feature's popup, which then takes the focus. */
+  var LIST_LIMIT = 300;
+  L.lutu.featureList = function (map) {
+    var Control = L.Control.extend({
+      onAdd: function () {
+        var div = el('div', 'leaflet-control leaflet-bar lutu-list-control');
+        var button = el('button', 'lutu-list-button', '要素列表');
+        button.type = 'button';
+        button.title = '视图内要素列表 Features in view (keyboard)';
+        button.setAttribute('aria-expanded', 'false');
+        button.appendChild(el('small', null, ' List'));
+        var panel = el('div', 'lutu-list-panel');
+        panel.hidden = true;
+        panel.setAttribute('role', 'region');
+        panel.setAttribute('aria-label', '视图内要素 Features in view');
+        div.appendChild(button);
+        div.appendChild(panel);
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        button.addEventListener('click', function () {
+          panel.hidden = !panel.hidden;
+          button.setAttribute('aria-expanded', String(!panel.hidden));
+          if (!panel.hidden) fill(panel);
+        });
+        document.addEventListener('lutu:drawn', function () {
+          if (!panel.hidden) fill(panel);
+        });
+        return div;
+      },
+    });
+
+    function fill(panel) {
+      panel.textContent = '';
+      var view = map.getBounds();
+      var shown = 0;
+      Object.keys(lutu.layers).forEach(function (key) {
+        var group = lutu.layers[key];
+        if (key === 'districts' || !map.hasLayer(group) || !group._byId) return;
+        var items = Object.keys(group._byId)
+          .map(function (id) { return group._byId[id]; })
+          .filter(function (layer) {
+            return layer.getLatLng ? view.contains(layer.getLatLng()) : view.intersects(layer.getBounds());
+          });
+        if (!items.length) return;
+        panel.appendChild(el('h4', null, group.options.name + ' ' + items.length));
+        var list = el('ul');
+        items.slice(0, Math.max(0, LIST_LIMIT - shown)).forEach(function (layer) {
+          var item = el('li');
+          var open = el('button', null, layer._lutuName || layer._lutuId);
+          if (layer._lutuName) open.appendChild(el('small', null, ' ' + layer._lutuId));
+          open.type = 'button';
+          open.addEventListener('click', function () {
+            layer.once('popupopen', function (e) {
+              var box = e.popup.getElement();
+              box.setAttribute('tabindex', '-1');
+              box.focus();
+            });
+            layer.openPopup();
+          });
+          item.appendChild(open);
+          list.appendChild(item);
+        });
+        shown += items.length;
+        panel.appendChild(list);
+      });
+      if (!shown) panel.appendChild(el('p', null, '视图内没有单个要素：放大地图 No single features in view: zoom in'));
+      else if (shown > LIST_LIMIT) panel.appendChild(el('p', null, '只列出前 ' + LIST_LIMIT + ' 个 Only the first ' + LIST_LIMIT + ' listed'));
+    }
+    return new Control({ position: 'topleft' });
   };
 
   /* The legend lists only the layers on the map, takes at most half its height, and starts
