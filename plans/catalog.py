@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,8 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "base_year": "int",
         "aspirational": "bool",
         "text": "str",
+        "scope": "str",  # JSON: subject, comparator, value, unit, text, quantity, place, label
+        "reads": "str",  # as a planner reads it: 城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台)
     },
     "measure_links": {
         "id": "str",
@@ -219,6 +221,12 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                         "base_year": t.base_year,
                         "aspirational": t.aspirational,
                         "text": t.text,
+                        "scope": _json(
+                            asdict(t.scope) | {"label": t.scope.label(short_units=True)}
+                            if t.scope
+                            else None
+                        ),
+                        "reads": t.reads(),
                     }
                 )
         documents.append(
@@ -430,6 +438,7 @@ def catalog_view(store: FeatureStore) -> CatalogView:
     }
     targets: dict[str, list[dict[str, Any]]] = {}
     for t in rows("plan_targets"):
+        t = t | {"scope": json.loads(t.get("scope") or "null")}
         targets.setdefault(t["measure_id"], []).append(t)
     areas = {
         d["adcode"]: Area(d["adcode"], d["name_zh"], d["level"], d["parent_adcode"])

@@ -27,11 +27,13 @@ from pathlib import Path
 
 from plans.errors import PlanError
 from plans.model import (
+    COMPARATOR_SIGNS,
     Deadline,
     Document,
     Dropped,
     Node,
     ResponsibleUnit,
+    Scope,
     Span,
     Target,
 )
@@ -1101,6 +1103,11 @@ def _context(text: str, a: int, b: int) -> str:
 def _classify_in_node(node: Node, text: str, m: re.Match[str], span: Span) -> tuple[str, str]:
     for t in node.targets:
         if t.span.start <= span.start and span.end <= t.span.end:
+            if t.scope and float(m.group()) == t.scope.value and _scope_here(t.scope, text, m):
+                return (
+                    "scope",
+                    f"threshold of a target's scope (which things count): {t.scope.label()}",
+                )
             if float(m.group()) == t.value and _value_here(t, text, m):
                 return "target", f"{t.indicator} {t.comparator} {m.group()}{t.unit}"
     for d in node.deadlines:
@@ -1112,6 +1119,12 @@ def _classify_in_node(node: Node, text: str, m: re.Match[str], span: Span) -> tu
                 return "base year", f"base year of a target ({t.indicator})"
             return "not a target", "part of a target's indicator (what the target is about)"
     return "not a target", _why_not(text, m.start(), m.end())
+
+
+def _scope_here(scope: Scope, text: str, m: re.Match[str]) -> bool:
+    return text[m.start() : m.start() + len(scope.text)] == scope.text or scope.text.endswith(
+        text[m.start() : m.end() + len(scope.unit)]
+    )
 
 
 def _value_here(t: Target, text: str, m: re.Match[str]) -> bool:
@@ -1436,17 +1449,86 @@ def _single(clean: Clean, m: re.Match[str], blocked: set[int]) -> _Candidate | N
             indicator = TREND_RE.sub("", _indicator_core(text[p_start:prev_end]))
             text_start = p_start
     aspirational = bool(ASPIRATION_RE.search(text[start:a]))
+    value: float | None = float(m.group())
+    scope = None
+    if rest_clean and unit not in SHARE_UNITS:
+        found = _scope(text, core_before, comparator, value, unit, (a, rest_start), rest, c_end)
+        if found is not None:
+            scope, comparator, value, unit, text_end = found
+            indicator = scope.label()
     target = Target(
         indicator=indicator,
         comparator=comparator,
-        value=float(m.group()),
+        value=value,
         unit=unit,
         text=text[text_start:text_end],
         span=clean.span(text_start, text_end),
         base_year=base,
         aspirational=aspirational,
+        scope=scope,
     )
     return _Candidate(target, a)
+
+
+# A value with a unit of size in the middle of a phrase (…35蒸吨/小时及以下燃煤锅炉…) is a
+# threshold saying which things count, not what to reach: shares stay targets
+# (完成全市80%以上钢铁产能超低排放改造).
+SHARE_UNITS = ("", "%", "‰", "个百分点")
+# The verb before a threshold that is the requirement itself: 城市建成区基本淘汰35蒸吨/小时…
+SCOPE_ACTION_RE = re.compile(
+    r"(?:基本|全面|全部|逐步|有序|加快|持续)?(?:淘汰|关停|推进|推动|完成|实施|改造)$"
+)
+# Head nouns that end the things a threshold picks out; what follows is the requirement.
+SCOPE_HEADS = ("锅炉", "机组", "企业", "园区", "项目", "片区", "处理厂", "设施", "车辆", "工程")
+# The measure word of a count of things left (基本淘汰 → 0 台).
+COUNTERS = (("锅炉", "台"), ("机组", "台"), ("车辆", "辆"), ("企业", "家"))
+
+
+def _scope(
+    text: str,
+    before: str,
+    comparator: str,
+    value: float,
+    unit: str,
+    threshold: tuple[int, int],
+    rest: str,
+    c_end: int,
+) -> tuple[Scope, str, float | None, str, int] | None:
+    """The scope of a thresholded target and its own requirement: (scope, requirement, value,
+    unit, end of the target text). None when no requirement can be found (left as it was)."""
+    sign = COMPARATOR_SIGNS.get(comparator)
+    if sign is None:
+        return None
+    action_m = SCOPE_ACTION_RE.search(before)
+    place, action, quantity = "", "", before
+    if action_m:
+        place, action, quantity = before[: action_m.start()], action_m.group(), ""
+    things = rest.lstrip("的")
+    cut = max((things.rfind(h) + len(h) for h in SCOPE_HEADS if h in things), default=-1)
+    subject, predicate = (things[:cut], things[cut:]) if cut > 0 else (things, "")
+    text_end = threshold[1] + len(rest)
+    if not (action or predicate) and c_end < len(text) and text[c_end] in "，,":
+        # 对…低于100毫克/升的城市污水处理厂服务片区，实施管网系统化整治: the next clause
+        _, next_end = _clause_bounds(text, c_end + 1, c_end + 1)
+        following = text[c_end + 1 : next_end]
+        if following and not re.search(r"\d", following):
+            predicate, text_end = following, next_end
+    requirement = action + predicate
+    if not requirement or not subject:
+        return None
+    scope = Scope(
+        subject=subject,
+        comparator=sign,
+        value=value,
+        unit=unit,
+        text=text[threshold[0] : threshold[1]],
+        quantity=quantity,
+        place=place,
+    )
+    if "淘汰" in requirement or "关停" in requirement:
+        counter = next((c for head, c in COUNTERS if subject.endswith(head)), "个")
+        return scope, requirement, 0.0, counter, text_end
+    return scope, requirement, None, "", text_end
 
 
 VALUE_LIST_RE = re.compile(

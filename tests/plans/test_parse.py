@@ -156,18 +156,23 @@ def test_respectively_with_two_and_with_four_values() -> None:
         ("秸秆综合利用率稳定在90%以上。", ("秸秆综合利用率", "以上", 90.0, "%")),
         (
             "城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉。",
-            ("城市建成区基本淘汰…燃煤锅炉", "以下", 35.0, "蒸吨/小时"),
+            ("城市建成区内 ≤35 蒸吨/小时 燃煤锅炉", "基本淘汰", 0.0, "台"),
         ),
         (
             "推进65蒸吨/小时以上的燃煤锅炉超低排放。",
-            ("推进…燃煤锅炉超低排放", "以上", 65.0, "蒸吨/小时"),
+            ("≥65 蒸吨/小时 燃煤锅炉", "推进超低排放", None, ""),
         ),
         ("新建数据中心电能利用效率不超过1.3。", ("新建数据中心电能利用效率", "不超过", 1.3, "")),
         ("铁路、水路货运量占比达到15%左右。", ("铁路、水路货运量占比", "左右", 15.0, "%")),
         ("城市公共供水管网漏损率低于10%。", ("城市公共供水管网漏损率", "低于", 10.0, "%")),
         (
             "对进水生化需氧量浓度低于100毫克/升的城市污水处理厂服务片区，实施管网系统化整治。",
-            ("进水生化需氧量浓度…城市污水处理厂服务片区", "低于", 100.0, "毫克/升"),
+            (
+                "进水生化需氧量浓度 <100 毫克/升的城市污水处理厂服务片区",
+                "实施管网系统化整治",
+                None,
+                "",
+            ),
         ),
         ("新增生活污水处理能力90万吨/日。", ("生活污水处理能力", "新增", 90.0, "万吨/日")),
         ("建设1000个美丽宜居村。", ("美丽宜居村", "建设", 1000.0, "个")),
@@ -183,6 +188,17 @@ def test_target_forms(sentence: str, expected: tuple) -> None:
     (t,) = targets_of(sentence)
     assert (t.indicator, t.comparator, t.value, t.unit) == expected
     assert squeeze(t.text) == t.text and t.text in sentence
+
+
+def test_a_size_threshold_is_the_scope_not_the_target() -> None:
+    (t,) = targets_of("到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉。")
+    assert t.scope is not None and t.scope.text == "35蒸吨/小时及以下"
+    assert t.reads() == "城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台)"
+    assert t.target_year == 2025
+    (share,) = targets_of("完成全市80%以上钢铁产能超低排放改造。")
+    assert share.scope is None and (share.comparator, share.value) == ("以上", 80.0)
+    (plain,) = targets_of("城市公共供水管网漏损率低于10%。")
+    assert plain.reads() == "城市公共供水管网漏损率：<10 %"
 
 
 def test_aspiration_and_base_year() -> None:
