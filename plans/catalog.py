@@ -41,9 +41,11 @@ def plan_files(plans_dir: Path = PLANS_DIR) -> list[Path]:
 
 
 def inputs(plans_dir: Path = PLANS_DIR, links_path: Path = LINKS_PATH) -> list[Path]:
-    """Every file whose change changes the catalog: texts, link table, and the parsing code."""
+    """Every file whose change changes the catalog: texts, link table, unit aliases and the
+    parsing code."""
     code = sorted(Path(__file__).parent.glob("*.py"))
-    return [*plan_files(plans_dir), Path(links_path), *code]
+    units = Path(__file__).with_name("units.csv")
+    return [*plan_files(plans_dir), Path(links_path), units, *code]
 
 
 def load_catalog(
@@ -93,6 +95,7 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "date": "str",
         "status": "str",
         "implements": "str",
+        "lead_rule": "str",  # stated (…牵头) / first listed (the plan never says 牵头)
         "region": "str",
         "measure_count": "int",
         "target_count": "int",
@@ -238,6 +241,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                 "date": doc.date,
                 "status": doc.status,
                 "implements": json.dumps(doc.implements, ensure_ascii=False),
+                "lead_rule": doc.lead_rule,
                 "region": region_of(doc),
                 "measure_count": len(nodes),
                 "target_count": sum(len(n.targets) for n in nodes),

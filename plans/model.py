@@ -177,6 +177,9 @@ class Document:
     date: str | None = None  # ISO 2022-08-18
     status: str | None = None  # 征求意见稿
     implements: list[str] = field(default_factory=list)  # titles in 《…》
+    # How the plan marks lead units: "stated" (…牵头) or, when it never says 牵头, "first
+    # listed" (the usual order of 责任单位 lists: the first named leads).
+    lead_rule: str = "stated"
     preamble: str = ""
     preamble_spans: list[Span] = field(default_factory=list)  # title block, 为…制定本方案
     nodes: list[Node] = field(default_factory=list)  # top level

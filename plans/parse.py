@@ -19,10 +19,13 @@ The parser works by rule on any plan of this genre, not on the five seeds by nam
 
 from __future__ import annotations
 
+import csv
 import re
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from plans.errors import PlanError
@@ -856,6 +859,7 @@ class _Parser:
 
     def _nodes(self) -> None:
         rule: tuple[int, list[str]] | None = None  # (level, units) from 以下均需…不再列出
+        first_named: dict[str, ResponsibleUnit] = {}  # node id → its first own unit
         for b in self.builds:
             first = self.lines[b.lines[0]]
             b.clean = self._join(b.lines, _label_length(first.text, b.level))
@@ -875,8 +879,10 @@ class _Parser:
                 b.parent.node.children.append(node)
             else:
                 self.doc.nodes.append(node)
-            units, found_rule = _units(b.clean.text)
+            units, found_rule = _units(b.clean.text, self.id)
             node.units = units
+            if units:
+                first_named[node.id] = units[0]
             # A rule covers later measures: nodes at its level or deeper that name units or
             # are leaves (not the group headings above them).
             if rule is not None and b.level >= rule[0] and (units or not b.children):
@@ -887,6 +893,12 @@ class _Parser:
                 rule = (b.level, found_rule)
             node.deadlines = _deadlines(b.clean)
             node.targets = _targets(b.clean)
+        # 牵头: where the plan says it (…牵头，…按职责分工负责), only those units lead; a plan
+        # that never says it follows the usual order of such lists, the first named leads.
+        if not any(u.lead for n in self.doc.walk() for u in n.units):
+            self.doc.lead_rule = "first listed"
+            for unit in first_named.values():
+                unit.lead = True
         seen: Counter[str] = Counter()
         for b in self.builds:  # ids must be unique even for odd numbering
             assert b.node is not None
@@ -1162,8 +1174,45 @@ def _unit_clause(para: str) -> str | None:
     return m.group() if m else None
 
 
-def _units(text: str) -> tuple[list[ResponsibleUnit], list[str]]:
-    """Units named in the node's responsibility clauses, and units of a 以下均需 rule."""
+UNIT_ALIASES_PATH = Path(__file__).with_name("units.csv")
+UNIT_ALIAS_COLUMNS = ("alias", "name", "documents", "reason")
+
+
+@cache
+def unit_aliases(path: Path = UNIT_ALIASES_PATH) -> dict[tuple[str | None, str], str]:
+    """The alias table (plans/units.csv): (document or None for every document, alias) → the
+    one name of the unit. A typo or truncation in one plan is fixed for that plan only."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != UNIT_ALIAS_COLUMNS:
+            raise PlanError(f"{path}: expected the columns {', '.join(UNIT_ALIAS_COLUMNS)}")
+        table: dict[tuple[str | None, str], str] = {}
+        for number, row in enumerate(reader, start=2):
+            alias, name = (row.get("alias") or "").strip(), (row.get("name") or "").strip()
+            if not alias or not name or alias == name or not (row.get("reason") or "").strip():
+                raise PlanError(f"{path}, row {number}: alias, name and reason are needed")
+            for doc in (row.get("documents") or "").split() or [None]:
+                if (doc, alias) in table:
+                    raise PlanError(f"{path}, row {number}: {alias} is already an alias")
+                table[(doc, alias)] = name
+    names = set(table.values())
+    for _doc, alias in table:
+        if alias in names:
+            raise PlanError(f"{path}: {alias} is both an alias and a unit's name")
+    return table
+
+
+def unit_name(name: str, doc_id: str, aliases: Mapping[tuple[str | None, str], str]) -> str:
+    """The one name of a unit as the alias table gives it (the name itself when none)."""
+    return aliases.get((doc_id, name)) or aliases.get((None, name)) or name
+
+
+def _units(
+    text: str, doc_id: str = "", aliases: Mapping[tuple[str | None, str], str] | None = None
+) -> tuple[list[ResponsibleUnit], list[str]]:
+    """Units named in the node's responsibility clauses (one name per unit, by the alias
+    table), and units of a 以下均需 rule."""
+    aliases = unit_aliases() if aliases is None else aliases
     units: list[ResponsibleUnit] = []
     rule_units: list[str] = []
     for para in text.split("\n"):
@@ -1175,7 +1224,10 @@ def _units(text: str) -> tuple[list[ResponsibleUnit], list[str]]:
             if not sentence:
                 continue
             if m := RULE_RE.search(sentence):
-                rule_units += [_clean_unit(u) for u in _split_top(m.group("units"), "、，,")]
+                rule_units += [
+                    unit_name(_clean_unit(u), doc_id, aliases)
+                    for u in _split_top(m.group("units"), "、，,")
+                ]
                 sentence = sentence[: m.start()]
             for segment in _split_top(sentence, "，,；;"):
                 segment = segment.strip(" 。.")
@@ -1190,6 +1242,7 @@ def _units(text: str) -> tuple[list[ResponsibleUnit], list[str]]:
                     name = _clean_unit(name)
                     if not name:
                         continue
+                    name = unit_name(name, doc_id, aliases)
                     found = next((u for u in units if u.name == name), None)
                     if found:
                         found.lead = found.lead or lead

@@ -283,7 +283,8 @@ def test_unit_forms() -> None:
         "（六）推进己。实施己。责任单位：市交通运输局、各县区按职责分工负责）\n"
     )
     assert got[1:] == [
-        ("t/一/一", [("市发改委（市能源局）", False), ("市工信局", False)], False),
+        # One name per unit (plans/units.csv): 市发改委（市能源局） is 市发改委, 各县区 各县区政府.
+        ("t/一/一", [("市发改委", False), ("市工信局", False)], False),
         ("t/一/二", [("市生态环境局", False), ("市住建局", False)], False),
         (
             "t/一/三",
@@ -295,13 +296,13 @@ def test_unit_forms() -> None:
             [
                 ("市商务局", False),
                 ("市城管执法局", False),
-                ("各县区", False),
+                ("各县区政府", False),
                 ("高新区管委会", False),
             ],
             False,
         ),
-        ("t/一/五", [("市机关事务管理服务中心", False)], False),
-        ("t/一/六", [("市交通运输局", False), ("各县区", False)], False),
+        ("t/一/五", [("市机关事务服务中心", False)], False),
+        ("t/一/六", [("市交通运输局", False), ("各县区政府", False)], False),
     ]
 
 
@@ -314,22 +315,23 @@ def test_the_rule_that_adds_units_to_every_later_measure() -> None:
         "（二）推进乙。实施乙。〔责任单位：市工信局〕\n"
         "（三）推进丙。实施丙。〔责任单位：市财政局、开发区（园区）管委会〕\n"
     )
+    # The text never says 牵头: each measure's first own unit leads (not a rule's units).
     assert got == [
         ("t/一", [], False),
         (
             "t/一/一",
-            [("市发改委", False), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
+            [("市发改委", True), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
             False,
         ),
         ("t/二", [], False),  # a heading above measures gets no units
         (
             "t/二/二",
-            [("市工信局", False), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
+            [("市工信局", True), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
             True,
         ),
         (
             "t/二/三",
-            [("市财政局", False), ("开发区（园区）管委会", False), ("各县（市）区政府", False)],
+            [("市财政局", True), ("开发区（园区）管委会", False), ("各县（市）区政府", False)],
             True,
         ),
     ]

@@ -61,6 +61,7 @@ def snapshot(doc: Document) -> dict[str, Any]:
             "date": doc.date,
             "status": doc.status,
             "implements": doc.implements,
+            "lead_rule": doc.lead_rule,
         },
         "counts": {str(level): levels.get(level, 0) for level in (1, 2, 3, 4)},
         "measures": [
@@ -177,7 +178,7 @@ def test_known_measures() -> None:
     boilers = parsed("001").node("001/三/八")
     assert boilers.heading == "推动煤炭清洁高效利用"
     assert [(u.name, u.lead) for u in boilers.units][:2] == [
-        ("市发改委（市能源局）", False),
+        ("市发改委", False),  # 市发改委（市能源局） by the alias table (plans/units.csv)
         ("市工信局", False),
     ]
     assert boilers.units_inherited
@@ -206,9 +207,15 @@ def test_known_measures() -> None:
     lead = [(u.name, u.lead) for u in parsed("001").node("001/三/五").units][:4]
     assert lead == [
         ("市生态环境局", True),
-        ("市农业农村局（市乡村振兴局）", True),
-        ("市发改委（市能源局）", True),
+        ("市农业农村局", True),
+        ("市发改委", True),
         ("市工信局", False),
+    ]
+    # 001 says 牵头 where a unit leads; 000, 002, 003 and 004 never do: their first unit leads.
+    assert [parsed(d).lead_rule for d in SEEDS] == ["first listed", "stated"] + ["first listed"] * 3
+    assert [(u.name, u.lead) for u in parsed("004").node("004/四/二/1").units][:2] == [
+        ("市农业农村局", True),  # 市农业农村 in the text, truncated
+        ("市科技局", False),
     ]
 
 
