@@ -1185,20 +1185,24 @@ def unit_aliases(path: Path = UNIT_ALIASES_PATH) -> dict[tuple[str | None, str],
     with Path(path).open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != UNIT_ALIAS_COLUMNS:
-            raise PlanError(f"{path}: expected the columns {', '.join(UNIT_ALIAS_COLUMNS)}")
+            columns = ", ".join(UNIT_ALIAS_COLUMNS)
+            raise PlanError(str(path), f"列名应为 expected the columns {columns}")
         table: dict[tuple[str | None, str], str] = {}
         for number, row in enumerate(reader, start=2):
             alias, name = (row.get("alias") or "").strip(), (row.get("name") or "").strip()
             if not alias or not name or alias == name or not (row.get("reason") or "").strip():
-                raise PlanError(f"{path}, row {number}: alias, name and reason are needed")
+                where = f"第 {number} 行 row {number}"
+                raise PlanError(str(path), f"{where}: 需填 alias、name、reason are needed")
             for doc in (row.get("documents") or "").split() or [None]:
                 if (doc, alias) in table:
-                    raise PlanError(f"{path}, row {number}: {alias} is already an alias")
+                    where = f"第 {number} 行 row {number}"
+                    raise PlanError(str(path), f"{where}: {alias} 已是别名 is already an alias")
                 table[(doc, alias)] = name
     names = set(table.values())
     for _doc, alias in table:
         if alias in names:
-            raise PlanError(f"{path}: {alias} is both an alias and a unit's name")
+            both = "既是别名又是单位名称 is both an alias and a unit's name"
+            raise PlanError(str(path), f"{alias} {both}")
     return table
 
 

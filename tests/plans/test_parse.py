@@ -550,3 +550,19 @@ def test_cli_parse_prints_tree_and_report(
     (tmp_path / "empty.txt").write_bytes(b"")
     assert main(["parse", str(tmp_path / "empty.txt")]) == 2
     assert "empty file" in capsys.readouterr().err
+
+
+def test_unit_alias_table_is_checked(tmp_path: Path) -> None:
+    from plans.parse import unit_aliases, unit_name
+
+    table = unit_aliases()
+    assert unit_name("市发展改革委", "002", table) == "市发改委"
+    assert unit_name("市农业农村", "004", table) == "市农业农村局"  # a truncation in 004
+    assert unit_name("市农业农村", "001", table) == "市农业农村"  # fixed for 004 only
+    bad = tmp_path / "units.csv"
+    bad.write_text("alias,name,documents,reason\n甲,乙,,同一单位\n乙,丙,,同一单位\n", "utf-8")
+    with pytest.raises(PlanError, match="both an alias and a unit's name"):
+        unit_aliases(bad)
+    bad.write_text("alias,name,documents,reason\n甲,乙,,\n", "utf-8")
+    with pytest.raises(PlanError, match="row 2"):
+        unit_aliases(bad)
