@@ -23,8 +23,10 @@ from plans.parse import accountability, number_uses, parse_file
 
 def format_target(t: Target) -> str:
     """`indicator comparator value unit (year) «text»`, one target per line."""
-    value = f"{t.value:g}"
+    value = "" if t.value is None else f"{t.value:g}"
     parts = [t.indicator or "?", t.comparator or "=", value + (f" {t.unit}" if t.unit else "")]
+    if t.scope:  # the threshold says which things count; the requirement is the comparator
+        parts = [f"[{t.scope.label()}]", t.comparator, value + (f" {t.unit}" if t.unit else "")]
     year = f"{t.target_year}" if t.target_year else "no year"
     extra = [year]
     if t.base_year:

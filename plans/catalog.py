@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,11 @@ def plan_files(plans_dir: Path = PLANS_DIR) -> list[Path]:
 
 
 def inputs(plans_dir: Path = PLANS_DIR, links_path: Path = LINKS_PATH) -> list[Path]:
-    """Every file whose change changes the catalog: texts, link table, and the parsing code."""
+    """Every file whose change changes the catalog: texts, link table, unit aliases and the
+    parsing code."""
     code = sorted(Path(__file__).parent.glob("*.py"))
-    return [*plan_files(plans_dir), Path(links_path), *code]
+    units = Path(__file__).with_name("units.csv")
+    return [*plan_files(plans_dir), Path(links_path), units, *code]
 
 
 def load_catalog(
@@ -93,6 +95,7 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "date": "str",
         "status": "str",
         "implements": "str",
+        "lead_rule": "str",  # stated (…牵头) / first listed (the plan never says 牵头)
         "region": "str",
         "measure_count": "int",
         "target_count": "int",
@@ -132,6 +135,8 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "base_year": "int",
         "aspirational": "bool",
         "text": "str",
+        "scope": "str",  # JSON: subject, comparator, value, unit, text, quantity, place, label
+        "reads": "str",  # as a planner reads it: 城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台)
     },
     "measure_links": {
         "id": "str",
@@ -219,6 +224,12 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                         "base_year": t.base_year,
                         "aspirational": t.aspirational,
                         "text": t.text,
+                        "scope": _json(
+                            asdict(t.scope) | {"label": t.scope.label(short_units=True)}
+                            if t.scope
+                            else None
+                        ),
+                        "reads": t.reads(),
                     }
                 )
         documents.append(
@@ -230,6 +241,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                 "date": doc.date,
                 "status": doc.status,
                 "implements": json.dumps(doc.implements, ensure_ascii=False),
+                "lead_rule": doc.lead_rule,
                 "region": region_of(doc),
                 "measure_count": len(nodes),
                 "target_count": sum(len(n.targets) for n in nodes),
@@ -258,6 +270,59 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
+# -- which plans govern a place: derived from the districts the store holds ------------------
+@dataclass(frozen=True)
+class Area:
+    """One district of the store's `districts` table (province, city or county)."""
+
+    adcode: str
+    name_zh: str
+    level: str
+    parent_adcode: str | None
+
+
+_LEVEL_RANK = {"province": 0, "city": 1, "county": 2}
+_SHORT_SUFFIXES = {"province": "省", "city": "市"}  # 辽宁省 → 辽宁, 营口市 → 营口
+
+
+def plan_area(title: str, issuer: str | None, areas: Mapping[str, Area]) -> str | None:
+    """The adcode of the area a plan governs: the most local district of the store its title
+    names (else its issuer); a city or province also by its short name (营口, 辽宁). A news
+    lead's 辽宁省辽源市 is not read: only the title and issuer are."""
+    for text in (title or "", issuer or ""):
+        named = []
+        for a in areas.values():
+            names = [a.name_zh]
+            suffix = _SHORT_SUFFIXES.get(a.level)
+            if suffix and a.name_zh.endswith(suffix) and len(a.name_zh) > 2:
+                names.append(a.name_zh[: -len(suffix)])
+            at = min((text.find(n) for n in names if n and n in text), default=-1)
+            if at >= 0:
+                named.append((-_LEVEL_RANK.get(a.level, 0), at, a.adcode))
+        if named:
+            return min(named)[2]
+    return None
+
+
+def places_of(properties: Mapping[str, Any], areas: Mapping[str, Area]) -> frozenset[str]:
+    """The adcodes a feature lies in: its county, its city and their province, by the districts
+    table's parents; a code the table does not know counts its province as the first two digits
+    + 0000 (the national adcode scheme). A district feature lies in itself and its parents."""
+    found: set[str] = set()
+    for key in ("county_adcode", "city_adcode", "adcode"):
+        code = properties.get(key)
+        while isinstance(code, str) and code and code not in found:
+            found.add(code)
+            known = areas.get(code)
+            if known is not None:
+                code = known.parent_adcode
+            elif len(code) == 6 and code.isdigit() and not code.endswith("0000"):
+                code = code[:2] + "0000"
+            else:
+                code = None
+    return frozenset(found)
+
+
 # -- the catalog read back from a store: what pages and reports show ---------------------------
 @dataclass
 class CatalogView:
@@ -265,9 +330,23 @@ class CatalogView:
     measures: dict[str, dict[str, Any]]  # in document order
     targets: dict[str, list[dict[str, Any]]]  # by measure id
     links: list[dict[str, Any]]
+    areas: dict[str, Area] = field(default_factory=dict)  # the store's districts by adcode
 
-    def ties(self, layer_id: str, url: Callable[[str], str] | None = None) -> list[MeasureTie]:
-        """The measures a layer is tied to, for its popups."""
+    def governs(self, document_id: str, properties: Mapping[str, Any]) -> bool:
+        """Whether a plan governs the place of a feature (or district): the plan's area is
+        the feature's county, city or province. The one rule popups, measure pages and
+        reports use to keep another city's plans out."""
+        area = self.documents.get(document_id, {}).get("adcode")
+        return area is not None and area in places_of(properties, self.areas)
+
+    def ties(
+        self,
+        layer_id: str,
+        properties: Mapping[str, Any],
+        url: Callable[[str], str] | None = None,
+    ) -> list[MeasureTie]:
+        """The measures a feature is tied to, for its popup: its layer's links, only of the
+        plans that govern the feature's place (its own city's and province's)."""
         return [
             MeasureTie(
                 id=link["measure_id"],
@@ -277,6 +356,7 @@ class CatalogView:
             )
             for link in self.links
             if link["layer_id"] == layer_id
+            and self.governs(self.measures[link["measure_id"]]["document"], properties)
         ]
 
     def links_of(self, measure_id: str) -> list[dict[str, Any]]:
@@ -362,5 +442,21 @@ def catalog_view(store: FeatureStore) -> CatalogView:
     }
     targets: dict[str, list[dict[str, Any]]] = {}
     for t in rows("plan_targets"):
+        t = t | {"scope": json.loads(t.get("scope") or "null")}
         targets.setdefault(t["measure_id"], []).append(t)
-    return CatalogView(documents, measures, targets, rows("measure_links"))
+    areas = {
+        d["adcode"]: Area(d["adcode"], d["name_zh"], d["level"], d["parent_adcode"])
+        for d in store_areas(store)
+    }
+    for d in documents.values():
+        d["adcode"] = plan_area(d["title"], d["issuer"], areas)
+    return CatalogView(documents, measures, targets, rows("measure_links"), areas)
+
+
+def store_areas(store: FeatureStore) -> list[dict[str, Any]]:
+    """The districts the store knows (no geometry): what plan regions are derived from."""
+    if "districts" not in store.layers():
+        return []
+    names = ["adcode", "name_zh", "level", "parent_adcode"]
+    found = store.query("districts", limit=None, properties=names, with_geometry=False)
+    return [f.properties for f in found.features]

@@ -35,19 +35,99 @@ class Deadline:
     end_of_year: bool = False  # 年底前 / 年底 / 年年底前
 
 
+# How a planner writes a threshold, and units shortened where the catalog shows them.
+COMPARATOR_SIGNS = {
+    "以上": "≥",
+    "不低于": "≥",
+    "不少于": "≥",
+    "不小于": "≥",
+    "达到": "≥",
+    "以下": "≤",
+    "以内": "≤",
+    "不超过": "≤",
+    "不高于": "≤",
+    "不大于": "≤",
+    "低于": "<",
+    "少于": "<",
+    "小于": "<",
+    "超过": ">",
+    "高于": ">",
+    "多于": ">",
+    "大于": ">",
+}
+SHORT_UNITS = {"蒸吨/小时": "t/h"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+@dataclass
+class Scope:
+    """Which things a target is about, when the text sets a size or scope threshold: in
+    城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉 the 35 says which boilers count (≤35 t/h, in
+    the built-up area); the target is that none are left."""
+
+    subject: str  # 燃煤锅炉 / 大型工矿企业和物流园区
+    comparator: str  # ≤ ≥ < > (COMPARATOR_SIGNS)
+    value: float
+    unit: str
+    text: str  # the threshold as written: 35蒸吨/小时及以下
+    quantity: str = ""  # what the threshold measures when the text names it: 年综合能耗
+    place: str = ""  # where: 城市建成区
+
+    def label(self, short_units: bool = False) -> str:
+        """城市建成区内 ≤35 t/h 燃煤锅炉 / 年综合能耗 ≥5 万吨标准煤的“两高一低”项目."""
+        unit = SHORT_UNITS.get(self.unit, self.unit) if short_units else self.unit
+        threshold = f"{self.comparator}{_number(self.value)} {unit}".strip()
+        where = f"{self.place}内 " if self.place and not self.place.endswith("内") else ""
+        where = where or (f"{self.place} " if self.place else "")
+        if self.quantity:
+            return f"{where}{self.quantity} {threshold}的{self.subject}"
+        return f"{where}{threshold} {self.subject}"
+
+
 @dataclass
 class Target:
-    """One quantitative target: 到2025年，清洁能源发电装机占比达到50%."""
+    """One target: 到2025年，清洁能源发电装机占比达到50%. A target with a `scope` is about the
+    things inside a threshold; its own requirement is `comparator` (基本淘汰 → value 0 left,
+    推进超低排放 → no number: `value` None)."""
 
     indicator: str  # 清洁能源发电装机占比
-    comparator: str  # 达到 / 以上 / 以下 / 不超过 / 低于 / 下降 / 左右 / 力争 / 新增 …
-    value: float
-    unit: str  # % / 个 / 万亩 / 吨 / 万吨/日 / 蒸吨/小时 / 毫克/升 …
+    comparator: str  # 达到 / 以上 / 以下 / 不超过 / 低于 / 下降 / 左右 / 力争 / 新增 / 基本淘汰 …
+    value: float | None  # None: a qualitative requirement (of a scoped target)
+    unit: str  # % / 个 / 万亩 / 吨 / 万吨/日 / 蒸吨/小时 / 毫克/升 / 台 …
     text: str  # the exact source text of this target
     span: Span
     target_year: int | None = None
     base_year: int | None = None
     aspirational: bool = False  # 力争 / 争取
+    scope: Scope | None = None
+
+    def reads(self, short_units: bool = True) -> str:
+        """The target as a planner reads it: 城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台) /
+        全市农村生活污水处理率：≥35 %."""
+        return target_reads(
+            self.indicator,
+            self.comparator,
+            self.value,
+            self.unit,
+            self.scope.label(short_units) if self.scope else None,
+        )
+
+
+def target_reads(
+    indicator: str, comparator: str, value: float | None, unit: str, scope: str | None
+) -> str:
+    """See `Target.reads` (also for the catalog's rows, where the scope is a label already)."""
+    if scope:
+        number = f" ({_number(value)} {unit})".rstrip() if value is not None else ""
+        return f"{scope}：{comparator}{number}"
+    sign = COMPARATOR_SIGNS.get(comparator)
+    amount = f"{_number(value)} {unit}".strip() if value is not None else ""
+    if sign:
+        return f"{indicator}：{sign}{amount}"
+    return f"{indicator}：{comparator} {amount}".rstrip().replace("： ", "：")
 
 
 @dataclass
@@ -97,6 +177,9 @@ class Document:
     date: str | None = None  # ISO 2022-08-18
     status: str | None = None  # 征求意见稿
     implements: list[str] = field(default_factory=list)  # titles in 《…》
+    # How the plan marks lead units: "stated" (…牵头) or, when it never says 牵头, "first
+    # listed" (the usual order of 责任单位 lists: the first named leads).
+    lead_rule: str = "stated"
     preamble: str = ""
     preamble_spans: list[Span] = field(default_factory=list)  # title block, 为…制定本方案
     nodes: list[Node] = field(default_factory=list)  # top level

@@ -19,19 +19,24 @@ The parser works by rule on any plan of this genre, not on the five seeds by nam
 
 from __future__ import annotations
 
+import csv
 import re
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from plans.errors import PlanError
 from plans.model import (
+    COMPARATOR_SIGNS,
     Deadline,
     Document,
     Dropped,
     Node,
     ResponsibleUnit,
+    Scope,
     Span,
     Target,
 )
@@ -854,6 +859,7 @@ class _Parser:
 
     def _nodes(self) -> None:
         rule: tuple[int, list[str]] | None = None  # (level, units) from 以下均需…不再列出
+        first_named: dict[str, ResponsibleUnit] = {}  # node id → its first own unit
         for b in self.builds:
             first = self.lines[b.lines[0]]
             b.clean = self._join(b.lines, _label_length(first.text, b.level))
@@ -873,8 +879,10 @@ class _Parser:
                 b.parent.node.children.append(node)
             else:
                 self.doc.nodes.append(node)
-            units, found_rule = _units(b.clean.text)
+            units, found_rule = _units(b.clean.text, self.id)
             node.units = units
+            if units:
+                first_named[node.id] = units[0]
             # A rule covers later measures: nodes at its level or deeper that name units or
             # are leaves (not the group headings above them).
             if rule is not None and b.level >= rule[0] and (units or not b.children):
@@ -885,6 +893,12 @@ class _Parser:
                 rule = (b.level, found_rule)
             node.deadlines = _deadlines(b.clean)
             node.targets = _targets(b.clean)
+        # 牵头: where the plan says it (…牵头，…按职责分工负责), only those units lead; a plan
+        # that never says it follows the usual order of such lists, the first named leads.
+        if not any(u.lead for n in self.doc.walk() for u in n.units):
+            self.doc.lead_rule = "first listed"
+            for unit in first_named.values():
+                unit.lead = True
         seen: Counter[str] = Counter()
         for b in self.builds:  # ids must be unique even for odd numbering
             assert b.node is not None
@@ -1101,6 +1115,11 @@ def _context(text: str, a: int, b: int) -> str:
 def _classify_in_node(node: Node, text: str, m: re.Match[str], span: Span) -> tuple[str, str]:
     for t in node.targets:
         if t.span.start <= span.start and span.end <= t.span.end:
+            if t.scope and float(m.group()) == t.scope.value and _scope_here(t.scope, text, m):
+                return (
+                    "scope",
+                    f"threshold of a target's scope (which things count): {t.scope.label()}",
+                )
             if float(m.group()) == t.value and _value_here(t, text, m):
                 return "target", f"{t.indicator} {t.comparator} {m.group()}{t.unit}"
     for d in node.deadlines:
@@ -1112,6 +1131,12 @@ def _classify_in_node(node: Node, text: str, m: re.Match[str], span: Span) -> tu
                 return "base year", f"base year of a target ({t.indicator})"
             return "not a target", "part of a target's indicator (what the target is about)"
     return "not a target", _why_not(text, m.start(), m.end())
+
+
+def _scope_here(scope: Scope, text: str, m: re.Match[str]) -> bool:
+    return text[m.start() : m.start() + len(scope.text)] == scope.text or scope.text.endswith(
+        text[m.start() : m.end() + len(scope.unit)]
+    )
 
 
 def _value_here(t: Target, text: str, m: re.Match[str]) -> bool:
@@ -1149,8 +1174,49 @@ def _unit_clause(para: str) -> str | None:
     return m.group() if m else None
 
 
-def _units(text: str) -> tuple[list[ResponsibleUnit], list[str]]:
-    """Units named in the node's responsibility clauses, and units of a 以下均需 rule."""
+UNIT_ALIASES_PATH = Path(__file__).with_name("units.csv")
+UNIT_ALIAS_COLUMNS = ("alias", "name", "documents", "reason")
+
+
+@cache
+def unit_aliases(path: Path = UNIT_ALIASES_PATH) -> dict[tuple[str | None, str], str]:
+    """The alias table (plans/units.csv): (document or None for every document, alias) → the
+    one name of the unit. A typo or truncation in one plan is fixed for that plan only."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != UNIT_ALIAS_COLUMNS:
+            columns = ", ".join(UNIT_ALIAS_COLUMNS)
+            raise PlanError(str(path), f"列名应为 expected the columns {columns}")
+        table: dict[tuple[str | None, str], str] = {}
+        for number, row in enumerate(reader, start=2):
+            alias, name = (row.get("alias") or "").strip(), (row.get("name") or "").strip()
+            if not alias or not name or alias == name or not (row.get("reason") or "").strip():
+                where = f"第 {number} 行 row {number}"
+                raise PlanError(str(path), f"{where}: 需填 alias、name、reason are needed")
+            for doc in (row.get("documents") or "").split() or [None]:
+                if (doc, alias) in table:
+                    where = f"第 {number} 行 row {number}"
+                    raise PlanError(str(path), f"{where}: {alias} 已是别名 is already an alias")
+                table[(doc, alias)] = name
+    names = set(table.values())
+    for _doc, alias in table:
+        if alias in names:
+            both = "既是别名又是单位名称 is both an alias and a unit's name"
+            raise PlanError(str(path), f"{alias} {both}")
+    return table
+
+
+def unit_name(name: str, doc_id: str, aliases: Mapping[tuple[str | None, str], str]) -> str:
+    """The one name of a unit as the alias table gives it (the name itself when none)."""
+    return aliases.get((doc_id, name)) or aliases.get((None, name)) or name
+
+
+def _units(
+    text: str, doc_id: str = "", aliases: Mapping[tuple[str | None, str], str] | None = None
+) -> tuple[list[ResponsibleUnit], list[str]]:
+    """Units named in the node's responsibility clauses (one name per unit, by the alias
+    table), and units of a 以下均需 rule."""
+    aliases = unit_aliases() if aliases is None else aliases
     units: list[ResponsibleUnit] = []
     rule_units: list[str] = []
     for para in text.split("\n"):
@@ -1162,7 +1228,10 @@ def _units(text: str) -> tuple[list[ResponsibleUnit], list[str]]:
             if not sentence:
                 continue
             if m := RULE_RE.search(sentence):
-                rule_units += [_clean_unit(u) for u in _split_top(m.group("units"), "、，,")]
+                rule_units += [
+                    unit_name(_clean_unit(u), doc_id, aliases)
+                    for u in _split_top(m.group("units"), "、，,")
+                ]
                 sentence = sentence[: m.start()]
             for segment in _split_top(sentence, "，,；;"):
                 segment = segment.strip(" 。.")
@@ -1177,6 +1246,7 @@ def _units(text: str) -> tuple[list[ResponsibleUnit], list[str]]:
                     name = _clean_unit(name)
                     if not name:
                         continue
+                    name = unit_name(name, doc_id, aliases)
                     found = next((u for u in units if u.name == name), None)
                     if found:
                         found.lead = found.lead or lead
@@ -1436,17 +1506,86 @@ def _single(clean: Clean, m: re.Match[str], blocked: set[int]) -> _Candidate | N
             indicator = TREND_RE.sub("", _indicator_core(text[p_start:prev_end]))
             text_start = p_start
     aspirational = bool(ASPIRATION_RE.search(text[start:a]))
+    value: float | None = float(m.group())
+    scope = None
+    if rest_clean and unit not in SHARE_UNITS:
+        found = _scope(text, core_before, comparator, value, unit, (a, rest_start), rest, c_end)
+        if found is not None:
+            scope, comparator, value, unit, text_end = found
+            indicator = scope.label()
     target = Target(
         indicator=indicator,
         comparator=comparator,
-        value=float(m.group()),
+        value=value,
         unit=unit,
         text=text[text_start:text_end],
         span=clean.span(text_start, text_end),
         base_year=base,
         aspirational=aspirational,
+        scope=scope,
     )
     return _Candidate(target, a)
+
+
+# A value with a unit of size in the middle of a phrase (…35蒸吨/小时及以下燃煤锅炉…) is a
+# threshold saying which things count, not what to reach: shares stay targets
+# (完成全市80%以上钢铁产能超低排放改造).
+SHARE_UNITS = ("", "%", "‰", "个百分点")
+# The verb before a threshold that is the requirement itself: 城市建成区基本淘汰35蒸吨/小时…
+SCOPE_ACTION_RE = re.compile(
+    r"(?:基本|全面|全部|逐步|有序|加快|持续)?(?:淘汰|关停|推进|推动|完成|实施|改造)$"
+)
+# Head nouns that end the things a threshold picks out; what follows is the requirement.
+SCOPE_HEADS = ("锅炉", "机组", "企业", "园区", "项目", "片区", "处理厂", "设施", "车辆", "工程")
+# The measure word of a count of things left (基本淘汰 → 0 台).
+COUNTERS = (("锅炉", "台"), ("机组", "台"), ("车辆", "辆"), ("企业", "家"))
+
+
+def _scope(
+    text: str,
+    before: str,
+    comparator: str,
+    value: float,
+    unit: str,
+    threshold: tuple[int, int],
+    rest: str,
+    c_end: int,
+) -> tuple[Scope, str, float | None, str, int] | None:
+    """The scope of a thresholded target and its own requirement: (scope, requirement, value,
+    unit, end of the target text). None when no requirement can be found (left as it was)."""
+    sign = COMPARATOR_SIGNS.get(comparator)
+    if sign is None:
+        return None
+    action_m = SCOPE_ACTION_RE.search(before)
+    place, action, quantity = "", "", before
+    if action_m:
+        place, action, quantity = before[: action_m.start()], action_m.group(), ""
+    things = rest.lstrip("的")
+    cut = max((things.rfind(h) + len(h) for h in SCOPE_HEADS if h in things), default=-1)
+    subject, predicate = (things[:cut], things[cut:]) if cut > 0 else (things, "")
+    text_end = threshold[1] + len(rest)
+    if not (action or predicate) and c_end < len(text) and text[c_end] in "，,":
+        # 对…低于100毫克/升的城市污水处理厂服务片区，实施管网系统化整治: the next clause
+        _, next_end = _clause_bounds(text, c_end + 1, c_end + 1)
+        following = text[c_end + 1 : next_end]
+        if following and not re.search(r"\d", following):
+            predicate, text_end = following, next_end
+    requirement = action + predicate
+    if not requirement or not subject:
+        return None
+    scope = Scope(
+        subject=subject,
+        comparator=sign,
+        value=value,
+        unit=unit,
+        text=text[threshold[0] : threshold[1]],
+        quantity=quantity,
+        place=place,
+    )
+    if "淘汰" in requirement or "关停" in requirement:
+        counter = next((c for head, c in COUNTERS if subject.endswith(head)), "个")
+        return scope, requirement, 0.0, counter, text_end
+    return scope, requirement, None, "", text_end
 
 
 VALUE_LIST_RE = re.compile(

@@ -336,7 +336,8 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
     if measure is None:
         raise ReportNotFound(f"no plan measure {key!r} (ids look like 001/三/八)")
     document = catalog.documents.get(measure["document"], {})
-    area_code = REGION_ADCODES.get(document.get("region") or "", "")
+    # The plan's area as the catalog derives it from the store's districts (as popups do).
+    area_code = document.get("adcode") or REGION_ADCODES.get(document.get("region") or "", "")
     area = ctx.by_code.get(area_code)
     if area is None:
         raise ReportNotFound(f"measure {key}: its plan's area {area_code!r} is not in the store")

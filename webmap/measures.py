@@ -130,9 +130,15 @@ def measure(measure_id: str) -> Response | str:
         )
     from webmap.indicators import STATUS_COLOURS, indicators_of
 
+    # Only the areas the measure's own plan governs: a 营口 measure shows no 辽源 row.
+    indicators = []
+    for found in indicators_of(measure_id):
+        areas = [a for a in found["areas"] if catalog.governs(m["document"], {"adcode": a.adcode})]
+        if areas:
+            indicators.append(found | {"areas": areas})
     return render_template(
         "measure.html",
-        indicators=indicators_of(measure_id),
+        indicators=indicators,
         colours=STATUS_COLOURS,
         m=m,
         doc=doc,

@@ -101,7 +101,9 @@ def popup(layer_id: str, feature_id: str) -> Response:
     store = get_store()
     feature = store.get(layer_id, feature_id)
     ties = catalog_view(store).ties(
-        layer_id, lambda measure_id: url_for("measures.measure", measure_id=measure_id)
+        layer_id,
+        feature.properties,
+        lambda measure_id: url_for("measures.measure", measure_id=measure_id),
     )
     actions = []
     user = current_user()

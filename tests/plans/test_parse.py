@@ -156,18 +156,23 @@ def test_respectively_with_two_and_with_four_values() -> None:
         ("秸秆综合利用率稳定在90%以上。", ("秸秆综合利用率", "以上", 90.0, "%")),
         (
             "城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉。",
-            ("城市建成区基本淘汰…燃煤锅炉", "以下", 35.0, "蒸吨/小时"),
+            ("城市建成区内 ≤35 蒸吨/小时 燃煤锅炉", "基本淘汰", 0.0, "台"),
         ),
         (
             "推进65蒸吨/小时以上的燃煤锅炉超低排放。",
-            ("推进…燃煤锅炉超低排放", "以上", 65.0, "蒸吨/小时"),
+            ("≥65 蒸吨/小时 燃煤锅炉", "推进超低排放", None, ""),
         ),
         ("新建数据中心电能利用效率不超过1.3。", ("新建数据中心电能利用效率", "不超过", 1.3, "")),
         ("铁路、水路货运量占比达到15%左右。", ("铁路、水路货运量占比", "左右", 15.0, "%")),
         ("城市公共供水管网漏损率低于10%。", ("城市公共供水管网漏损率", "低于", 10.0, "%")),
         (
             "对进水生化需氧量浓度低于100毫克/升的城市污水处理厂服务片区，实施管网系统化整治。",
-            ("进水生化需氧量浓度…城市污水处理厂服务片区", "低于", 100.0, "毫克/升"),
+            (
+                "进水生化需氧量浓度 <100 毫克/升的城市污水处理厂服务片区",
+                "实施管网系统化整治",
+                None,
+                "",
+            ),
         ),
         ("新增生活污水处理能力90万吨/日。", ("生活污水处理能力", "新增", 90.0, "万吨/日")),
         ("建设1000个美丽宜居村。", ("美丽宜居村", "建设", 1000.0, "个")),
@@ -183,6 +188,17 @@ def test_target_forms(sentence: str, expected: tuple) -> None:
     (t,) = targets_of(sentence)
     assert (t.indicator, t.comparator, t.value, t.unit) == expected
     assert squeeze(t.text) == t.text and t.text in sentence
+
+
+def test_a_size_threshold_is_the_scope_not_the_target() -> None:
+    (t,) = targets_of("到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉。")
+    assert t.scope is not None and t.scope.text == "35蒸吨/小时及以下"
+    assert t.reads() == "城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台)"
+    assert t.target_year == 2025
+    (share,) = targets_of("完成全市80%以上钢铁产能超低排放改造。")
+    assert share.scope is None and (share.comparator, share.value) == ("以上", 80.0)
+    (plain,) = targets_of("城市公共供水管网漏损率低于10%。")
+    assert plain.reads() == "城市公共供水管网漏损率：<10 %"
 
 
 def test_aspiration_and_base_year() -> None:
@@ -267,7 +283,8 @@ def test_unit_forms() -> None:
         "（六）推进己。实施己。责任单位：市交通运输局、各县区按职责分工负责）\n"
     )
     assert got[1:] == [
-        ("t/一/一", [("市发改委（市能源局）", False), ("市工信局", False)], False),
+        # One name per unit (plans/units.csv): 市发改委（市能源局） is 市发改委, 各县区 各县区政府.
+        ("t/一/一", [("市发改委", False), ("市工信局", False)], False),
         ("t/一/二", [("市生态环境局", False), ("市住建局", False)], False),
         (
             "t/一/三",
@@ -279,13 +296,13 @@ def test_unit_forms() -> None:
             [
                 ("市商务局", False),
                 ("市城管执法局", False),
-                ("各县区", False),
+                ("各县区政府", False),
                 ("高新区管委会", False),
             ],
             False,
         ),
-        ("t/一/五", [("市机关事务管理服务中心", False)], False),
-        ("t/一/六", [("市交通运输局", False), ("各县区", False)], False),
+        ("t/一/五", [("市机关事务服务中心", False)], False),
+        ("t/一/六", [("市交通运输局", False), ("各县区政府", False)], False),
     ]
 
 
@@ -298,22 +315,23 @@ def test_the_rule_that_adds_units_to_every_later_measure() -> None:
         "（二）推进乙。实施乙。〔责任单位：市工信局〕\n"
         "（三）推进丙。实施丙。〔责任单位：市财政局、开发区（园区）管委会〕\n"
     )
+    # The text never says 牵头: each measure's first own unit leads (not a rule's units).
     assert got == [
         ("t/一", [], False),
         (
             "t/一/一",
-            [("市发改委", False), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
+            [("市发改委", True), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
             False,
         ),
         ("t/二", [], False),  # a heading above measures gets no units
         (
             "t/二/二",
-            [("市工信局", False), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
+            [("市工信局", True), ("各县（市）区政府", False), ("开发区（园区）管委会", False)],
             True,
         ),
         (
             "t/二/三",
-            [("市财政局", False), ("开发区（园区）管委会", False), ("各县（市）区政府", False)],
+            [("市财政局", True), ("开发区（园区）管委会", False), ("各县（市）区政府", False)],
             True,
         ),
     ]
@@ -532,3 +550,19 @@ def test_cli_parse_prints_tree_and_report(
     (tmp_path / "empty.txt").write_bytes(b"")
     assert main(["parse", str(tmp_path / "empty.txt")]) == 2
     assert "empty file" in capsys.readouterr().err
+
+
+def test_unit_alias_table_is_checked(tmp_path: Path) -> None:
+    from plans.parse import unit_aliases, unit_name
+
+    table = unit_aliases()
+    assert unit_name("市发展改革委", "002", table) == "市发改委"
+    assert unit_name("市农业农村", "004", table) == "市农业农村局"  # a truncation in 004
+    assert unit_name("市农业农村", "001", table) == "市农业农村"  # fixed for 004 only
+    bad = tmp_path / "units.csv"
+    bad.write_text("alias,name,documents,reason\n甲,乙,,同一单位\n乙,丙,,同一单位\n", "utf-8")
+    with pytest.raises(PlanError, match="both an alias and a unit's name"):
+        unit_aliases(bad)
+    bad.write_text("alias,name,documents,reason\n甲,乙,,\n", "utf-8")
+    with pytest.raises(PlanError, match="row 2"):
+        unit_aliases(bad)

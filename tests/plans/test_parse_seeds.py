@@ -61,6 +61,7 @@ def snapshot(doc: Document) -> dict[str, Any]:
             "date": doc.date,
             "status": doc.status,
             "implements": doc.implements,
+            "lead_rule": doc.lead_rule,
         },
         "counts": {str(level): levels.get(level, 0) for level in (1, 2, 3, 4)},
         "measures": [
@@ -87,6 +88,8 @@ def snapshot(doc: Document) -> dict[str, Any]:
                 "base_year": t.base_year,
                 "aspirational": t.aspirational,
                 "text": t.text,
+                "scope": t.scope.label() if t.scope else None,
+                "reads": t.reads(),
             }
             for n in doc.walk()
             for t in n.targets
@@ -175,13 +178,26 @@ def test_known_measures() -> None:
     boilers = parsed("001").node("001/三/八")
     assert boilers.heading == "推动煤炭清洁高效利用"
     assert [(u.name, u.lead) for u in boilers.units][:2] == [
-        ("市发改委（市能源局）", False),
+        ("市发改委", False),  # 市发改委（市能源局） by the alias table (plans/units.csv)
         ("市工信局", False),
     ]
     assert boilers.units_inherited
     (t,) = boilers.targets
-    assert (t.comparator, t.value, t.unit, t.target_year) == ("以下", 35.0, "蒸吨/小时", 2025)
+    # The 35 t/h is the scope (which boilers count); the target is none left (基本淘汰).
+    assert (t.comparator, t.value, t.unit, t.target_year) == ("基本淘汰", 0.0, "台", 2025)
+    assert t.scope is not None
+    assert (t.scope.comparator, t.scope.value, t.scope.unit) == ("≤", 35.0, "蒸吨/小时")
+    assert (t.scope.place, t.scope.subject) == ("城市建成区", "燃煤锅炉")
+    assert t.reads() == "城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台)"
     assert t.text == "城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉"
+    # A spur line for enterprises of ≥150万吨: the size is the scope, the line the requirement.
+    spur = next(t for t in parsed("001").node("001/三/四").targets if t.scope)
+    assert spur.scope.label() == "新（迁）建年大宗货物运量 ≥150 万吨的大型工矿企业和物流园区"
+    assert (spur.comparator, spur.value) == ("原则上同步规划建设铁路专用线", None)
+    big = next(t for t in parsed("001").node("001/三/一").targets if t.scope)
+    assert big.reads() == "≥65 t/h 燃煤锅炉：推进超低排放"
+    # A share in the middle of a phrase stays a target: 完成全市80%以上钢铁产能超低排放改造.
+    assert any(t.value == 80 and not t.scope for t in parsed("001").node("001/三/一").targets)
     assert parsed("000").node("000/二/八").heading == "提升开发区（园区）循环化水平"
     assert parsed("004").node("004/四/一/4").heading == "加快推动园区循环化发展"
     assert [u.name for u in parsed("000").node("000/一/二").units][-2:] == [
@@ -191,9 +207,15 @@ def test_known_measures() -> None:
     lead = [(u.name, u.lead) for u in parsed("001").node("001/三/五").units][:4]
     assert lead == [
         ("市生态环境局", True),
-        ("市农业农村局（市乡村振兴局）", True),
-        ("市发改委（市能源局）", True),
+        ("市农业农村局", True),
+        ("市发改委", True),
         ("市工信局", False),
+    ]
+    # 001 says 牵头 where a unit leads; 000, 002, 003 and 004 never do: their first unit leads.
+    assert [parsed(d).lead_rule for d in SEEDS] == ["first listed", "stated"] + ["first listed"] * 3
+    assert [(u.name, u.lead) for u in parsed("004").node("004/四/二/1").units][:2] == [
+        ("市农业农村局", True),  # 市农业农村 in the text, truncated
+        ("市科技局", False),
     ]
 
 

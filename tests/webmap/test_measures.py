@@ -62,7 +62,9 @@ def test_measure_json_twin(client) -> None:
     m = client.get("/measures/001/三/八?f=json").get_json()
     assert m["heading"] == "推动煤炭清洁高效利用" and m["document"] == "001"
     assert {link["layer_id"] for link in m["links"]} >= {"coal_boilers", "built_up_areas"}
-    assert any(t["unit"] == "蒸吨/小时" and t["value"] == 35 for t in m["targets"])
+    (t,) = m["targets"]  # the 35 t/h is the scope of the target; the target is none left
+    assert t["scope"]["unit"] == "蒸吨/小时" and t["scope"]["value"] == 35
+    assert (t["comparator"], t["value"], t["unit"]) == ("基本淘汰", 0, "台")
 
 
 def test_cascade_on_both_pages(client) -> None:
