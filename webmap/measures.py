@@ -19,6 +19,7 @@ from geo.errors import QueryError
 from webmap.catalog import catalog_view, highlight
 from webmap.maps import build_map, render_parts
 from webmap.regions import REGIONS, region_view
+from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint("measures", __name__, template_folder="templates")
@@ -117,7 +118,14 @@ def measure(measure_id: str) -> Response | str:
         layers = [lt for lt in visible_layers() if lt.id == "districts" or lt.id in linked]
         view = region_view(store, region)
         fmap = render_parts(
-            build_map(view, layers, url_for=url_for, has_demo=True, config=current_app.config)
+            build_map(
+                view,
+                layers,
+                url_for=url_for,
+                has_demo=True,
+                config=current_app.config,
+                focus=focus_arg(),
+            )
         )
     from webmap.indicators import STATUS_COLOURS, indicators_of
 
