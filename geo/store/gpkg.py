@@ -113,7 +113,8 @@ def build_geopackage(
 
 # The search index (see geo/store/search.py for what is found and in which order):
 #   lutu_search_text  one row per distinct searched text of a layer's field (tid in store
-#                     order), `key` its search_key, `value` the text as its first feature has it;
+#                     order), `key` its search_key, `value` the text as its first feature has it
+#                     (NULL when that is the key itself);
 #   lutu_search       which features hold a text, with their city for the region filter;
 #   lutu_search_fts   an FTS5 trigram index of the keys: substrings of 3+ characters;
 #   lutu_search_words the keys that are not ids, in tid order: 1–2 character queries scan it
@@ -142,7 +143,7 @@ def write_search_index(con: sqlite3.Connection, layers: Mapping[str, Mapping[str
     con.executescript(
         f"""
         CREATE TABLE {SEARCH_TEXT} (tid INTEGER PRIMARY KEY, layer TEXT NOT NULL,
-            field TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);
+            field TEXT NOT NULL, key TEXT NOT NULL, value TEXT);
         CREATE UNIQUE INDEX {SEARCH_TEXT}_key ON {SEARCH_TEXT} (key, layer, field);
         CREATE TABLE {SEARCH_ROWS} (tid INTEGER NOT NULL, fid INTEGER NOT NULL, city TEXT,
             PRIMARY KEY (tid, fid)) WITHOUT ROWID;
@@ -157,10 +158,11 @@ def write_search_index(con: sqlite3.Connection, layers: Mapping[str, Mapping[str
                 f'"{name}" AS value, {_city_sql(fields)} AS city FROM "{layer_id}" '
                 f'WHERE "{name}" IS NOT NULL'
             )
-            # min(fid) makes SQLite take `value` from the first feature holding the key.
+            # min(fid) makes SQLite take `value` from the first feature holding the key;
+            # a value that is its own key (most ids) is not stored twice.
             con.execute(
                 f"INSERT INTO {SEARCH_TEXT} (layer, field, key, value) "
-                "SELECT ?, ?, key, value FROM (SELECT key, value, min(fid) AS first "
+                "SELECT ?, ?, key, nullif(value, key) FROM (SELECT key, value, min(fid) AS first "
                 "FROM lutu_keys WHERE key != '' GROUP BY key) ORDER BY first",
                 (layer_id, name),
             )
@@ -176,7 +178,7 @@ def write_search_index(con: sqlite3.Connection, layers: Mapping[str, Mapping[str
         CREATE INDEX {SEARCH_WORDS} ON {SEARCH_TEXT} (tid, layer, field, key)
             WHERE field != 'id';
         CREATE VIRTUAL TABLE {SEARCH_FTS} USING fts5(key, content='{SEARCH_TEXT}',
-            content_rowid='tid', tokenize='trigram', detail='none');
+            content_rowid='tid', tokenize='trigram', detail='none', columnsize=0);
         INSERT INTO {SEARCH_FTS} ({SEARCH_FTS}) VALUES ('rebuild');
         """
     )
@@ -633,7 +635,7 @@ class GeoPackageStore(FeatureStore):
         order, read a batch at a time (most searches stop in the first)."""
         which = f"(layer = '{DISTRICTS_LAYER}') = {int(districts)} AND {allowed}"
         not_prefix = "substr(t.key, 1, ?) != ?"  # exact and prefix hits came before
-        columns = "t.tid, t.layer, t.field, t.value"
+        columns = "t.tid, t.layer, t.field, coalesce(t.value, t.key)"
         if tier == "exact":
             sql = f"SELECT {columns} FROM {SEARCH_TEXT} t WHERE key = ? AND {which} ORDER BY tid"
             args = [query, *params]
