@@ -110,3 +110,21 @@ def test_the_search_fits_a_phone(browser, live_server) -> None:
     assert VILLAGE in popup_title(page)
     assert record["external"] == [] and record["errors"] == []
     page.close()
+
+
+def test_a_layer_turned_off_is_turned_on_and_other_maps_open_a_popup_of_their_own(
+    browser, live_server
+) -> None:
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
+    page.evaluate("lutu.map.removeLayer(lutu.layers.villages)")  # as if unticked
+    box = page.get_by_role("combobox", name="搜索")
+    box.press_sequentially("石山", delay=60)
+    page.get_by_role("option").first.click(timeout=10_000)
+    assert VILLAGE in popup_title(page)
+    assert page.evaluate("lutu.map.hasLayer(lutu.layers.villages)")
+    # A measure map without the villages layer: the village's popup opens all the same.
+    page.goto(live_server + "/measures/001/三/八?focus=villages/yk-village-0001")
+    assert VILLAGE in popup_title(page)
+    assert "villages" not in page.evaluate("Object.keys(lutu.layers)")
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
