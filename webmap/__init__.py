@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         measures,
         pages,
         reports,
+        search,
         store,
         vendor,
     )
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(measures.bp)
     app.register_blueprint(indicators.bp)
     app.register_blueprint(api.bp)

@@ -23,6 +23,7 @@ from webmap.catalog import catalog_view
 from webmap.maps import build_map, render_parts
 from webmap.measures import measure_url, wants_json
 from webmap.regions import REGIONS, counties_of, region_view
+from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint("indicators", __name__, template_folder="templates")
@@ -184,6 +185,7 @@ def indicator_page(indicator_id: str) -> Response | str:
         fills=fills,
         data_args={"indicator": indicator_id, "year": year},
         fill_legend=STATUS_COLOURS,
+        focus=focus_arg(),
     )
     return render_template(
         "indicator.html",

@@ -130,6 +130,24 @@ class FeatureList(folium.MacroElement):
         self._name = "LutuFeatureList"
 
 
+class SearchControl(folium.MacroElement):
+    """The search box (lutu-search.js): finds features of the map's layers, flies to one and
+    opens its popup; `focus` is the feature the page opens on (`?focus=`)."""
+
+    _template = LutuTemplate(
+        """
+        {% macro script(this, kwargs) %}
+        L.lutu.searchControl({{ this.options|tojson }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "LutuSearch"
+        self.options = options
+
+
 def district_geojson(
     view: RegionView, fills: Mapping[str, dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -285,12 +303,14 @@ def build_map(
     data_args: Mapping[str, Any] | None = None,
     fill_legend: Mapping[str, str] | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    focus: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """The interactive map of one region: districts as the base, every layer as an overlay.
 
     `fills` colours districts (a choropleth); `data_args` narrow what the layers fetch (e.g. an
     indicator and year, to show exactly the features behind a number); `bounds` is the view
-    the map opens on (default: the region)."""
+    the map opens on (default: the region); `focus` (see `webmap.search.focus_arg`) is the
+    feature the map opens on, its popup open."""
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -308,8 +328,12 @@ def build_map(
         js=[
             ("leaflet", url_for("vendor.leaflet", filename="leaflet.js")),
             ("lutu_map", url_for("pages.static", filename="lutu-map.js")),
+            ("lutu_search", url_for("pages.static", filename="lutu-search.js")),
         ],
-        css=[("leaflet_css", url_for("vendor.leaflet", filename="leaflet.css"))],
+        css=[
+            ("leaflet_css", url_for("vendor.leaflet", filename="leaflet.css")),
+            ("lutu_search_css", url_for("pages.static", filename="lutu-search.css")),
+        ],
     ).add_to(m)
     for tile in basemap_layers(config):
         tile.add_to(m)
@@ -350,6 +374,15 @@ def build_map(
                 "labelZoom": layer.label_min_zoom,
             },
         ).add_to(m)
+    SearchControl(
+        {
+            "url": url_for("search.search", city=region_arg),
+            "popupUrl": url_for("pages.popup", layer_id="__LAYER__", feature_id="__ID__"),
+            "layers": [layer.id for layer in layers],
+            "maxZoom": MAX_ZOOM,
+            "focus": dict(focus) if focus else None,
+        }
+    ).add_to(m)
     HtmlControl(notice_html(has_demo), "topright", "lutu-notice-control").add_to(m)
     HtmlControl(legend_html(layers, fill_legend), "bottomright", "lutu-legend-control").add_to(m)
     folium.LayerControl(position="topleft", collapsed=True).add_to(m)

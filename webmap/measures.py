@@ -20,6 +20,7 @@ from webmap.catalog import catalog_view, highlight
 from webmap.mapdata import extent
 from webmap.maps import build_map, render_parts
 from webmap.regions import REGIONS, region_view
+from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint("measures", __name__, template_folder="templates")
@@ -126,6 +127,7 @@ def measure(measure_id: str) -> Response | str:
                 has_demo=True,
                 config=current_app.config,
                 bounds=extent(store, facilities, bbox=view.bounds, filters=view.filters),
+                focus=focus_arg(),
             )
         )
     from webmap.indicators import STATUS_COLOURS, indicators_of

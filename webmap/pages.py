@@ -14,6 +14,7 @@ from webmap.indicators import feature_filter, indicator_or_404, year_arg
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
 from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
+from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint(
@@ -56,6 +57,7 @@ def map_page() -> str:
         has_demo=has_demo(store),
         config=current_app.config,
         counts={layer_id: info.count for layer_id, info in stored.items()},
+        focus=focus_arg(),
     )
     return render_template("map.html", map=render_parts(fmap), view=view, regions=REGIONS)
 

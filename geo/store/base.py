@@ -8,15 +8,18 @@ stand beside the GeoPackage one by implementing the same methods.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import LayerNotFound
+
+if TYPE_CHECKING:
+    from geo.store.search import SearchHit
 
 BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy in the store's lon/lat
 
@@ -168,6 +171,22 @@ class FeatureStore(ABC):
         extra: Sequence[str] = (),
     ) -> Positions:
         """Representative positions of the matching features, plus the `extra` columns."""
+
+    @abstractmethod
+    def search(
+        self,
+        text: str,
+        *,
+        region: Sequence[str] | None = None,
+        layers: Sequence[str] | None = None,
+        limit: int = 20,
+        skip_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> list[SearchHit]:
+        """Up to `limit` features whose name, id, enterprise or operator (`geo.store.search.
+        SEARCH_FIELDS`) contains `text`, best first (exact, prefix, substring; counties first
+        within each), each feature once. `region`: city adcodes the features must belong to
+        (None: anywhere); `layers`: the layers searched (None: every layer with geometry);
+        `skip_fields`: layer -> fields not searched (what a reader may not see)."""
 
     def restrictions(self) -> Restrictions:
         """What this view leaves out (see `geo.store.restricted`); a plain store, nothing."""

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,20 @@ from geo.store.base import (
     QueryResult,
     Range,
 )
+from geo.store.search import (
+    DISTRICTS_LAYER,
+    MAX_QUERY_CHARS,
+    SearchHit,
+    layer_order,
+    name_field,
+    place,
+    search_key,
+    searched_fields,
+)
 
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
 META_TABLE = "lutu_meta"
-STORE_FORMAT = 2  # bump when the way a store is written changes, so old files are rebuilt
+STORE_FORMAT = 3  # bump when the way a store is written changes, so old files are rebuilt
 
 _PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
 _SQL_TYPES = {  # GeoPackage column types -> our field types
@@ -94,10 +104,84 @@ def build_geopackage(
                         con.execute(
                             f'CREATE INDEX "idx_{layer_id}_{name}" ON "{layer_id}" ("{name}")'
                         )
+            write_search_index(con, {k: v.schema.field_map for k, v in data.items()})
         con.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# The search index (see geo/store/search.py for what is found and in which order):
+#   lutu_search_text  one row per distinct searched text of a layer's field (tid in store
+#                     order), `key` its search_key, `value` the text as its first feature has it
+#                     (NULL when that is the key itself);
+#   lutu_search       which features hold a text, with their city for the region filter;
+#   lutu_search_fts   an FTS5 trigram index of the keys: substrings of 3+ characters;
+#   lutu_search_words the keys that are not ids, in tid order: 1–2 character queries scan it
+#                     (names repeat, so it is far smaller than the features).
+SEARCH_TEXT = "lutu_search_text"
+SEARCH_ROWS = "lutu_search"
+SEARCH_FTS = "lutu_search_fts"
+SEARCH_WORDS = "lutu_search_words"
+_SEARCH_BATCH = 256
+
+
+def _city_sql(fields: Mapping[str, object]) -> str:
+    """SQL for the city a feature belongs to (see geo.store.search.city_of)."""
+    if "city_adcode" in fields:
+        return '"city_adcode"'
+    if {"level", "parent_adcode", "adcode"} <= fields.keys():
+        return "CASE WHEN level = 'county' THEN parent_adcode ELSE adcode END"
+    return "NULL"
+
+
+def write_search_index(con: sqlite3.Connection, layers: Mapping[str, Mapping[str, Any]]) -> None:
+    """Build the search tables of `layers` (layer id -> field name -> Field) in `con`."""
+    if sqlite3.sqlite_version_info < (3, 34):  # the trigram tokenizer came with 3.34.0
+        raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old: search needs 3.34+")
+    con.create_function("lutu_key", 1, search_key, deterministic=True)
+    con.executescript(
+        f"""
+        CREATE TABLE {SEARCH_TEXT} (tid INTEGER PRIMARY KEY, layer TEXT NOT NULL,
+            field TEXT NOT NULL, key TEXT NOT NULL, value TEXT);
+        CREATE UNIQUE INDEX {SEARCH_TEXT}_key ON {SEARCH_TEXT} (key, layer, field);
+        CREATE TABLE {SEARCH_ROWS} (tid INTEGER NOT NULL, fid INTEGER NOT NULL, city TEXT,
+            PRIMARY KEY (tid, fid)) WITHOUT ROWID;
+        """
+    )
+    for layer_id in layer_order(layers):
+        fields = layers[layer_id]
+        texts = [n for n in searched_fields(fields) if getattr(fields[n], "type", "str") == "str"]
+        for name in texts:
+            con.execute(
+                f'CREATE TEMP TABLE lutu_keys AS SELECT fid, lutu_key("{name}") AS key, '
+                f'"{name}" AS value, {_city_sql(fields)} AS city FROM "{layer_id}" '
+                f'WHERE "{name}" IS NOT NULL'
+            )
+            # min(fid) makes SQLite take `value` from the first feature holding the key;
+            # a value that is its own key (most ids) is not stored twice.
+            con.execute(
+                f"INSERT INTO {SEARCH_TEXT} (layer, field, key, value) "
+                "SELECT ?, ?, key, nullif(value, key) FROM (SELECT key, value, min(fid) AS first "
+                "FROM lutu_keys WHERE key != '' GROUP BY key) ORDER BY first",
+                (layer_id, name),
+            )
+            con.execute(
+                f"INSERT INTO {SEARCH_ROWS} (tid, fid, city) SELECT t.tid, k.fid, k.city "
+                f"FROM lutu_keys k JOIN {SEARCH_TEXT} t ON t.key = k.key AND t.layer = ? "
+                "AND t.field = ?",
+                (layer_id, name),
+            )
+            con.execute("DROP TABLE lutu_keys")
+    con.executescript(
+        f"""
+        CREATE INDEX {SEARCH_WORDS} ON {SEARCH_TEXT} (tid, layer, field, key)
+            WHERE field != 'id';
+        CREATE VIRTUAL TABLE {SEARCH_FTS} USING fts5(key, content='{SEARCH_TEXT}',
+            content_rowid='tid', tokenize='trigram', detail='none', columnsize=0);
+        INSERT INTO {SEARCH_FTS} ({SEARCH_FTS}) VALUES ('rebuild');
+        """
+    )
 
 
 def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
@@ -261,6 +345,12 @@ class GeoPackageStore(FeatureStore):
         self._point_indexes: dict[str, _PointIndex] = {}
         self._counts: OrderedDict[tuple, int] = OrderedDict()  # immutable file: counts hold
         self._layers = self._read_layers()
+        self._names: dict[str, str] | None = None
+        self._has_search = bool(
+            self._con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?", (SEARCH_FTS,)
+            ).fetchone()
+        )
 
     def close(self) -> None:
         self._con.close()
@@ -476,6 +566,172 @@ class GeoPackageStore(FeatureStore):
                 self._positions.clear()
             self._positions[key] = result
         return result
+
+    # -- search
+    def search(
+        self,
+        text: str,
+        *,
+        region: Sequence[str] | None = None,
+        layers: Sequence[str] | None = None,
+        limit: int = 20,
+        skip_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> list[SearchHit]:
+        query = search_key(text)[:MAX_QUERY_CHARS]
+        if not query or limit <= 0:
+            return []
+        if not self._has_search:
+            raise QueryError(
+                "这个存储没有搜索索引，请重建 the store has no search index: rebuild it"
+            )
+        spatial = [k for k, info in self._layers.items() if info.geometry_type is not None]
+        wanted = spatial if layers is None else [k for k in layers if k in spatial]
+        if not wanted:
+            return []
+        # Which texts may match: the wanted layers, without their skipped fields.
+        clauses = [f"layer IN ({', '.join('?' * len(wanted))})"]
+        params: list[Any] = list(wanted)
+        for layer_id, names in (skip_fields or {}).items():
+            names = sorted(set(names))
+            if names and layer_id in wanted:
+                clauses.append(f"NOT (layer = ? AND field IN ({', '.join('?' * len(names))}))")
+                params += [layer_id, *names]
+        allowed = " AND ".join(clauses)
+        rows_sql = f"SELECT fid FROM {SEARCH_ROWS} WHERE tid = ?"
+        row_params: list[Any] = []
+        if region is not None:
+            rows_sql += f" AND (city IN ({', '.join('?' * len(region))}) OR city IS NULL)"
+            row_params = list(region)
+        rows_sql += " ORDER BY fid LIMIT ?"
+        found: list[tuple[str, int, str, str, str]] = []
+        seen: set[tuple[str, int]] = set()
+        with self._lock:
+            for tier in ("exact", "prefix", "substring"):
+                for districts in (True, False):
+                    texts = self._search_texts(tier, query, districts, allowed, params)
+                    for tid, layer_id, field_name, value in texts:
+                        fids = self._con.execute(
+                            rows_sql, [tid, *row_params, limit + len(seen)]
+                        ).fetchall()
+                        for (fid,) in fids:
+                            if (layer_id, fid) in seen:
+                                continue
+                            seen.add((layer_id, fid))
+                            found.append((layer_id, fid, field_name, value, tier))
+                            if len(found) >= limit:
+                                break
+                        if len(found) >= limit:
+                            break
+                    if len(found) >= limit:
+                        break
+                if len(found) >= limit:
+                    break
+            return self._hits(found)
+
+    def _search_texts(
+        self, tier: str, query: str, districts: bool, allowed: str, params: list[Any]
+    ) -> Iterator[tuple[int, str, str, str]]:
+        """The (tid, layer, field, value) of the texts matching `query` in `tier`, in tier
+        order, read a batch at a time (most searches stop in the first)."""
+        which = f"(layer = '{DISTRICTS_LAYER}') = {int(districts)} AND {allowed}"
+        not_prefix = "substr(t.key, 1, ?) != ?"  # exact and prefix hits came before
+        columns = "t.tid, t.layer, t.field, coalesce(t.value, t.key)"
+        if tier == "exact":
+            sql = f"SELECT {columns} FROM {SEARCH_TEXT} t WHERE key = ? AND {which} ORDER BY tid"
+            args = [query, *params]
+        elif tier == "prefix":
+            sql = (
+                f"SELECT {columns} FROM {SEARCH_TEXT} t WHERE key > ? AND key < ? AND {which} "
+                "ORDER BY key, tid"
+            )
+            args = [query, query + "\U0010ffff", *params]
+        elif len(query) >= 3 and not set(query) & set("%_"):
+            # The trigram index answers LIKE '%q%' for 3+ characters.
+            sql = (
+                f"SELECT {columns} FROM {SEARCH_FTS} f JOIN {SEARCH_TEXT} t ON t.tid = f.rowid "
+                f"WHERE f.key LIKE ? AND {not_prefix} AND {which} ORDER BY f.rowid"
+            )
+            args = [f"%{query}%", len(query), query, *params]
+        elif len(query) >= 3:
+            # LIKE's own wildcards in the query (rare): instr() over every key.
+            sql = (
+                f"SELECT {columns} FROM {SEARCH_TEXT} t WHERE instr(t.key, ?) > 0 "
+                f"AND {not_prefix} AND {which} ORDER BY tid"
+            )
+            args = [query, len(query), query, *params]
+        else:
+            # 1–2 characters: instr() over the keys that are not ids (names repeat: few
+            # keys), in tid order; an id is found by its exact value or prefix instead.
+            sql = (
+                f"SELECT {columns} FROM {SEARCH_TEXT} t INDEXED BY {SEARCH_WORDS} "
+                f"WHERE field != 'id' AND instr(t.key, ?) > 0 AND {not_prefix} AND {which} "
+                "ORDER BY tid"
+            )
+            args = [query, len(query), query, *params]
+        offset = 0
+        while True:
+            batch = self._con.execute(
+                f"{sql} LIMIT {_SEARCH_BATCH} OFFSET {offset}", args
+            ).fetchall()
+            yield from batch
+            if len(batch) < _SEARCH_BATCH:
+                return
+            offset += _SEARCH_BATCH
+
+    def _hits(self, found: list[tuple[str, int, str, str, str]]) -> list[SearchHit]:
+        """SearchHits for (layer, fid, field, value, tier): name, county and place read from
+        the layers (called with the lock held)."""
+        by_layer: dict[str, list[int]] = {}
+        for layer_id, fid, *_ in found:
+            by_layer.setdefault(layer_id, []).append(fid)
+        features: dict[tuple[str, int], tuple] = {}
+        for layer_id, fids in by_layer.items():
+            fields = self._layers[layer_id].fields
+            title = name_field(fields)
+            county = (
+                '"county_adcode"'
+                if "county_adcode" in fields
+                else ('"parent_adcode"' if "parent_adcode" in fields else "NULL")
+            )
+            name = f'"{title}"' if title else "NULL"
+            rows = self._con.execute(
+                f'SELECT fid, id, {name}, {county}, geom FROM "{layer_id}" '
+                "WHERE fid IN (SELECT value FROM json_each(?))",
+                (json.dumps(fids),),
+            ).fetchall()
+            geoms = shapely.from_wkb([gpkg_blob_to_wkb(r[4]) for r in rows])
+            for row, geom in zip(rows, geoms, strict=True):
+                features[(layer_id, row[0])] = (*row[1:4], geom)
+        names = self._place_names()
+        hits = []
+        for layer_id, fid, field_name, value, tier in found:
+            feature_id, name, county, geom = features[(layer_id, fid)]
+            lon, lat, bbox = place(geom)
+            hits.append(
+                SearchHit(
+                    layer=layer_id,
+                    id=feature_id,
+                    name=name,
+                    county=names.get(county) if county else None,
+                    county_adcode=county,
+                    field=field_name,
+                    text=value,
+                    match=tier,
+                    lon=lon,
+                    lat=lat,
+                    bbox=bbox,
+                )
+            )
+        return hits
+
+    def _place_names(self) -> dict[str, str]:
+        """Adcode -> Chinese name of the districts (read once: the file is immutable)."""
+        if self._names is None:
+            self._names = {}
+            if DISTRICTS_LAYER in self._layers:
+                rows = self._con.execute(f'SELECT adcode, name_zh FROM "{DISTRICTS_LAYER}"')
+                self._names = dict(rows.fetchall())
+        return self._names
 
     # -- helpers
     @staticmethod

@@ -4,7 +4,7 @@ one store made of several, so the API can serve both through the same interface.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,17 @@ from geo.store.base import (
     QueryResult,
     Range,
     Restrictions,
+)
+from geo.store.search import (
+    DISTRICTS_LAYER,
+    MAX_QUERY_CHARS,
+    TIERS,
+    SearchHit,
+    TextIndex,
+    county_of,
+    name_field,
+    place,
+    search_key,
 )
 
 
@@ -43,6 +54,10 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
 Contents = Mapping[str, tuple[LayerInfo, list[Feature]]]
 
 
+def _text_fields(info: LayerInfo) -> list[str]:
+    return [name for name, kind in info.fields.items() if kind == "str"]
+
+
 class MemoryStore(FeatureStore):
     """Features held in lists, one per layer; the same semantics as the GeoPackage store.
 
@@ -55,6 +70,7 @@ class MemoryStore(FeatureStore):
         self._data = dict(layers) if layers is not None else None
         self._loader = loader
         self._lock = threading.Lock()
+        self._text_index: TextIndex | None = None
 
     @property
     def data(self) -> dict[str, tuple[LayerInfo, list[Feature]]]:
@@ -152,6 +168,64 @@ class MemoryStore(FeatureStore):
             {k: np.array([f.properties.get(k) for f in chosen], dtype=object) for k in extra},
         )
 
+    def search(
+        self,
+        text: str,
+        *,
+        region: Sequence[str] | None = None,
+        layers: Sequence[str] | None = None,
+        limit: int = 20,
+        skip_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> list[SearchHit]:
+        query = search_key(text)[:MAX_QUERY_CHARS]
+        if not query or limit <= 0:
+            return []
+        spatial = [k for k, (info, _) in self.data.items() if info.geometry_type is not None]
+        wanted = spatial if layers is None else [k for k in layers if k in spatial]
+        with self._lock:
+            if self._text_index is None:
+                self._text_index = TextIndex(
+                    {
+                        k: (_text_fields(self.data[k][0]), [f.properties for f in self.data[k][1]])
+                        for k in spatial
+                    }
+                )
+        found = self._text_index.find(
+            query, layers=wanted, cities=region, skip_fields=skip_fields or {}, limit=limit
+        )
+        names = self._county_names()
+        hits = []
+        for layer, row, field_name, value, tier in found:
+            info, features = self.data[layer]
+            feature = features[row]
+            title = name_field(info.fields)
+            county = county_of(feature.properties)
+            lon, lat, bbox = place(feature.geometry)
+            hits.append(
+                SearchHit(
+                    layer=layer,
+                    id=feature.id,
+                    name=feature.properties.get(title) if title else None,
+                    county=names.get(county) if county else None,
+                    county_adcode=county,
+                    field=field_name,
+                    text=value,
+                    match=tier,
+                    lon=lon,
+                    lat=lat,
+                    bbox=bbox,
+                )
+            )
+        return hits
+
+    def _county_names(self) -> dict[str, str]:
+        if DISTRICTS_LAYER not in self.data:
+            return {}
+        return {
+            f.properties.get("adcode"): f.properties.get("name_zh")
+            for f in self.data[DISTRICTS_LAYER][1]
+        }
+
 
 class CombinedStore(FeatureStore):
     """Several stores seen as one: each layer is answered by the first store holding it, and
@@ -183,6 +257,28 @@ class CombinedStore(FeatureStore):
 
     def positions(self, layer: str, **kwargs: Any) -> Positions:
         return self._owner(layer).positions(layer, **kwargs)
+
+    def search(
+        self,
+        text: str,
+        *,
+        region: Sequence[str] | None = None,
+        layers: Sequence[str] | None = None,
+        limit: int = 20,
+        skip_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> list[SearchHit]:
+        """Each store searched for the layers it answers, the hits merged in tier order."""
+        wanted = set(self.layers() if layers is None else layers)
+        hits: list[SearchHit] = []
+        for store in self._stores:
+            own = [k for k, info in store.layers().items() if info.geometry_type is not None]
+            own = [k for k in own if k in wanted and self._owner(k) is store]
+            if own:
+                hits += store.search(
+                    text, region=region, layers=own, limit=limit, skip_fields=skip_fields
+                )
+        hits.sort(key=lambda h: (TIERS.index(h.match), h.layer != DISTRICTS_LAYER))
+        return hits[:limit]
 
     def restrictions(self) -> Restrictions:
         out = Restrictions()

@@ -12,7 +12,7 @@ restricted layer's name is left behind.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from geo.errors import LayerNotFound, QueryError
@@ -27,6 +27,7 @@ from geo.store.base import (
     Restrictions,
 )
 from geo.store.memory import MemoryStore
+from geo.store.search import SearchHit, name_field
 
 # Columns of attribute tables that name layers: one id, or ids joined with commas.
 LAYER_ID_FIELD = "layer_id"
@@ -164,6 +165,34 @@ class RestrictedStore(FeatureStore):
     ) -> Positions:
         self._check(layer, [*(filters or {}), *extra])
         return self.inner.positions(layer, bbox=bbox, filters=filters, extra=extra)
+
+    def search(
+        self,
+        text: str,
+        *,
+        region: Sequence[str] | None = None,
+        layers: Sequence[str] | None = None,
+        limit: int = 20,
+        skip_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> list[SearchHit]:
+        """The inner store's search over the visible layers only, never matching in a hidden
+        field, and without the name where the name field is hidden."""
+        visible = self.layers()
+        wanted = [k for k in (visible if layers is None else layers) if k in visible]
+        if not wanted:
+            return []
+        skip = {
+            k: {*self._restrictions.hidden_fields(k), *(skip_fields or {}).get(k, ())}
+            for k in wanted
+        }
+        hits = self.inner.search(text, region=region, layers=wanted, limit=limit, skip_fields=skip)
+        out = []
+        for hit in hits:
+            title = name_field(self.inner.layer(hit.layer).fields)
+            if title is not None and self._restrictions.hides(hit.layer, title):
+                hit = replace(hit, name=None)
+            out.append(hit)
+        return out
 
 
 def restricted_view(store: FeatureStore, restrictions: Restrictions) -> FeatureStore:

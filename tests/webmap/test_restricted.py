@@ -77,6 +77,9 @@ READ_EVERYWHERE = [
     "/ogc/collections/wastewater_plants/queryables",
     "/ogc/collections/villages/queryables",
     "/reports",
+    "/map/search?q=锅炉&city=yingkou",
+    f"/map/search?q={BOILER_ID}",
+    f"/map/search?q={PLANT_OPERATOR}",
 ]
 SECRETS = (RESTRICTED_LAYER, BOILER_ID, BOILER_ENTERPRISE, PLANT_OPERATOR, "households")
 
