@@ -170,6 +170,7 @@
       },
     });
     var group = new Group();
+    group._byId = {}; // as a view layer's, for search and focus
     var polygons = L.geoJSON(data, {
       pane: 'lutu-districts',
       style: function (f) {
@@ -177,6 +178,7 @@
         return L.extend({}, options.styles[f.properties.level], f.properties.style || {});
       },
       onEachFeature: function (f, layer) {
+        group._byId[f.properties.id] = layer;
         layer.bindPopup(popupLoader(options.popupUrl, f.properties.id, layer), popupOptions(360));
         if (f.properties.tooltip) {
           // A choropleth says its county's value on hover (plain text from the server).
@@ -282,7 +284,10 @@
         })
         .then(function (data) {
           self._retries = 0;
-          if (seq === self._seq && self._map) self._draw(data);
+          if (seq === self._seq && self._map) {
+            self._draw(data);
+            self._drawnSeq = seq;
+          }
         })
         .catch(function (err) {
           lutu.errors.push(String(err));
@@ -405,6 +410,16 @@
         map.setView(bounds.getCenter(), Math.max(target, map.getZoom() + 1));
       });
       return marker;
+    },
+
+    /* Whether what is drawn is the answer for the map's current view (nothing pending). */
+    isCurrent: function () {
+      var map = this._map;
+      var last = this._last;
+      return Boolean(
+        map && !this._timer && !map._animatingZoom && last && this._drawnSeq === this._seq &&
+          last.zoom === map.getZoom() && last.bounds.contains(map.getBounds())
+      );
     },
 
     /* Container pixel of a drawn feature (for tests and benchmarks). */

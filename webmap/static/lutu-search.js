@@ -60,35 +60,16 @@
     });
   }
 
-  /* The drawn Leaflet layer of a feature, or null: view layers keep them in `_byId`; the
-   * districts are GeoJSON polygons inside the districts group. */
+  /* The drawn Leaflet layer of a feature, or null (view layers and the districts keep them
+   * by id in `_byId`). */
   function drawnFeature(layerId, id) {
     var layer = lutu.layers[layerId];
-    if (!layer) return null;
-    if (layer._byId) return layer._byId[id] || null;
-    var found = null;
-    layer.eachLayer(function (child) {
-      if (found || !child.eachLayer) return;
-      child.eachLayer(function (part) {
-        if (!found && part.feature && part.feature.properties.id === id) found = part;
-      });
-    });
-    return found;
+    return (layer && layer._byId && layer._byId[id]) || null;
   }
 
-  /* Whether a view layer has drawn the map's current view (no request in flight for it). */
+  /* Whether a layer has drawn the map's current view: the districts are in the page. */
   function settled(map, layer) {
-    if (!layer._byId) return true; // the districts are in the page
-    var drawn = lutu.drawn[layer.options.layer];
-    return (
-      !layer._timer &&
-      !map._animatingZoom &&
-      lutu.pending === 0 &&
-      !!drawn &&
-      drawn.zoom === map.getZoom() &&
-      !!layer._last &&
-      layer._last.bounds.contains(map.getBounds())
-    );
+    return layer.isCurrent ? layer.isCurrent() : !map._animatingZoom;
   }
 
   /* Resolves when the layer has drawn the current view: on its `lutu:drawn`, or already. */
