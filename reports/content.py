@@ -24,6 +24,7 @@ from plans.indicators import (
     LAST_YEAR,
     NO_TARGET,
     STATUS_COLOURS,
+    STATUS_INK,
     AreaResult,
     Indicator,
     IndicatorResult,
@@ -95,6 +96,11 @@ class Bar:
     @property
     def colour(self) -> str:
         return STATUS_COLOURS.get(self.status, "#bdbdbd")
+
+    @property
+    def ink(self) -> str:
+        """The status badge's text colour (4.5:1 on `colour`)."""
+        return STATUS_INK.get(self.status, "#1a1a1a")
 
 
 @dataclass
