@@ -92,7 +92,9 @@ def _indicator_filter(layer_id: str) -> dict[str, list[str]]:
     indicator = indicator_or_404(request.args["indicator"])
     if indicator.layer != layer_id:
         return {"id": []}
-    return feature_filter(indicator.id, year_arg(), _region_key())
+    return feature_filter(
+        indicator.id, year_arg(), _region_key(), request.args.get("county") or None
+    )
 
 
 @bp.get("/map/popup/<layer_id>/<path:feature_id>")
