@@ -42,7 +42,8 @@ class LegendEntry:
     color: str
     fill_color: str | None = None
     fill_opacity: float = 0.25
-    dash: str | None = None  # outline pattern (Leaflet dashArray); None: solid
+    # Outline pattern (Leaflet dashArray): "" solid; None: the layer gives one by position.
+    dash: str | None = None
 
     def style(self, geometry_type: str, point_radius: float = 6) -> dict[str, Any]:
         fill = self.fill_color or self.color
@@ -187,7 +188,7 @@ class LayerType(LayerSchema):
         if self.map_group == "base" or len(self.legend) < 2:
             return self.legend
         return tuple(
-            e if e.dash else replace(e, dash=STATUS_PATTERNS[i % len(STATUS_PATTERNS)])
+            e if e.dash is not None else replace(e, dash=STATUS_PATTERNS[i % len(STATUS_PATTERNS)])
             for i, e in enumerate(self.legend)
         )
 

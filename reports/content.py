@@ -81,6 +81,12 @@ class MapItem:
         entry = self.layer.legend[self.layer.legend_keys.index(self.legend_key)]
         return entry.fill_color or entry.color
 
+    @property
+    def dash(self) -> str | None:
+        """The class's outline pattern, as on the web map (None: solid)."""
+        entry = self.layer.patterned_legend[self.layer.legend_keys.index(self.legend_key)]
+        return entry.dash or None
+
 
 @dataclass
 class Bar:

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from geo.errors import QueryError
+from layers.colours import INK_LIGHT, darken_for
 from plans.indicators import (
     FIRST_YEAR,
     INDICATORS,
@@ -223,7 +224,9 @@ def dashboard() -> Response | str:
                 "counties": counties,
                 "province": province,
                 "foreign": foreign,
-                "spark": sparkline(area.trend, STATUS_COLOURS.get(area.status, "#666")),
+                "spark": sparkline(
+                    area.trend, darken_for(INK_LIGHT, STATUS_COLOURS.get(area.status, "#666"))
+                ),
             }
         )
     cards.sort(key=lambda c: (c["area"].target is None, c["foreign"]))  # own targets first

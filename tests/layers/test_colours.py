@@ -142,3 +142,30 @@ def test_choropleth_statuses_differ_by_pattern() -> None:
     patterns = [STATUS_DASHES[s] for s in STATUSES]
     assert len(set(patterns)) == len(patterns)
     assert [status_style(s).get("dashArray") for s in STATUSES] == patterns
+
+
+def test_printed_map_labels_read() -> None:
+    """Report maps draw labels on a white halo: codes in INK, district names darker grey."""
+    from reports import cartography
+
+    for ink in (cartography.INK, cartography.GREY, "#3b3b3b"):
+        assert contrast(ink, "#ffffff") >= AA_TEXT
+    assert cartography._Label("B01", 0, 0, 1).colour == cartography.INK
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_sparkline_reads_on_the_card(status: str) -> None:
+    from layers.colours import darken_for
+
+    assert contrast(darken_for(INK_LIGHT, STATUS_COLOURS[status]), "#ffffff") >= AA_TEXT
+
+
+def test_printed_legend_draws_the_line_patterns() -> None:
+    from layers import get_layer
+    from reports.document import swatch
+
+    spurs = get_layer("rail_spurs")
+    css = [
+        str(swatch(spurs, e.color, dash=e.dash or "")).split('"')[1] for e in spurs.patterned_legend
+    ]
+    assert len(set(css)) == len(css), css
