@@ -172,7 +172,10 @@ def index_json() -> Response:
     if request.args.get("city"):
         area_filter = CITIES[city_arg()]
     if request.args.get("county"):
-        area_filter = _any_county(request.args["county"])
+        if request.args.get("city"):
+            area_filter = county_arg(city_arg())["adcode"]  # 400 for another city's county
+        else:
+            area_filter = _any_county(request.args["county"])
     found = results(year, [wanted] if wanted else None)
     out = []
     for r in found:

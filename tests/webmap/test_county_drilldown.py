@@ -163,6 +163,7 @@ def test_indicator_table_and_reports_page_link_counties(client) -> None:
         ("/indicators/rural_sewage_rate?city=liaoyuan&county=nosuch", "nosuch"),
         ("/indicators?city=nosuch", "nosuch"),
         ("/indicators?county=999999", "999999"),
+        (f"/indicators?city=yingkou&county={LIAOYUAN_COUNTY}", LIAOYUAN_COUNTY),
         ("/dashboard?city=nosuch", "nosuch"),
     ],
 )
@@ -171,3 +172,11 @@ def test_a_bad_county_or_city_is_a_400_naming_it(client, url, named) -> None:
     assert answer.status_code == 400
     text = htmllib.unescape(answer.get_data(as_text=True))
     assert f"'{named}'" in text and "未知" in text
+
+
+def test_county_popup_links_the_county_view(client, store) -> None:
+    county = store.query("districts", filters={"adcode": [BAYUQUAN]}).features[0]
+    html = page(client, f"/map/popup/districts/{county.id}")
+    assert f'href="/dashboard?city=yingkou&amp;county={BAYUQUAN}"' in html
+    followed = page(client, f"/dashboard?city=yingkou&county={BAYUQUAN}")
+    assert f'data-county="{BAYUQUAN}"' in followed
