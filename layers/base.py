@@ -8,7 +8,7 @@ checked when the layer is defined (folium's habit), so tests look at dicts and s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -42,25 +42,35 @@ class LegendEntry:
     color: str
     fill_color: str | None = None
     fill_opacity: float = 0.25
+    # Outline pattern (Leaflet dashArray): "" solid; None: the layer gives one by position.
+    dash: str | None = None
 
     def style(self, geometry_type: str, point_radius: float = 6) -> dict[str, Any]:
         fill = self.fill_color or self.color
+        dash = {"dashArray": self.dash} if self.dash else {}
         if geometry_type == "Point":
             return {
                 "color": "#333333",
-                "weight": 1,
+                "weight": 1.5 if self.dash else 1,  # a dash needs some width to be seen
                 "fillColor": fill,
                 "fillOpacity": 0.9,
                 "radius": point_radius,
+                **dash,
             }
         if geometry_type in ("LineString", "MultiLineString"):
-            return {"color": self.color, "weight": 4, "opacity": 0.9}
+            return {"color": self.color, "weight": 4, "opacity": 0.9, **dash}
         return {
             "color": self.color,
             "weight": 2,
             "fillColor": fill,
             "fillOpacity": self.fill_opacity,
+            **dash,
         }
+
+
+# Outline patterns of a layer's status classes, in legend order: a status reads by its pattern
+# too, not by colour alone (colour-blind readers). The first class is solid.
+STATUS_PATTERNS = (None, "8 4", "3 3", "10 3 2 3", "14 5", "1 4", "6 2 1 2 1 2")
 
 
 def _status_classifier(field_name: str) -> Callable[[Mapping[str, Any]], str]:
@@ -170,7 +180,18 @@ class LayerType(LayerSchema):
         return self.legend_styles()[self.legend_index(properties)]
 
     def legend_styles(self) -> list[dict[str, Any]]:
-        return [e.style(self.geometry_type, self.point_radius) for e in self.legend]
+        return [e.style(self.geometry_type, self.point_radius) for e in self.patterned_legend]
+
+    @property
+    def patterned_legend(self) -> tuple[LegendEntry, ...]:
+        """The legend with an outline pattern per status class (base layers such as the
+        districts keep their own solid lines)."""
+        if self.map_group == "base" or len(self.legend) < 2:
+            return self.legend
+        return tuple(
+            e if e.dash is not None else replace(e, dash=STATUS_PATTERNS[i % len(STATUS_PATTERNS)])
+            for i, e in enumerate(self.legend)
+        )
 
     # -- popups ----------------------------------------------------------------------------
     @property

@@ -422,15 +422,15 @@ LAYER = LayerType(
     as_of=as_of,
     status_field="status",
     legend=(
-        LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#d7301f"),
+        LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#67001f"),
         LegendEntry(
             key="超低排放改造完成",
             label_zh="超低排放改造完成",
             label_en="Ultra-low emission retrofit done",
-            color="#fdae61",
+            color="#f46d43",
         ),
-        LegendEntry(key="已淘汰", label_zh="已淘汰", label_en="Eliminated", color="#1a9850"),
-        LegendEntry(key="已替代", label_zh="已替代", label_en="Replaced", color="#4575b4"),
+        LegendEntry(key="已淘汰", label_zh="已淘汰", label_en="Eliminated", color="#66bd63"),
+        LegendEntry(key="已替代", label_zh="已替代", label_en="Replaced", color="#313695"),
     ),
     version=2,  # 用途 as ledgers write it (生产/供暖/生产兼供暖/洗浴/其他); 替代方式 未说明
     keywords=(

@@ -454,10 +454,10 @@ LAYER = LayerType(
             key="实施中",
             label_zh="循环化改造实施中",
             label_en="Retrofit under way",
-            color="#67a9cf",
+            color="#8073ac",
         ),
         LegendEntry(
-            key="已完成", label_zh="循环化改造已完成", label_en="Retrofit done", color="#1a9850"
+            key="已完成", label_zh="循环化改造已完成", label_en="Retrofit done", color="#4dac26"
         ),
         no_data_legend(),
     ),

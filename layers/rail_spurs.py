@@ -488,9 +488,11 @@ LAYER = LayerType(
     as_of=as_of,
     status_field="status",
     legend=(
-        LegendEntry(key="规划", label_zh="规划", label_en="Planned", color="#9e9ac8"),
-        LegendEntry(key="在建", label_zh="在建", label_en="Under construction", color="#f16913"),
-        LegendEntry(key="建成", label_zh="建成", label_en="Built", color="#252525"),
+        LegendEntry(key="规划", label_zh="规划", label_en="Planned", color="#9e9ac8", dash="8 5"),
+        LegendEntry(
+            key="在建", label_zh="在建", label_en="Under construction", color="#f16913", dash="2 4"
+        ),
+        LegendEntry(key="建成", label_zh="建成", label_en="Built", color="#252525", dash=""),
     ),
     keywords=(
         "铁路专用线",

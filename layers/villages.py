@@ -362,7 +362,7 @@ LAYER = LayerType(
         LegendEntry(
             key="部分完成", label_zh="部分改造完成", label_en="Partly retrofitted", color="#f6e8c3"
         ),
-        LegendEntry(key="未改造", label_zh="未改造", label_en="Not retrofitted", color="#bdbdbd"),
+        LegendEntry(key="未改造", label_zh="未改造", label_en="Not retrofitted", color="#bf812d"),
         LegendEntry(
             key=NO_DATA, label_zh="改造情况无数据", label_en="Retrofits not given", color="#e0e0e0"
         ),

@@ -189,7 +189,7 @@ LAYER = LayerType(
         LegendEntry(
             key="规划供热", label_zh="规划供热", label_en="Supply planned", color="#f6a600"
         ),
-        LegendEntry(key="已供热", label_zh="已供热", label_en="Supplying heat", color="#d7301f"),
+        LegendEntry(key="已供热", label_zh="已供热", label_en="Supplying heat", color="#de77ae"),
     ),
     keywords=(
         "余热",

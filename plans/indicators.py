@@ -106,6 +106,8 @@ __all__ = [
     "get_indicator",
     "judge",
     "STATUS_COLOURS",
+    "STATUS_DASHES",
+    "STATUS_INK",
     "warm",
 ]
 
@@ -123,14 +125,34 @@ NO_DATA = "无数据"
 YEAR_UNKNOWN = "年份未知"  # a yes/no done, but not since when
 NO_TARGET = "无量化目标"
 STATUSES = (MET, ON_TRACK, AT_RISK, BEHIND, NO_DATA, NO_TARGET)
-# One colour per status, the same on the dashboard, the maps and the printed reports.
+# One colour per status, the same on the dashboard, the maps and the printed reports, and
+# used by no layer's legend (tests/layers/test_colours.py keeps them apart).
 STATUS_COLOURS = {
-    MET: "#1a9850",
-    ON_TRACK: "#91cf60",
-    AT_RISK: "#fdae61",
+    MET: "#1b7837",
+    ON_TRACK: "#a6dba0",
+    AT_RISK: "#fee08b",
     BEHIND: "#d73027",
     NO_DATA: "#bdbdbd",
-    NO_TARGET: "#74add1",
+    NO_TARGET: "#d4b9da",
+}
+# The text colour of a status badge: WCAG AA (4.5:1) on its status colour.
+STATUS_INK = {
+    MET: "#ffffff",
+    ON_TRACK: "#1a1a1a",
+    AT_RISK: "#1a1a1a",
+    BEHIND: "#ffffff",
+    NO_DATA: "#1a1a1a",
+    NO_TARGET: "#1a1a1a",
+}
+# A district's outline pattern per status (Leaflet dashArray, None: solid), so a choropleth
+# reads without telling colours apart.
+STATUS_DASHES: dict[str, str | None] = {
+    MET: None,
+    ON_TRACK: "8 4",
+    AT_RISK: "3 3",
+    BEHIND: "10 3 2 3",
+    NO_DATA: "1 4",
+    NO_TARGET: "14 5",
 }
 OUTSIDE = "区外"
 RISK_TOLERANCE = 0.10

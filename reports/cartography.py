@@ -512,8 +512,8 @@ class MapDrawer:
                     (line,) = ax.plot(
                         xy[:, 0], xy[:, 1], color=colour, lw=1.9, zorder=7, solid_capstyle="round"
                     )
-                    if item.legend_key in ("规划",):
-                        line.set_dashes((2.5, 1.2))
+                    if item.dash:  # the web map's pattern (px at 4 px width) -> points
+                        line.set_dashes([float(v) * 0.45 for v in item.dash.split()])
                 anchor = geom.interpolate(0.5, normalized=True)
                 radius = 0.8
             else:

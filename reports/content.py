@@ -24,6 +24,7 @@ from plans.indicators import (
     LAST_YEAR,
     NO_TARGET,
     STATUS_COLOURS,
+    STATUS_INK,
     AreaResult,
     Indicator,
     IndicatorResult,
@@ -80,6 +81,12 @@ class MapItem:
         entry = self.layer.legend[self.layer.legend_keys.index(self.legend_key)]
         return entry.fill_color or entry.color
 
+    @property
+    def dash(self) -> str | None:
+        """The class's outline pattern, as on the web map (None: solid)."""
+        entry = self.layer.patterned_legend[self.layer.legend_keys.index(self.legend_key)]
+        return entry.dash or None
+
 
 @dataclass
 class Bar:
@@ -95,6 +102,11 @@ class Bar:
     @property
     def colour(self) -> str:
         return STATUS_COLOURS.get(self.status, "#bdbdbd")
+
+    @property
+    def ink(self) -> str:
+        """The status badge's text colour (4.5:1 on `colour`)."""
+        return STATUS_INK.get(self.status, "#1a1a1a")
 
 
 @dataclass

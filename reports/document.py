@@ -116,12 +116,18 @@ def render_page(report: Report, page: Page) -> RenderedPage:
 # ================================================================================= legend
 
 
-def swatch(layer: LayerType | None, colour: str, kind: str = "", dashed: bool = False) -> Markup:
+def swatch(
+    layer: LayerType | None, colour: str, kind: str = "", dashed: bool = False, dash: str = ""
+) -> Markup:
     """A small legend symbol in CSS (inline SVG costs WeasyPrint ten times more): the
-    layer's shape in the status colour."""
+    layer's shape in the status colour; a line's `dash` (the map's pattern) reads as dashed
+    or, for short dashes, dotted."""
     shape = kind or (layer.geometry_type if layer else "Polygon")
     if "Line" in shape:
-        css = "ln dash" if dashed else "ln"
+        if dash:
+            css = "ln dot" if float(dash.split()[0]) <= 3 else "ln dash"
+        else:
+            css = "ln dash" if dashed else "ln"
         return Markup('<span class="sw {}" style="border-top-color: {}"></span>').format(
             css, colour
         )
@@ -145,11 +151,10 @@ def _legend(page: Page, has_sea: bool) -> list[tuple[str, list[tuple[Markup, str
             seen.setdefault(item.layer.id, (item.layer, set()))[1].add(item.legend_key)
         for layer, keys in seen.values():
             entries = []
-            for entry in layer.legend:
+            for entry in layer.patterned_legend:
                 if entry.key in keys:
                     colour = entry.fill_color or entry.color
-                    dashed = entry.key == "规划"
-                    entries.append((swatch(layer, colour, dashed=dashed), entry.label_zh))
+                    entries.append((swatch(layer, colour, dash=entry.dash or ""), entry.label_zh))
             groups.append((layer.name_zh, entries))
     area = "本县区" if page.kind == "county" else "规划范围"
     base = [

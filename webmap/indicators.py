@@ -9,17 +9,22 @@ from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from geo.errors import QueryError
+from layers.colours import INK_LIGHT, darken_for
 from plans.indicators import (
     FIRST_YEAR,
     INDICATORS,
     LAST_YEAR,
     STATUS_COLOURS,
+    STATUS_DASHES,
+    STATUS_INK,
+    AreaResult,
     IndicatorResult,
     evaluate,
     get_indicator,
     visible,
 )
 from webmap.catalog import catalog_view
+from webmap.mapdata import extent
 from webmap.maps import build_map, render_parts
 from webmap.measures import measure_url, wants_json
 from webmap.regions import REGIONS, counties_of, region_view
@@ -29,6 +34,9 @@ from webmap.store import get_store, visible_layer, visible_layers
 bp = Blueprint("indicators", __name__, template_folder="templates")
 
 CITIES = {"yingkou": "210800", "liaoyuan": "220400"}
+NO_DATA_STATUS = "无数据"
+FEATURE_LIST_LIMIT = 1000  # names on one page; the JSON has every id
+CHOROPLETH_OPACITY = 0.4  # county labels (#4a3b57) keep 4.5:1 on every status fill
 
 
 def year_arg() -> int:
@@ -45,8 +53,77 @@ def year_arg() -> int:
 def city_arg() -> str:
     key = request.args.get("city", "yingkou")
     if key not in CITIES:
-        raise QueryError(f"unknown city {key!r}; use one of {', '.join(CITIES)}")
+        raise QueryError(
+            f"未知城市 {key!r}，可选 {'、'.join(CITIES)}；unknown city {key!r}; use one of "
+            f"{', '.join(CITIES)}"
+        )
     return key
+
+
+def county_arg(city: str) -> dict[str, Any] | None:
+    """The county a page is narrowed to (`county=<adcode>`), None for the whole city; 400 for
+    an adcode that is none of the city's counties (unknown, or another city's)."""
+    code = request.args.get("county")
+    if not code:
+        return None
+    counties = counties_of(get_store(), CITIES[city])
+    for county in counties:
+        if county["adcode"] == code:
+            return county
+    city_zh = REGIONS[city].name_zh
+    raise QueryError(
+        f"未知县区 {code!r}：不是{city_zh}的县（市、区），可选 "
+        f"{'、'.join(k['adcode'] + k['name_zh'] for k in counties)}；unknown county {code!r}: "
+        f"not a county of {REGIONS[city].name_en}"
+    )
+
+
+def feature_list(layer_id: str, ids: list[str], city: str) -> list[dict[str, str]]:
+    """The features behind a number, by name (id beside it), each with its link to the map
+    page focused on it."""
+    layer = visible_layer(layer_id)
+    ids = ids[:FEATURE_LIST_LIMIT]
+    rows = (
+        get_store()
+        .query(
+            layer_id,
+            filters={"id": ids},
+            limit=None,
+            properties=[layer.title_field],
+            with_geometry=False,
+        )
+        .features
+    )
+    names = {f.id: f.properties.get(layer.title_field) for f in rows}
+    return [
+        {
+            "id": fid,
+            "name": str(names.get(fid) or fid),
+            "url": url_for("pages.map_page", city=city, focus=f"{layer_id}/{fid}"),
+        }
+        for fid in ids
+    ]
+
+
+def status_style(status: str) -> dict[str, Any]:
+    """A district's choropleth style: status colour and outline pattern (the pattern tells
+    the statuses apart without their colours). Light fill: the county labels stay ≥ 4.5:1."""
+    style = {
+        "fillColor": STATUS_COLOURS.get(status, STATUS_COLOURS[NO_DATA_STATUS]),
+        "fillOpacity": CHOROPLETH_OPACITY,
+        "color": "#444444",
+        "weight": 2,
+    }
+    dash = STATUS_DASHES.get(status)
+    if dash:
+        style["dashArray"] = dash
+    return style
+
+
+def area_tooltip(area: AreaResult, unit: str) -> str:
+    """Plain text for hovering a district: name, value and unit, status."""
+    value = "—" if area.value is None else f"{round(area.value, 2):g}"
+    return f"{area.name_zh} {value} {unit} · {area.status}"
 
 
 def indicator_or_404(indicator_id: str) -> Any:
@@ -93,10 +170,15 @@ def index_json() -> Response:
     wanted = request.args.get("indicator")
     if wanted:
         indicator_or_404(wanted)
+    area_filter = None
+    if request.args.get("city"):
+        area_filter = CITIES[city_arg()]
+    if request.args.get("county"):
+        if request.args.get("city"):
+            area_filter = county_arg(city_arg())["adcode"]  # 400 for another city's county
+        else:
+            area_filter = _any_county(request.args["county"])
     found = results(year, [wanted] if wanted else None)
-    area_filter = request.args.get("county") or request.args.get("city")
-    if area_filter in CITIES:
-        area_filter = CITIES[area_filter]
     out = []
     for r in found:
         data = r.to_json(features=with_features)
@@ -110,21 +192,31 @@ def index_json() -> Response:
     return jsonify({"year": year, "indicators": out})
 
 
+def _any_county(code: str) -> str:
+    """A county adcode of either city (the JSON's county filter); 400 otherwise."""
+    store = get_store()
+    if any(code == k["adcode"] for c in CITIES.values() for k in counties_of(store, c)):
+        return code
+    raise QueryError(f"未知县区 {code!r}；unknown county {code!r}")
+
+
 @bp.get("/dashboard")
 def dashboard() -> Response | str:
     year = year_arg()
     city = city_arg()
     adcode = CITIES[city]
+    county = county_arg(city)
     found = results(year)
     if wants_json():
         return index_json()
     cards = []
     for r in found:
         try:
-            area = r.area(adcode)
+            area = r.area(county["adcode"] if county else adcode)
+            r.area(adcode)
         except KeyError:
             continue  # the indicator does not concern this city (e.g. a 营口-only target)
-        counties = [a for a in r.areas if a.parent_adcode == adcode]
+        counties = [] if county else [a for a in r.areas if a.parent_adcode == adcode]
         province = next((a for a in r.areas if a.level == "province"), None)
         # A target set by another city's plan still shows this city's progress, but says so.
         foreign = r.indicator.target is not None and not (
@@ -137,7 +229,9 @@ def dashboard() -> Response | str:
                 "counties": counties,
                 "province": province,
                 "foreign": foreign,
-                "spark": sparkline(area.trend, STATUS_COLOURS.get(area.status, "#666")),
+                "spark": sparkline(
+                    area.trend, darken_for(INK_LIGHT, STATUS_COLOURS.get(area.status, "#666"))
+                ),
             }
         )
     cards.sort(key=lambda c: (c["area"].target is None, c["foreign"]))  # own targets first
@@ -153,6 +247,8 @@ def dashboard() -> Response | str:
         measure_url=measure_url,
         catalog=catalog_view(get_store()),
         counties=counties_of(get_store(), adcode),
+        county=county,
+        inks=STATUS_INK,
     )
 
 
@@ -162,31 +258,42 @@ def indicator_page(indicator_id: str) -> Response | str:
     year = year_arg()
     city = city_arg()
     adcode = CITIES[city]
+    county = county_arg(city)
     (result,) = results(year, [indicator_id])
     if wants_json():
         return jsonify(result.to_json())
     store = get_store()
     try:
-        area = result.area(adcode)
+        area = result.area(county["adcode"] if county else adcode)
     except KeyError:
         area = None
     counties = [a for a in result.areas if a.parent_adcode == adcode]
-    fills = {
-        a.adcode: {"fillColor": STATUS_COLOURS.get(a.status, "#bdbdbd"), "fillOpacity": 0.55}
-        for a in counties
-    }
+    fills = {a.adcode: status_style(a.status) for a in counties}
+    view = region_view(store, city)
+    bounds = None
+    data_args: dict[str, Any] = {"indicator": indicator_id, "year": year}
+    if county:  # zoomed to the county, and only its features fetched
+        data_args["county"] = county["adcode"]
+        bounds = next(
+            f.geometry.bounds for f in view.districts if f.properties["adcode"] == county["adcode"]
+        )
     layers = [visible_layer("districts"), visible_layer(ind.layer)]
+    if bounds is None and area and area.feature_ids:  # the features behind the city's number
+        bounds = extent(store, layers[1:], bbox=view.bounds, filters={"id": list(area.feature_ids)})
     fmap = build_map(
-        region_view(store, city),
+        view,
         layers,
         url_for=url_for,
         has_demo=True,
         config=current_app.config,
         fills=fills,
-        data_args={"indicator": indicator_id, "year": year},
-        fill_legend=STATUS_COLOURS,
+        tooltips={a.adcode: area_tooltip(a, ind.unit) for a in counties},
+        data_args=data_args,
+        fill_legend={status: status_style(status) for status in STATUS_COLOURS},
+        bounds=bounds,
         focus=focus_arg(),
     )
+    features = feature_list(ind.layer, area.feature_ids, city) if area else []
     return render_template(
         "indicator.html",
         result=result,
@@ -202,13 +309,21 @@ def indicator_page(indicator_id: str) -> Response | str:
         measure_url=measure_url,
         catalog=catalog_view(store),
         layers={lt.id: lt for lt in visible_layers()},
+        county=county,
+        features=features,
+        inks=STATUS_INK,
     )
 
 
-def feature_filter(indicator_id: str, year: int, region_key: str) -> dict[str, list[str]]:
-    """The features behind an indicator in a region, as a store filter (for the map data)."""
+def feature_filter(
+    indicator_id: str, year: int, region_key: str, county: str | None = None
+) -> dict[str, list[str]]:
+    """The features behind an indicator in a region (or one county of it), as a store filter
+    (for the map data)."""
     (result,) = results(year, [indicator_id])
     adcodes = {CITIES[region_key]} if region_key in CITIES else set(CITIES.values())
+    if county:
+        adcodes = {county}
     ids: list[str] = []
     for area in result.areas:
         if area.adcode in adcodes:

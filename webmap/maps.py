@@ -19,6 +19,7 @@ from markupsafe import Markup
 from shapely.geometry import mapping
 
 from layers.base import DEMO_NOTICE_EN, DEMO_NOTICE_ZH, LayerType
+from layers.colours import INK_LIGHT, darken_for
 from webmap.regions import RegionView
 
 MAX_ZOOM = 18
@@ -149,10 +150,13 @@ class SearchControl(folium.MacroElement):
 
 
 def district_geojson(
-    view: RegionView, fills: Mapping[str, dict[str, Any]] | None = None
+    view: RegionView,
+    fills: Mapping[str, dict[str, Any]] | None = None,
+    tooltips: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The region's districts as GeoJSON, with a label point inside each polygon; `fills`
-    (adcode -> Leaflet style) colours districts for a choropleth."""
+    (adcode -> Leaflet style) colours districts for a choropleth, `tooltips` (adcode -> plain
+    text) is what hovering one says."""
     features = []
     for f in view.districts:
         label = f.geometry.representative_point()
@@ -160,6 +164,8 @@ def district_geojson(
         props["label"] = [round(label.x, 4), round(label.y, 4)]
         if fills and f.properties["adcode"] in fills:
             props["style"] = fills[f.properties["adcode"]]
+        if tooltips and f.properties["adcode"] in tooltips:
+            props["tooltip"] = tooltips[f.properties["adcode"]]
         geom = f.geometry
         if f.properties.get("level") == "province":  # context only: ~1 km detail is plenty
             geom = geom.simplify(PROVINCE_SIMPLIFY_DEG, preserve_topology=True)
@@ -168,11 +174,37 @@ def district_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
+def swatch_svg(shape: str, style: Mapping[str, Any]) -> Markup:
+    """A legend swatch drawn as the map draws the class: its colours and its outline pattern
+    (`shape` is point, line or area)."""
+    stroke = style.get("color") or "#333333"
+    fill = style.get("fillColor", stroke)
+    dash = style.get("dashArray") or "none"
+    if shape == "point":
+        return Markup(
+            '<svg class="lutu-swatch lutu-swatch-point" width="16" height="16" viewBox="0 0 16 16"'
+            ' aria-hidden="true"><circle cx="8" cy="8" r="6" fill="{}" stroke="{}"'
+            ' stroke-width="{}" stroke-dasharray="{}"/></svg>'
+        ).format(fill, stroke, style.get("weight", 1), dash)
+    if shape == "line":
+        return Markup(
+            '<svg class="lutu-swatch lutu-swatch-line" width="26" height="10" viewBox="0 0 26 10"'
+            ' aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" stroke="{}" stroke-width="4"'
+            ' stroke-dasharray="{}"/></svg>'
+        ).format(stroke, dash)
+    return Markup(
+        '<svg class="lutu-swatch lutu-swatch-area" width="20" height="14" viewBox="0 0 20 14"'
+        ' aria-hidden="true"><rect x="1" y="1" width="18" height="12" fill="{}"'
+        ' fill-opacity="{}" stroke="{}" stroke-width="2" stroke-dasharray="{}"/></svg>'
+    ).format(fill, max(0.35, float(style.get("fillOpacity", 0.35))), stroke, dash)
+
+
 def legend_html(
-    layers: Sequence[LayerType], fill_legend: Mapping[str, str] | None = None
+    layers: Sequence[LayerType], fill_legend: Mapping[str, Mapping[str, Any]] | None = None
 ) -> Markup:
-    """The legend, grouped by layer: shape for the layer's geometry, colour for its status;
-    `fill_legend` (label -> colour) explains a choropleth of the districts."""
+    """The legend, grouped by layer: shape for the layer's geometry, colour and outline
+    pattern for its status; `fill_legend` (label -> Leaflet style) explains a choropleth of
+    the districts."""
     parts = [
         Markup('<details class="lutu-legend" lang="zh-CN" open><summary>图例 Legend</summary>')
     ]
@@ -186,12 +218,9 @@ def legend_html(
             layer.geometry_type, "area"
         )
         for entry, style in zip(layer.legend, layer.legend_styles(), strict=True):
-            swatch = Markup(
-                '<span class="lutu-swatch lutu-swatch-{}" style="--c:{};--f:{}"></span>'
-            ).format(shape, style.get("color"), style.get("fillColor", style.get("color")))
             parts.append(
                 Markup("<li>{}{} <small>{}</small></li>").format(
-                    swatch, entry.label_zh, entry.label_en
+                    swatch_svg(shape, style), entry.label_zh, entry.label_en
                 )
             )
         parts.append(Markup("</ul></div>"))
@@ -202,13 +231,8 @@ def legend_html(
                 "status</small></h4><ul>"
             )
         )
-        for label, colour in fill_legend.items():
-            parts.append(
-                Markup(
-                    '<li><span class="lutu-swatch lutu-swatch-area" '
-                    'style="--c:{};--f:{}"></span>{}</li>'
-                ).format(colour, colour, label)
-            )
+        for label, style in fill_legend.items():
+            parts.append(Markup("<li>{}{}</li>").format(swatch_svg("area", style), label))
         parts.append(Markup("</ul></div>"))
     parts.append(Markup("</details>"))
     return Markup("").join(parts)
@@ -291,6 +315,15 @@ def basemap_layers(config: Mapping[str, Any]) -> list[folium.TileLayer]:
     return tiles
 
 
+# Cluster badges: white count on the layer's main colour at the CSS opacity (.lutu-cluster).
+CLUSTER_OPACITY = 0.88
+
+
+def cluster_colour(layer: LayerType) -> str:
+    """The layer's main colour, darkened until the badge's white count reads at 4.5:1."""
+    return darken_for(INK_LIGHT, layer.legend[0].color, CLUSTER_OPACITY)
+
+
 def build_map(
     view: RegionView,
     layers: Sequence[LayerType],
@@ -301,16 +334,18 @@ def build_map(
     counts: Mapping[str, int] | None = None,
     fills: Mapping[str, dict[str, Any]] | None = None,
     data_args: Mapping[str, Any] | None = None,
-    fill_legend: Mapping[str, str] | None = None,
+    fill_legend: Mapping[str, Mapping[str, Any]] | None = None,
+    tooltips: Mapping[str, str] | None = None,
     bounds: tuple[float, float, float, float] | None = None,
     focus: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """The interactive map of one region: districts as the base, every layer as an overlay.
 
     `fills` colours districts (a choropleth); `data_args` narrow what the layers fetch (e.g. an
-    indicator and year, to show exactly the features behind a number); `bounds` is the view
-    the map opens on (default: the region); `focus` (see `webmap.search.focus_arg`) is the
-    feature the map opens on, its popup open."""
+    indicator and year, to show exactly the features behind a number); `tooltips` (adcode ->
+    text) label districts on hover; `bounds` (lon/lat) is the view the map opens on (default:
+    the region); `focus` (see `webmap.search.focus_arg`) is the feature the map opens on, its
+    popup open."""
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -340,7 +375,7 @@ def build_map(
 
     district_layer = next(layer for layer in layers if layer.id == "districts")
     DistrictsLayer(
-        district_geojson(view, fills),
+        district_geojson(view, fills, tooltips),
         {
             "styles": dict(
                 zip(district_layer.legend_keys, district_layer.legend_styles(), strict=True)
@@ -369,7 +404,7 @@ def build_map(
                 ),
                 "popupUrl": url_for("pages.popup", layer_id=layer.id, feature_id="__ID__"),
                 "styles": layer.legend_styles(),
-                "clusterColor": layer.legend[0].color,
+                "clusterColor": cluster_colour(layer),
                 "z": stacking.get(layer.id, 0),
                 "labelZoom": layer.label_min_zoom,
             },

@@ -10,7 +10,7 @@ from geo.errors import QueryError
 from geo.store import FeatureStore
 from webmap.auth import current_user
 from webmap.catalog import catalog_view
-from webmap.indicators import feature_filter, indicator_or_404, year_arg
+from webmap.indicators import CITIES, feature_filter, indicator_or_404, year_arg
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
 from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
@@ -94,7 +94,9 @@ def _indicator_filter(layer_id: str) -> dict[str, list[str]]:
     indicator = indicator_or_404(request.args["indicator"])
     if indicator.layer != layer_id:
         return {"id": []}
-    return feature_filter(indicator.id, year_arg(), _region_key())
+    return feature_filter(
+        indicator.id, year_arg(), _region_key(), request.args.get("county") or None
+    )
 
 
 @bp.get("/map/popup/<layer_id>/<path:feature_id>")
@@ -118,6 +120,14 @@ def popup(layer_id: str, feature_id: str) -> Response:
         )
     if layer_id == "districts" and feature.properties.get("level") == "county":
         key = feature.properties["adcode"]
+        city = next(
+            (c for c, code in CITIES.items() if code == feature.properties.get("parent_adcode")),
+            None,
+        )
+        if city:  # the county's figures and the features behind them
+            actions.append(
+                ("县区指标 Indicators", url_for("indicators.dashboard", city=city, county=key))
+            )
         actions += [
             ("⤓ 县区报告 PDF", url_for("reports.download", kind="county", key=key, fmt="pdf")),
             ("地图 PNG", url_for("reports.download", kind="county", key=key, fmt="png")),
