@@ -22,6 +22,10 @@ NO_DATA = "无数据"
 DEMO_NOTICE_EN = "Demonstration data — fictitious, not an official record"
 
 
+# matplotlib marker -> the shape lutu-map.js draws
+MARKER_SHAPES = {"o": "circle", "s": "square", "^": "triangle", "D": "diamond"}
+
+
 @dataclass(frozen=True)
 class MeasureTie:
     """A plan measure a feature's layer is tied to, as the catalog's link table says."""
@@ -101,7 +105,8 @@ class LayerType(LayerSchema):
     map_group: str = "facility"  # "base" layers are drawn under the rest and not clustered
     label_min_zoom: int | None = None  # the map names each feature from this zoom (None: never)
     # Printed reports: map labels are a code (B01) keyed to the facility table, and point
-    # layers are told apart by marker shape (matplotlib marker), status by colour.
+    # layers are told apart by marker shape (matplotlib marker; the web map draws the same
+    # shape, see marker_shape), status by colour.
     code_prefix: str | None = None  # default: the first letter of the id
     report_marker: str = "o"
     size_field: str | None = None  # the 规模 column of report tables (None: the length of lines)
@@ -178,6 +183,12 @@ class LayerType(LayerSchema):
     def style(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         """Leaflet path options for one feature (a pure function: test the dict)."""
         return self.legend_styles()[self.legend_index(properties)]
+
+    @property
+    def marker_shape(self) -> str:
+        """The web map's point symbol, the shape of the printed one: layers told apart by
+        shape as well as colour (colour-blind readers)."""
+        return MARKER_SHAPES.get(self.report_marker, "circle")
 
     def legend_styles(self) -> list[dict[str, Any]]:
         return [e.style(self.geometry_type, self.point_radius) for e in self.patterned_legend]

@@ -174,18 +174,27 @@ def district_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
-def swatch_svg(shape: str, style: Mapping[str, Any]) -> Markup:
+# The point symbols of lutu-map.js as SVG in a 16 px box.
+POINT_SVG = {
+    "circle": '<circle cx="8" cy="8" r="6"',
+    "square": '<rect x="2.5" y="2.5" width="11" height="11"',
+    "diamond": '<polygon points="8,1 15,8 8,15 1,8"',
+    "triangle": '<polygon points="8,1 15,14 1,14"',
+}
+
+
+def swatch_svg(shape: str, style: Mapping[str, Any], marker: str = "circle") -> Markup:
     """A legend swatch drawn as the map draws the class: its colours and its outline pattern
-    (`shape` is point, line or area)."""
+    (`shape` is point, line or area; `marker` the point symbol)."""
     stroke = style.get("color") or "#333333"
     fill = style.get("fillColor", stroke)
     dash = style.get("dashArray") or "none"
     if shape == "point":
         return Markup(
             '<svg class="lutu-swatch lutu-swatch-point" width="16" height="16" viewBox="0 0 16 16"'
-            ' aria-hidden="true"><circle cx="8" cy="8" r="6" fill="{}" stroke="{}"'
-            ' stroke-width="{}" stroke-dasharray="{}"/></svg>'
-        ).format(fill, stroke, style.get("weight", 1), dash)
+            ' aria-hidden="true">{} fill="{}" stroke="{}" stroke-width="{}"'
+            ' stroke-dasharray="{}"/></svg>'
+        ).format(Markup(POINT_SVG[marker]), fill, stroke, style.get("weight", 1), dash)
     if shape == "line":
         return Markup(
             '<svg class="lutu-swatch lutu-swatch-line" width="26" height="10" viewBox="0 0 26 10"'
@@ -220,7 +229,7 @@ def legend_html(
         for entry, style in zip(layer.legend, layer.legend_styles(), strict=True):
             parts.append(
                 Markup("<li>{}{} <small>{}</small></li>").format(
-                    swatch_svg(shape, style), entry.label_zh, entry.label_en
+                    swatch_svg(shape, style, layer.marker_shape), entry.label_zh, entry.label_en
                 )
             )
         parts.append(Markup("</ul></div>"))
@@ -407,6 +416,7 @@ def build_map(
                 "clusterColor": cluster_colour(layer),
                 "z": stacking.get(layer.id, 0),
                 "labelZoom": layer.label_min_zoom,
+                "shape": layer.marker_shape,
             },
         ).add_to(m)
     SearchControl(

@@ -121,3 +121,20 @@ def test_basemap_misconfiguration_fails_at_start(store_path) -> None:
                 "BASEMAPS": "tianditu",
             }
         )
+
+
+def test_point_layers_differ_by_shape_as_well_as_colour(client) -> None:
+    """Colour-blind readers tell point layers apart by shape: the map draws each layer's shape
+    (the printed report's marker) and the legend shows the same one."""
+    from webmap.maps import legend_html
+
+    html = client.get("/map?city=yingkou").get_data(as_text=True)
+    points = [layer for layer in all_layers() if layer.geometry_type == "Point"]
+    drawn = {"circle": "<circle", "square": "<rect", "diamond": '<polygon points="8,1 15,8'}
+    for layer in points:
+        assert f'"layer": "{layer.id}"' in html and f'"shape": "{layer.marker_shape}"' in html
+        legend = str(legend_html([layer]))
+        assert drawn.get(layer.marker_shape, '<polygon points="8,1 15,14') in legend
+    shapes = {layer.id: layer.marker_shape for layer in points}
+    assert shapes["coal_boilers"] == "square" and shapes["wastewater_plants"] == "diamond"
+    assert len(set(shapes.values())) == len(shapes)  # one shape per point layer

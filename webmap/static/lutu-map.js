@@ -160,6 +160,36 @@
       });
   }
 
+  /* A point drawn as its layer's shape (circle, square, diamond, triangle) on the shared
+     canvas, so layers differ by shape and not by colour alone; hits stay the circle's. */
+  var ShapeMarker = L.CircleMarker.extend({
+    _updatePath: function () {
+      var shape = this.options.shape;
+      var renderer = this._renderer;
+      if (!shape || shape === 'circle' || !renderer._ctx) return L.CircleMarker.prototype._updatePath.call(this);
+      if (!renderer._drawing || this._empty()) return;
+      var p = this._point;
+      var r = Math.max(Math.round(this._radius), 1);
+      var ctx = renderer._ctx;
+      ctx.beginPath();
+      if (shape === 'square') {
+        ctx.rect(p.x - r * 0.9, p.y - r * 0.9, r * 1.8, r * 1.8);
+      } else if (shape === 'diamond') {
+        ctx.moveTo(p.x, p.y - r * 1.2);
+        ctx.lineTo(p.x + r * 1.2, p.y);
+        ctx.lineTo(p.x, p.y + r * 1.2);
+        ctx.lineTo(p.x - r * 1.2, p.y);
+        ctx.closePath();
+      } else {
+        ctx.moveTo(p.x, p.y - r * 1.2);
+        ctx.lineTo(p.x + r * 1.1, p.y + r * 0.8);
+        ctx.lineTo(p.x - r * 1.1, p.y + r * 0.8);
+        ctx.closePath();
+      }
+      renderer._fillStroke(ctx, this);
+    },
+  });
+
   /* Administrative districts: the base of every map, with name labels. */
   L.lutu = L.lutu || {};
   L.lutu.districts = function (data, options) {
@@ -364,7 +394,8 @@
       if (o.geometryType === 'Point') {
         style.renderer = this._map._lutuPanes.points;
         style.pane = 'lutu-points';
-        layer = L.circleMarker([f.g[1], f.g[0]], style);
+        style.shape = o.shape;
+        layer = new ShapeMarker([f.g[1], f.g[0]], style);
       } else {
         if (o.pane) style.pane = o.pane;
         layer = L.geoJSON({ type: 'Feature', geometry: f.g, properties: {} }, {
