@@ -186,3 +186,23 @@ def recorded_page(
     page.on("pageerror", lambda e: record["errors"].append(str(e)))
     page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
     return page, record
+
+
+def open_map(browser: Any, url: str, **page_args: Any) -> tuple[Any, dict[str, list[str]]]:
+    """A recorded page on a map, once every layer has drawn and the first zoom has settled."""
+    from layers import all_layers
+
+    page, record = recorded_page(browser, **page_args)
+    page.goto(url)
+    page.wait_for_function(
+        "ids => window.lutu && lutu.pending === 0 && ids.every(id => id in lutu.drawn)",
+        arg=[layer.id for layer in all_layers()],
+        timeout=30_000,
+    )
+    # The layers load as the first zoom animation starts; Leaflet drops a setView made while
+    # it still runs (1 test run in 3 did), so a test moves the map only once it has settled.
+    page.wait_for_function(
+        "() => !Object.values(window).find(v => v instanceof L.Map)._animatingZoom",
+        timeout=10_000,
+    )
+    return page, record

@@ -42,7 +42,6 @@ from geo.store.search import (
     SearchHit,
     layer_order,
     name_field,
-    place,
     search_key,
     searched_fields,
 )
@@ -706,20 +705,17 @@ class GeoPackageStore(FeatureStore):
         hits = []
         for layer_id, fid, field_name, value, tier in found:
             feature_id, name, county, geom = features[(layer_id, fid)]
-            lon, lat, bbox = place(geom)
             hits.append(
-                SearchHit(
+                SearchHit.of(
+                    geom,
+                    names,
                     layer=layer_id,
                     id=feature_id,
                     name=name,
-                    county=names.get(county) if county else None,
                     county_adcode=county,
                     field=field_name,
                     text=value,
                     match=tier,
-                    lon=lon,
-                    lat=lat,
-                    bbox=bbox,
                 )
             )
         return hits

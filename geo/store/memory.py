@@ -30,7 +30,6 @@ from geo.store.search import (
     TextIndex,
     county_of,
     name_field,
-    place,
     search_key,
 )
 
@@ -199,21 +198,17 @@ class MemoryStore(FeatureStore):
             info, features = self.data[layer]
             feature = features[row]
             title = name_field(info.fields)
-            county = county_of(feature.properties)
-            lon, lat, bbox = place(feature.geometry)
             hits.append(
-                SearchHit(
+                SearchHit.of(
+                    feature.geometry,
+                    names,
                     layer=layer,
                     id=feature.id,
                     name=feature.properties.get(title) if title else None,
-                    county=names.get(county) if county else None,
-                    county_adcode=county,
+                    county_adcode=county_of(feature.properties),
                     field=field_name,
                     text=value,
                     match=tier,
-                    lon=lon,
-                    lat=lat,
-                    bbox=bbox,
                 )
             )
         return hits

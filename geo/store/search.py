@@ -65,6 +65,36 @@ class SearchHit:
     lat: float
     bbox: BBox
 
+    @classmethod
+    def of(
+        cls,
+        geometry: BaseGeometry | None,
+        county_names: Mapping[str, str],
+        *,
+        layer: str,
+        id: str,
+        name: str | None,
+        county_adcode: str | None,
+        field: str,
+        text: str,
+        match: str,
+    ) -> SearchHit:
+        """The hit for a feature found by a store: its place and its county's name added."""
+        lon, lat, bbox = place(geometry)
+        return cls(
+            layer=layer,
+            id=id,
+            name=name,
+            county=county_names.get(county_adcode) if county_adcode else None,
+            county_adcode=county_adcode,
+            field=field,
+            text=text,
+            match=match,
+            lon=lon,
+            lat=lat,
+            bbox=bbox,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "layer": self.layer,

@@ -1,32 +1,15 @@
 """The map in headless Chromium with every non-loopback request blocked."""
 
 import pytest
-from support import BROWSER_FEATURE_LIMIT, XSS, XSS_BOILER_ID, recorded_page
+from support import BROWSER_FEATURE_LIMIT, XSS, XSS_BOILER_ID, open_map, recorded_page
 
 from layers import all_layers
 
 pytestmark = pytest.mark.browser
 
 
-def open_page(browser, url: str):
-    page, record = recorded_page(browser)
-    page.goto(url)
-    page.wait_for_function(
-        "ids => window.lutu && lutu.pending === 0 && ids.every(id => id in lutu.drawn)",
-        arg=[layer.id for layer in all_layers()],
-        timeout=30_000,
-    )
-    # The layers load as the first zoom animation starts; Leaflet drops a setView made while
-    # it still runs (1 test run in 3 did), so a test moves the map only once it has settled.
-    page.wait_for_function(
-        "() => !Object.values(window).find(v => v instanceof L.Map)._animatingZoom",
-        timeout=10_000,
-    )
-    return page, record
-
-
 def test_map_draws_every_layer_offline(browser, live_server, tmp_path) -> None:
-    page, record = open_page(browser, live_server + "/")
+    page, record = open_map(browser, live_server + "/")
     drawn = page.evaluate("lutu.drawn")
     for layer in all_layers():
         assert drawn[layer.id]["total"] > 0, layer.id
@@ -40,7 +23,7 @@ def test_map_draws_every_layer_offline(browser, live_server, tmp_path) -> None:
 
 
 def test_popup_opens_on_click_and_shows_escaped_text(browser, live_server) -> None:
-    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
     # zoom onto the hostile feature so it is drawn on its own, then click it like a person
     page.evaluate(
         """id => {
@@ -71,7 +54,7 @@ def test_popup_opens_on_click_and_shows_escaped_text(browser, live_server) -> No
 
 def test_clusters_zoom_in_to_single_villages(browser, live_server) -> None:
     """Every village is reachable: clicking clusters zooms in until single points show."""
-    page, record = open_page(browser, live_server + "/")
+    page, record = open_map(browser, live_server + "/")
     drawn = page.evaluate("lutu.drawn.villages")
     assert drawn["mode"] == "clusters" and drawn["total"] > BROWSER_FEATURE_LIMIT
     for _ in range(8):
@@ -149,7 +132,7 @@ def test_a_dropped_data_request_is_asked_again(browser, live_server) -> None:
 def test_an_area_under_the_points_canvas_opens_its_popup(browser, live_server) -> None:
     """The points share one canvas above the areas: a click inside a park, where no point is,
     reaches the park, and the popup of a multi-part area fills in (not stuck loading)."""
-    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
     page.evaluate(
         """() => {
         const m = Object.values(window).find(v => v instanceof L.Map);
@@ -185,7 +168,7 @@ def test_an_area_under_the_points_canvas_opens_its_popup(browser, live_server) -
 def test_a_popup_at_each_map_edge_stays_open(browser, live_server) -> None:
     """A feature 12 px from an edge: its popup's autopan moves the map, the layers reload for
     the new view, and the popup is still open 3 s later (it used to vanish within a second)."""
-    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
     box = page.locator(".folium-map").bounding_box()
     feature = "yk-boiler-0012"
     for edge in ("top", "bottom", "left", "right"):
@@ -260,7 +243,7 @@ def test_a_line_on_a_measure_map_opens_its_fields(browser, live_server) -> None:
 
 def test_a_failed_popup_says_so_and_retries(browser, live_server) -> None:
     """A popup request that fails shows why and a 重试 button; the retry loads it."""
-    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
     failures = {"left": 1}
 
     def flaky(route) -> None:
@@ -346,7 +329,7 @@ def test_the_dashboard_fits_a_phone(browser, live_server) -> None:
 
 def test_the_keyboard_reaches_features_and_opens_their_popups(browser, live_server) -> None:
     """Tab to 要素列表, Enter, Tab to a feature, Enter: its popup opens and takes the focus."""
-    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
     page.locator(".lutu-list-button").focus()
     page.keyboard.press("Enter")
     panel = page.locator(".lutu-list-panel")
@@ -370,7 +353,7 @@ def test_the_keyboard_reaches_features_and_opens_their_popups(browser, live_serv
 
 
 def test_parks_are_named_on_the_map_when_zoomed_in(browser, live_server) -> None:
-    page, record = open_page(browser, live_server + "/map?city=yingkou")
+    page, record = open_map(browser, live_server + "/map?city=yingkou")
     assert page.locator(".lutu-label-feature").count() == 0  # city view: no room for names
     page.evaluate(
         """() => Object.values(window).find(v => v instanceof L.Map)

@@ -6,28 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import recorded_page
-
-from layers import all_layers
+from support import open_map, recorded_page
 
 pytestmark = pytest.mark.browser
 
 VILLAGE = "石山村"  # yk-village-0001 in 鲅鱼圈区, one of the shipped demo villages
-
-
-def open_map(browser, url: str, **page_args):
-    page, record = recorded_page(browser, **page_args)
-    page.goto(url)
-    page.wait_for_function(
-        "ids => window.lutu && lutu.pending === 0 && ids.every(id => id in lutu.drawn)",
-        arg=[layer.id for layer in all_layers()],
-        timeout=30_000,
-    )
-    page.wait_for_function(
-        "() => !Object.values(window).find(v => v instanceof L.Map)._animatingZoom",
-        timeout=10_000,
-    )
-    return page, record
 
 
 def popup_title(page) -> str:
