@@ -184,3 +184,22 @@ def recorded_page(browser: Any, height: int = 800) -> tuple[Any, dict[str, list[
     page.on("pageerror", lambda e: record["errors"].append(str(e)))
     page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
     return page, record
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|「[^」]*」|\([^)]*\)|（[^）]*）")
+
+
+def chinese_first(message: str) -> bool:
+    """Whether a message a person reads says it in Chinese before English: the first Chinese
+    character comes before the first English word (quoted values and brackets aside)."""
+    text = _QUOTED.sub("", message)
+    chinese = re.search(r"[\u4e00-\u9fff]", text)
+    english = re.search(
+        r"[A-Za-z]{3,}",
+        re.sub(
+            r"\b(?:EPSG|CGCS|WGS|GCJ|BD|CSV|WKT|GBK|UTF|Excel|WPS|GeoPackage|GeoJSON|Shapefile|zip|xlsx|xls|shp|dbf|cpg|prj|shx|gpkg|make_valid|SRID|WKB|JSON)\w*",
+            "",
+            text,
+        ),
+    )
+    return chinese is not None and (english is None or chinese.start() < english.start())

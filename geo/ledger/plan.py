@@ -154,12 +154,14 @@ def map_columns(
     for column, target in (explicit or {}).items():
         if target not in schema.field_map:
             raise LedgerError(
+                f"列「{column}」指定的「{target}」不是{schema.name_zh}的字段 "
                 f"column {column!r} is mapped to {target!r}, not a field of {schema.id}"
             )
         if column not in columns:
             continue
         if target in taken:
             raise LedgerError(
+                f"「{taken[target][0]}」和「{column}」两列都是{schema.field_map[target].label_zh} "
                 f"columns {taken[target][0]!r} and {column!r} both mean field {target!r}",
                 field=column,
             )
@@ -187,6 +189,7 @@ def map_columns(
             other, other_strength = taken[target]
             if strength == 0.0 and other_strength == 0.0:
                 raise LedgerError(
+                    f"「{other}」和「{column}」两列都是{schema.field_map[target].label_zh} "
                     f"columns {other!r} and {column!r} both mean field {target!r}",
                     field=column,
                 )
@@ -473,7 +476,11 @@ def plan_import(
                 )
             else:
                 county = {}
-                fail("the position is in none of the counties of the district outlines", where)
+                fail(
+                    "位置不在任何区县范围内 the position is in none of the counties of the "
+                    "district outlines",
+                    where,
+                )
         for name, value in county.items():
             if name in fields:
                 props[name] = value
@@ -518,6 +525,7 @@ def plan_import(
         if fid is not None:
             if fid in first_row_of_id:
                 fail(
+                    f"编号 {fid} 重复：第 {first_row_of_id[fid]} 行也用了它 "
                     f"duplicate id {fid!r}: row {first_row_of_id[fid]} has it too",
                     column_of.get("id"),
                 )
