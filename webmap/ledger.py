@@ -24,6 +24,7 @@ from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from shapely.ops import unary_union
 
+from geo.crs import crs_label
 from geo.errors import LayerNotFound, LedgerChoiceError, LedgerError
 from geo.ledger.edits import AuditEntry, EditStore, audit_rows
 from geo.ledger.plan import ImportPlan, known_header, plan_import
@@ -351,7 +352,7 @@ def _reporter(wanted: bool | None) -> Progress | None:
 
 def _print_plan(plan: ImportPlan) -> None:
     click.echo(plan.summary())
-    click.echo(f"坐标系 CRS: {plan.source_crs}")
+    click.echo(f"坐标系 CRS: {crs_label(plan.source_crs)}")
     for note in plan.notes:
         click.echo(f"  · {note}")
     for column, fields in plan.candidates.items():

@@ -919,7 +919,7 @@ def delete(layer_id: str, feature_id: str) -> str:
     except LedgerError as exc:
         abort(404, description=str(exc))
     if request.form.get("confirm") != "1":
-        abort(400, description="tick 确认删除 to confirm the deletion")
+        abort(400, description="请勾选「确认删除」 tick 确认删除 to confirm the deletion")
     user = current_user()
     assert user is not None  # role_required
     reason = (request.form.get("reason") or "").strip()[:200] or None

@@ -892,9 +892,15 @@ class _Locator:
         lat = np.full(y.shape, np.nan)
         lon[keep], lat[keep] = gcrs.xy_to_wgs84(convert_from, x[keep], y[keep])
         if src == gcrs.GCJ02:
-            self.notes.append("GCJ-02 (高德/腾讯) converted to WGS84 (iterative inverse, < 1e-7°)")
+            self.notes.append(
+                "GCJ-02（高德/腾讯）已换算为 WGS84（迭代反算，误差 < 1e-7°） "
+                "GCJ-02 converted to WGS84 (iterative inverse, < 1e-7°)"
+            )
         elif src == gcrs.BD09:
-            self.notes.append("BD-09 (百度) converted to WGS84 via GCJ-02 (iterative, < 1e-7°)")
+            self.notes.append(
+                "BD-09（百度）经 GCJ-02 换算为 WGS84（迭代，误差 < 1e-7°） "
+                "BD-09 converted to WGS84 via GCJ-02 (iterative, < 1e-7°)"
+            )
         in_china = _within(lon, LON_CHINA) & _within(lat, LAT_CHINA)
         self._first_failures(
             rows,
