@@ -433,6 +433,10 @@ def plan_import(
     tolerance_m = area_tolerance_m if area_tolerance_m is not None else AREA_TOLERANCE_M
 
     column_of = {target: column for column, target in mapping.items()}
+    # A field the file has no column for is named as the template heads it: 「状态 status」.
+    for f in schema.fields:
+        column_of.setdefault(f.name, f"{f.label_zh} {f.name}")
+    given_columns = set(mapping.values())
     outcomes: list[RowOutcome] = []
     first_row_of_id: dict[str, int] = {}
     for index, raw in enumerate(table.rows):
@@ -498,7 +502,7 @@ def plan_import(
             props["id"] = make_id(props, geometry)
         bad_columns = {e.field for e in outcome.errors if e.field}
         for f in schema.fields:
-            if column_of.get(f.name) in bad_columns:
+            if f.name in given_columns and column_of[f.name] in bad_columns:
                 continue  # already said why this value is unusable
             if f.name in DERIVED and props.get(f.name) is None:
                 continue  # made from the position (or the name), which has its own error
@@ -506,20 +510,24 @@ def plan_import(
                 continue  # an id identifies the row: the name may be empty
             problem = f.check(props.get(f.name))
             if problem:
-                fail(problem, column_of.get(f.name, f.name))
+                fail(problem, column_of[f.name])
         if not outcome.errors:
             row = {name: props.get(name) for name in fields}
             for check in schema.row_checks:
                 if check.ok(row):
                     continue
-                column = column_of.get(check.field) or column_of.get(check.because or "")
+                column = (
+                    column_of[check.field]
+                    if check.field in given_columns or check.because not in given_columns
+                    else column_of[check.because]
+                )
                 if check.repair is None:
-                    fail(check.message, column or check.field)
+                    fail(check.message, column)
                     continue
                 repaired = check.repair(row)
                 row.update(repaired)
                 props.update(repaired)
-                warn(check.repaired, column or check.field)
+                warn(check.repaired, column)
             _date_flags(schema, props, as_of_year, column_of, warn)
         fid = props.get("id")
         if fid is not None:

@@ -266,3 +266,14 @@ def test_template_round_trips_through_the_dry_run(tmp_path, stored, districts) -
     (outcome,) = plan.outcomes
     assert outcome.action == "add", [str(e) for e in outcome.errors]
     assert outcome.properties["city_adcode"] == "220400"  # 辽源
+
+
+def test_a_required_field_without_a_column_is_named_as_the_template_heads_it(
+    tmp_path, stored, districts
+) -> None:
+    headers = ["锅炉名称", "额定蒸发量（蒸吨/小时）", "经度", "纬度"]  # no 状态 column
+    path = write_csv(tmp_path / "f.csv", [["无状态炉", "10", "122.3", "40.66"]], headers)
+    (outcome,) = plan_for(path, stored, districts).outcomes
+    (error,) = outcome.errors
+    assert error.field == "状态 status" and "必填" in error.message
+    assert str(error) == "f.csv 第 2 行 row 2「状态 status」：必填，不能为空 a value is required"
