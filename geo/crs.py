@@ -65,6 +65,7 @@ __all__ = [
     "bd09_geometry_to_wgs84",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "crs_label",
     "gauss_kruger",
     "gauss_kruger_crs",
     "gcj02_geometry_to_wgs84",
@@ -452,3 +453,29 @@ def gauss_kruger_crs(easting: float, northing: float) -> str | None:
     else:
         return None
     return info.code if bool(info.plausible_easting(e)) else None
+
+
+_NAMED_CRS = {
+    CGCS2000: "CGCS2000 经纬度 (EPSG:4490)",
+    WGS84: "WGS84 经纬度 (EPSG:4326)",
+    CRS84: "WGS84 经纬度 (OGC:CRS84)",
+    GCJ02: "GCJ-02 高德/腾讯",
+    BD09: "BD-09 百度",
+    WEB_MERCATOR: "Web 墨卡托 Web Mercator (EPSG:3857)",
+}
+
+
+def crs_label(code: str) -> str:
+    """A CRS as a planner knows it: "CGCS2000 经纬度 (EPSG:4490)", "GCJ-02 高德/腾讯",
+    "CGCS2000 3°带 高斯-克吕格 第41带 (EPSG:4529)" (with whether the easting carries the zone
+    prefix); any other code as it is."""
+    if code in _NAMED_CRS:
+        return _NAMED_CRS[code]
+    info = gauss_kruger(code)
+    if info is None:
+        return code
+    prefix = "东坐标带带号" if info.prefixed else "无带号"
+    return (
+        f"CGCS2000 {info.width}°带 高斯-克吕格 第{info.zone}带，中央经线 "
+        f"{info.central_meridian}°E，{prefix} ({info.code})"
+    )

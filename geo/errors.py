@@ -33,7 +33,7 @@ class SourceError(LutuError, ValueError):
     def __str__(self) -> str:
         item = None
         if self.feature is not None:
-            item = f"feature #{self.feature}"
+            item = f"第 {self.feature} 个要素 feature #{self.feature}"
             if self.feature_id:
                 item += f" (id={self.feature_id})"
         return _placed(self.message, self.path, item, self.field)
@@ -47,7 +47,7 @@ class LayerNotFound(LutuError, KeyError):
         super().__init__(layer)
 
     def __str__(self) -> str:
-        return f"unknown layer '{self.layer}'"
+        return f"没有图层「{self.layer}」 unknown layer '{self.layer}'"
 
 
 class FeatureNotFound(LutuError, KeyError):
@@ -59,7 +59,10 @@ class FeatureNotFound(LutuError, KeyError):
         super().__init__(feature_id)
 
     def __str__(self) -> str:
-        return f"no feature '{self.feature_id}' in layer '{self.layer}'"
+        return (
+            f"图层「{self.layer}」中没有要素「{self.feature_id}」 no feature "
+            f"'{self.feature_id}' in layer '{self.layer}'"
+        )
 
 
 class QueryError(LutuError, ValueError):
@@ -86,7 +89,7 @@ class LedgerError(LutuError, ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        row = f"row {self.row}" if self.row is not None else None
+        row = f"第 {self.row} 行 row {self.row}" if self.row is not None else None
         return _placed(self.message, self.path, row, self.field)
 
 
@@ -111,7 +114,8 @@ class LedgerChoiceError(LedgerError):
 
 
 def _placed(message: str, path: str | None, item: str | None, field: str | None) -> str:
-    """ "file F, row 3, field 'X': message" — whatever of the place is known."""
-    where = [f"file {path}" if path else None, item, f"field '{field}'" if field else None]
-    known = [w for w in where if w]
-    return f"{', '.join(known)}: {message}" if known else message
+    """ "F 第 3 行 row 3「X」：message" — whatever of the place is known (file, row or feature,
+    column or field), read alike in Chinese and English."""
+    where = [path, item, f"「{field}」" if field else None]
+    known = " ".join(w for w in where if w).replace(" 「", "「")
+    return f"{known}：{message}" if known else message

@@ -13,6 +13,9 @@ from typing import Any, Literal
 FieldType = Literal["str", "int", "float", "bool"]
 GeometryType = Literal["Point", "LineString", "Polygon", "MultiPolygon", "MultiLineString"]
 
+# What a type is called in a message: 应为数字 expected float.
+TYPE_WORDS = {"str": "文字", "int": "整数", "float": "数字", "bool": "是/否"}
+
 PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -67,9 +70,9 @@ class Field:
         if value is None:
             return "必填，不能为空 a value is required" if self.required else None
         if isinstance(value, bool) and self.type != "bool":
-            return f"expected {self.type}, got a boolean"
+            return f"应为{TYPE_WORDS[self.type]}，不是是/否 expected {self.type}, got a boolean"
         if not isinstance(value, PYTHON_TYPES[self.type]):
-            return f"expected {self.type}, got {value!r}"
+            return f"应为{TYPE_WORDS[self.type]} expected {self.type}, got {value!r}"
         if self.type == "float" and value != value:  # NaN
             return "必填，不能为空 a value is required" if self.required else None
         if self.allowed is not None and value not in self.allowed:

@@ -83,28 +83,30 @@ def read_source(path: Path, schema: LayerSchema, into: LayerData | None = None) 
         with Path(path).open(encoding="utf-8") as fh:
             doc = json.load(fh)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(f"cannot read GeoJSON: {exc}", path=str(path)) from None
+        raise SourceError(f"无法读取 GeoJSON cannot read GeoJSON: {exc}", path=str(path)) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise SourceError("expected a GeoJSON FeatureCollection", path=str(path))
+        raise SourceError(
+            "应为 GeoJSON 要素集 expected a GeoJSON FeatureCollection", path=str(path)
+        )
     features = doc.get("features")
     if not isinstance(features, list):
-        raise SourceError("'features' must be a list", path=str(path))
+        raise SourceError("features 须是列表 'features' must be a list", path=str(path))
 
     fields = schema.field_map
     seen = set(into.ids)
     for number, feature in enumerate(features, start=1):
         where = {"path": str(path), "feature": number}
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise SourceError("not a GeoJSON Feature", **where)
+            raise SourceError("不是 GeoJSON 要素 not a GeoJSON Feature", **where)
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
-            raise SourceError("'properties' must be an object", **where)
+            raise SourceError("properties 须是对象 'properties' must be an object", **where)
         fid = props.get("id", feature.get("id"))
         where["feature_id"] = str(fid) if fid is not None else None
         unknown = sorted(set(props) - set(fields))
         if unknown:
             raise SourceError(
-                f"unknown field (layer {schema.id} has: {', '.join(fields)})",
+                f"未知字段 unknown field (layer {schema.id} has: {', '.join(fields)})",
                 field=unknown[0],
                 **where,
             )
@@ -120,7 +122,7 @@ def read_source(path: Path, schema: LayerSchema, into: LayerData | None = None) 
                 raise SourceError(check.message, field=check.field, **where)
         if row["id"] in seen:
             raise SourceError(
-                f"duplicate id {row['id']!r} in layer {schema.id}", field="id", **where
+                f"编号重复 duplicate id {row['id']!r} in layer {schema.id}", field="id", **where
             )
         seen.add(row["id"])
         geometry = _geometry(feature.get("geometry"), schema, where)
@@ -132,26 +134,31 @@ def read_source(path: Path, schema: LayerSchema, into: LayerData | None = None) 
 
 def _geometry(raw: Any, schema: LayerSchema, where: dict[str, Any]) -> BaseGeometry:
     if raw is None:
-        raise SourceError("the feature has no geometry", field="geometry", **where)
+        raise SourceError("要素没有几何 the feature has no geometry", field="geometry", **where)
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
-        raise SourceError(f"broken geometry: {exc}", field="geometry", **where) from None
+        raise SourceError(f"几何损坏 broken geometry: {exc}", field="geometry", **where) from None
     wanted = schema.geometry_type
     if wanted == "MultiPolygon" and geom.geom_type == "Polygon":
         geom = MultiPolygon([geom])
     elif wanted == "MultiLineString" and geom.geom_type == "LineString":
         geom = MultiLineString([geom])
     if geom.geom_type != wanted:
-        raise SourceError(f"expected a {wanted}, got a {geom.geom_type}", field="geometry", **where)
+        raise SourceError(
+            f"应为 {wanted}，实为 {geom.geom_type} expected a {wanted}, got a {geom.geom_type}",
+            field="geometry",
+            **where,
+        )
     if geom.is_empty:
-        raise SourceError("empty geometry", field="geometry", **where)
+        raise SourceError("几何为空 empty geometry", field="geometry", **where)
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
-        raise SourceError(f"invalid geometry: {reason}", field="geometry", **where)
+        raise SourceError(f"几何无效 invalid geometry: {reason}", field="geometry", **where)
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise SourceError(
+            "坐标不是经纬度（GeoJSON 源数据须是 CGCS2000/WGS84 经纬度） "
             "coordinates are not longitude/latitude (GeoJSON sources are CGCS2000/WGS84 lon/lat)",
             field="geometry",
             **where,

@@ -105,7 +105,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     try:
         doc = parse_file(args.file, args.id, check=False)
     except PlanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误 error: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(doc.to_json(), ensure_ascii=False, indent=1))

@@ -45,9 +45,15 @@ def cmd_load(args: argparse.Namespace) -> int:
             + "  ".join(f"L{k}:{v}" for k, v in sorted(levels.items()))
             + f"  targets:{targets}  dropped:{len(doc.dropped)}"
         )
-    print(f"links: {len(catalog.links)} in {args.links}")
-    print(f"implements: {len(catalog.implements)} city measures paired with provincial ones")
-    print("The app loads the catalog into its store at start (or: flask --app app build-store).")
+    print(f"关联 links: {len(catalog.links)} in {args.links}")
+    print(
+        f"落实 implements: {len(catalog.implements)} 条市级措施对应省级措施 city measures paired "
+        "with provincial ones"
+    )
+    print(
+        "应用启动时把目录载入地图库 The app loads the catalog into its store at start "
+        "(or: .venv/bin/flask --app app build-store)."
+    )
     return 0
 
 
@@ -66,7 +72,10 @@ def cmd_links(args: argparse.Namespace) -> int:
         print(
             f"{s.measure_id},{s.layer_id},{headings[s.measure_id]}（关键词：{'、'.join(s.keywords)}）,"
         )
-    print(f"# {len(fresh)} suggestions not in {args.links}; {len(confirmed)} confirmed links")
+    print(
+        f"# {len(fresh)} 条建议不在 {args.links} 中，已确认 {len(confirmed)} 条 "
+        f"{len(fresh)} suggestions not in {args.links}; {len(confirmed)} confirmed links"
+    )
     return 0
 
 

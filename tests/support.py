@@ -206,3 +206,22 @@ def open_map(browser: Any, url: str, **page_args: Any) -> tuple[Any, dict[str, l
         timeout=10_000,
     )
     return page, record
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|「[^」]*」|\([^)]*\)|（[^）]*）")
+
+
+def chinese_first(message: str) -> bool:
+    """Whether a message a person reads says it in Chinese before English: the first Chinese
+    character comes before the first English word (quoted values and brackets aside)."""
+    text = _QUOTED.sub("", message)
+    chinese = re.search(r"[\u4e00-\u9fff]", text)
+    english = re.search(
+        r"[A-Za-z]{3,}",
+        re.sub(
+            r"\b(?:EPSG|CGCS|WGS|GCJ|BD|CSV|WKT|GBK|UTF|Excel|WPS|GeoPackage|GeoJSON|Shapefile|zip|xlsx|xls|shp|dbf|cpg|prj|shx|gpkg|make_valid|SRID|WKB|JSON)\w*",
+            "",
+            text,
+        ),
+    )
+    return chinese is not None and (english is None or chinese.start() < english.start())

@@ -90,7 +90,7 @@ class User:
 
 def _role_rank(role: str) -> int:
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        raise ValueError(f"没有角色「{role}」 unknown role {role!r}: one of {', '.join(ROLES)}")
     return ROLES.index(role)
 
 
@@ -118,6 +118,7 @@ def check_name(name: str) -> str:
     """A user name as stored: 1–64 printable characters without surrounding spaces."""
     if not name or len(name) > MAX_NAME_LENGTH or name != name.strip() or not name.isprintable():
         raise ValueError(
+            f"用户名须为 1–{MAX_NAME_LENGTH} 个可打印字符，首尾无空格 "
             f"a user name is 1–{MAX_NAME_LENGTH} printable characters, without surrounding spaces"
         )
     return name
@@ -126,7 +127,10 @@ def check_name(name: str) -> str:
 def check_password(password: str) -> str:
     """A password as accepted for a new user or a new password: at least 8 characters."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValueError(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 a password has at least {MIN_PASSWORD_LENGTH} "
+            "characters"
+        )
     return password
 
 
@@ -212,7 +216,7 @@ class UserStore:
         check_password(password)
         with self._connect() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise ValueError(f"user {name!r} exists")
+                raise ValueError(f"用户「{name}」已存在 user {name!r} exists")
             conn.execute(
                 "INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?)",
                 (name, generate_password_hash(password), role, _now()),
@@ -491,7 +495,9 @@ def _check_csrf() -> Response | None:
         or not isinstance(given, str)
         or not hmac.compare_digest(expected.encode(), given.encode())
     ):
-        return _deny(400, "CSRFError", "CSRF token missing or wrong")
+        return _deny(
+            400, "CSRFError", "表单已过期或来源不明，请刷新页面重试。CSRF token missing or wrong"
+        )
     return None
 
 
@@ -629,7 +635,7 @@ def account() -> Response | str | tuple[Any, int]:
 
 
 def _no_user(name: str) -> click.ClickException:
-    return click.ClickException(f"no user {name!r} (flask users list)")
+    return click.ClickException(f"没有用户「{name}」 no user {name!r} (flask users list)")
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -654,7 +660,7 @@ def add_command(name: str, role: str, password_stdin: bool) -> None:
         users_store().add(name, password, role)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"added {name} ({role})")
+    click.echo(f"已添加 {name}（{role}） added {name} ({role})")
 
 
 @users_cli.command("list")
@@ -662,11 +668,11 @@ def list_command() -> None:
     """List users, their roles and how many API tokens they hold."""
     rows = users_store().users()
     if not rows:
-        click.echo("no users yet: flask users add NAME --role admin")
+        click.echo("还没有用户 no users yet: flask --app app users add NAME --role admin")
         return
     width = max(len(r.name) for r in rows)
     for r in rows:
-        click.echo(f"{r.name:<{width}}  {r.role:<6}  {r.created}  tokens: {r.tokens}")
+        click.echo(f"{r.name:<{width}}  {r.role:<6}  {r.created}  令牌 tokens: {r.tokens}")
 
 
 @users_cli.command("passwd")
@@ -684,7 +690,10 @@ def passwd_command(name: str, password_stdin: bool) -> None:
         raise click.ClickException(str(exc)) from None
     except KeyError:
         raise _no_user(name) from None  # removed while the password was typed
-    click.echo(f"new password for {name}; their sessions are logged out")
+    click.echo(
+        f"已为 {name} 设置新密码，其会话已全部退出 new password for {name}; their sessions "
+        "are logged out"
+    )
 
 
 @users_cli.command("logout-all")
@@ -695,7 +704,7 @@ def logout_all_command(name: str) -> None:
         users_store().end_sessions(name)
     except KeyError:
         raise _no_user(name) from None
-    click.echo(f"every session of {name} is logged out")
+    click.echo(f"{name} 的会话已全部退出 every session of {name} is logged out")
 
 
 @users_cli.command("set-role")
@@ -707,7 +716,7 @@ def set_role_command(name: str, role: str) -> None:
         users_store().set_role(name, role)
     except KeyError:
         raise _no_user(name) from None
-    click.echo(f"{name} is now {role}")
+    click.echo(f"{name} 的角色现为 {role} {name} is now {role}")
 
 
 @users_cli.command("remove")
@@ -718,7 +727,7 @@ def remove_command(name: str) -> None:
         users_store().remove(name)
     except KeyError:
         raise _no_user(name) from None
-    click.echo(f"removed {name}")
+    click.echo(f"已删除 {name} removed {name}")
 
 
 @users_cli.command("token")
@@ -742,7 +751,7 @@ def revoke_tokens_command(name: str) -> None:
         n = users_store().revoke_tokens(name)
     except KeyError:
         raise _no_user(name) from None
-    click.echo(f"revoked {n} token(s) of {name}")
+    click.echo(f"已撤销 {name} 的 {n} 个令牌 revoked {n} token(s) of {name}")
 
 
 # =============================================================================== setup
@@ -769,7 +778,10 @@ def load_secret_key(path: str | os.PathLike[str]) -> str:
             tmp.unlink(missing_ok=True)
     key = target.read_text().strip()
     if not key:
-        raise RuntimeError(f"{target} is empty: delete it to have a new secret key made")
+        raise RuntimeError(
+            f"{target} 为空：删除它即会生成新密钥 {target} is empty: delete it to have a new "
+            "secret key made"
+        )
     return key
 
 

@@ -24,6 +24,20 @@ def wants_json() -> bool:
     )
 
 
+# What an HTTP error means, in Chinese, before the English words of one that says no more.
+HTTP_ZH = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "找不到页面或数据",
+    405: "不支持此请求方式",
+    409: "冲突",
+    413: "上传的文件过大",
+    429: "请求过多，请稍后再试",
+    500: "服务器出错",
+}
+
+
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify({"error": {"status": status, "code": code, "message": message}}), status
@@ -42,7 +56,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:
-        return error_response(exc.code or 500, type(exc).__name__, exc.description or "")
+        message = exc.description or ""
+        if message == type(exc).description and exc.code in HTTP_ZH:
+            message = f"{HTTP_ZH[exc.code]}。{message}"  # werkzeug's own words are English only
+        return error_response(exc.code or 500, type(exc).__name__, message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response | str, int]:

@@ -26,13 +26,16 @@ def output_path(out: str | None, default_name: str, allowed_dir: Path) -> Path:
     target = (base / (out or default_name)).resolve()
     if target != base and base not in target.parents:
         raise OutputError(
+            f"输出路径 {out} 不在报告文件夹 {base} 内（换个文件夹运行，或设置 LUTU_REPORT_DIR） "
             f"output path {out} is outside the report folder {base} "
             "(run from another folder or set LUTU_REPORT_DIR)"
         )
     if target.is_dir():
         target = target / default_name
     if not target.parent.is_dir():
-        raise OutputError(f"output folder {target.parent} does not exist")
+        raise OutputError(
+            f"输出文件夹 {target.parent} 不存在 output folder {target.parent} does not exist"
+        )
     return target
 
 

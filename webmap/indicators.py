@@ -44,19 +44,22 @@ def year_arg() -> int:
     try:
         year = int(raw)
     except ValueError:
-        raise QueryError(f"year must be a whole number {FIRST_YEAR}–{LAST_YEAR}") from None
+        raise QueryError(
+            f"年份须是 {FIRST_YEAR}–{LAST_YEAR} 的整数 year must be a whole number "
+            f"{FIRST_YEAR}–{LAST_YEAR}"
+        ) from None
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise QueryError(f"year must be between {FIRST_YEAR} and {LAST_YEAR}")
+        raise QueryError(
+            f"年份须在 {FIRST_YEAR}–{LAST_YEAR} 之间 year must be between {FIRST_YEAR} and "
+            f"{LAST_YEAR}"
+        )
     return year
 
 
 def city_arg() -> str:
     key = request.args.get("city", "yingkou")
     if key not in CITIES:
-        raise QueryError(
-            f"未知城市 {key!r}，可选 {'、'.join(CITIES)}；unknown city {key!r}; use one of "
-            f"{', '.join(CITIES)}"
-        )
+        raise QueryError(f"没有城市「{key}」 unknown city {key!r}; use one of {', '.join(CITIES)}")
     return key
 
 

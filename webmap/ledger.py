@@ -14,14 +14,17 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from shapely.ops import unary_union
 
+from geo.crs import crs_label
 from geo.errors import LayerNotFound, LedgerChoiceError, LedgerError
 from geo.ledger.edits import AuditEntry, EditStore, audit_rows
 from geo.ledger.plan import ImportPlan, known_header, plan_import
@@ -37,12 +40,16 @@ from webmap.store import build_store, get_store
 F = TypeVar("F", bound=Callable[..., Any])
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
 ACTION_ZH = {"add": "新增", "change": "更新", "unchanged": "不变", "reject": "拒绝"}
+NOTHING_TO_IMPORT = "没有可写入的行 nothing to import: no row would be added or changed"
 # The stages of an import, as its progress reports name them.
 STAGE_ZH = {"read": "读取", "check": "校验与匹配", "write": "写入", "rebuild": "重建地图库"}
 # What the audit log can say of a change (imports never delete; people do, one at a time).
 AUDIT_ACTION_ZH = {"add": "新增", "change": "更新", "delete": "删除"}
+# The audit log is read in local time; it is stored, and exported as CSV, in ISO 8601 UTC.
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+LOCAL_ZONE_LABEL = "北京时间 Asia/Shanghai, UTC+8"
 AUDIT_COLUMNS = [
-    "时间 at (UTC)",
+    "时间 at (ISO 8601 UTC)",
     "用户 user",
     "操作 action",
     "图层 layer",
@@ -128,7 +135,9 @@ def _columns(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         column, sep, target = pair.partition("=")
         if not sep:
-            raise click.BadParameter(f"{pair!r} is not 列名=field", param_hint="--column")
+            raise click.BadParameter(
+                f"「{pair}」不是「列名=field」 {pair!r} is not 列名=field", param_hint="--column"
+            )
         columns[column.strip()] = target.strip()
     return columns
 
@@ -136,12 +145,17 @@ def _columns(pairs: tuple[str, ...]) -> dict[str, str]:
 def ledger_layer(layer_id: str) -> LayerType:
     """A layer planners keep ledgers of (not the district outlines)."""
     if layer_id == "districts":
-        raise LedgerError("districts are the official boundaries, not a ledger layer")
+        raise LedgerError(
+            "行政区划是官方边界，不能导入台账 districts are the official boundaries, not a ledger "
+            "layer"
+        )
     try:
         return get_layer(layer_id)
     except LayerNotFound:
         names = ", ".join(lt.id for lt in all_layers() if lt.id != "districts")
-        raise LedgerError(f"unknown layer {layer_id!r}; ledgers go into: {names}") from None
+        raise LedgerError(
+            f"没有图层「{layer_id}」 unknown layer {layer_id!r}; ledgers go into: {names}"
+        ) from None
 
 
 def plan_json(plan: ImportPlan) -> dict[str, Any]:
@@ -338,7 +352,7 @@ def _reporter(wanted: bool | None) -> Progress | None:
 
 def _print_plan(plan: ImportPlan) -> None:
     click.echo(plan.summary())
-    click.echo(f"坐标系 CRS: {plan.source_crs}")
+    click.echo(f"坐标系 CRS: {crs_label(plan.source_crs)}")
     for note in plan.notes:
         click.echo(f"  · {note}")
     for column, fields in plan.candidates.items():
@@ -382,12 +396,13 @@ def import_command(
     accepted, rejected = plan.accepted, plan.count("reject")
     if rejected and not accepted_only:
         raise click.ClickException(
-            f"{rejected} 行被拒绝，未写入任何行 {rejected} row(s) rejected: nothing written. "
+            f"{rejected} 行被拒绝，未写入任何行；改正后重试，或加 --accepted-only 只导入可接受的 "
+            f"{len(accepted)} 行 {rejected} row(s) rejected: nothing written. "
             f"Fix them, or give --accepted-only to import the {len(accepted)} accepted row(s) "
             "and leave the rejected ones out"
         )
     if not accepted:
-        raise click.ClickException("nothing to import: no row would be added or changed")
+        raise click.ClickException(NOTHING_TO_IMPORT)
     if not yes:
         left_out = f"（略过拒绝的 {rejected} 行）" if rejected else ""
         click.confirm(f"写入 {len(accepted)} 行{left_out}？", abort=True)
@@ -404,7 +419,40 @@ def import_command(
     if report is not None:
         report("rebuild", 0, None)
     if build_store(current_app):
-        click.echo(f"store rebuilt: {current_app.config['STORE_PATH']}")
+        click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+
+
+def local_time(at: str) -> str:
+    """An audit time as stored (ISO 8601, UTC) as a planner reads it: 2026-12-03 19:45 in
+    LOCAL_ZONE (pages say the zone once, in their header)."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def layer_name(layer_id: str) -> tuple[str, str]:
+    """(Chinese, English) name of a layer in the audit log; its id when it is no longer one."""
+    try:
+        layer = get_layer(layer_id)
+    except LayerNotFound:
+        return layer_id, ""
+    return layer.name_zh, layer.name_en
+
+
+def entry_name(entry: AuditEntry) -> str:
+    """The feature's name as the entry recorded it (after the change, or what was deleted),
+    by its layer's title field."""
+    state = entry.after or entry.before or {}
+    props = state.get("properties", {})
+    try:
+        title_field = get_layer(entry.layer).title_field
+    except LayerNotFound:
+        title_field = "name"
+    return str(props.get(title_field) or props.get("name") or "")
 
 
 def delete_feature(layer_id: str, feature: Feature, user: str, reason: str | None = None) -> str:
@@ -450,10 +498,14 @@ def history_command(layer_id: str, feature_id: str) -> None:
         layer=layer_id, feature_id=feature_id
     )
     if not entries:
-        raise click.ClickException(f"no recorded change of {layer_id}/{feature_id}")
+        raise click.ClickException(
+            f"{layer_id}/{feature_id} 没有变更记录 no recorded change of {layer_id}/{feature_id}"
+        )
+    name_zh, name_en = layer_name(layer_id)
+    click.echo(f"{name_zh} {name_en} {feature_id} {entry_name(entries[0])}（{LOCAL_ZONE_LABEL}）")
     for e in entries:
         label = AUDIT_ACTION_ZH.get(e.action, e.action)
-        click.echo(f"{e.at} {e.user} {label} ({e.source}, {e.batch})")
+        click.echo(f"{local_time(e.at)} {e.user} {label} ({e.source}, {e.batch})")
         if e.after is None:
             continue  # a deletion: `before` holds what was deleted
         before = (e.before or {}).get("properties", {})
@@ -470,8 +522,13 @@ def audit_command(layer: str | None, out: str | None, limit: int) -> None:
     """The audit log (留痕): who changed what, when, before and after."""
     edits = EditStore(current_app.config["EDITS_PATH"])
     if out is None:
-        for e in edits.audit(layer=layer, limit=limit):
-            click.echo(f"{e.at} {e.user} {e.action} {e.layer}/{e.feature_id} ({e.source})")
+        entries = edits.audit(layer=layer, limit=limit)
+        if entries:
+            click.echo(f"时间 times: {LOCAL_ZONE_LABEL}")
+        for e in entries:
+            action = AUDIT_ACTION_ZH.get(e.action, e.action)
+            where = f"{layer_name(e.layer)[0]} {e.feature_id} {entry_name(e)}".rstrip()
+            click.echo(f"{local_time(e.at)} {e.user} {action} {where} ({e.source})")
         return
     allowed = allowed_folder(current_app.config)
     try:

@@ -43,24 +43,30 @@ from markupsafe import Markup
 from shapely.geometry import mapping
 from shapely.ops import unary_union
 
-from geo.errors import LedgerChoiceError, LedgerError
+from geo import crs as gcrs
+from geo.errors import LayerNotFound, LedgerChoiceError, LedgerError
 from geo.ledger.edits import Committed, EditStore, details_text
 from geo.ledger.plan import ImportPlan, RowOutcome, convert
 from geo.ledger.read import FORMATS, Progress
 from geo.ledger.template import AUTOMATIC, template_xlsx
 from geo.schema import Field
 from geo.store import Feature
-from layers import all_layers
+from layers import all_layers, get_layer
 from layers.base import LayerType
 from webmap.auth import current_user, role_required
 from webmap.ledger import (
     ACTION_ZH,
     AUDIT_ACTION_ZH,
+    LOCAL_ZONE_LABEL,
+    NOTHING_TO_IMPORT,
     STAGE_ZH,
     ImportOptions,
     audit_csv,
     delete_feature,
+    entry_name,
+    layer_name,
     ledger_layer,
+    local_time,
     plan_json,
     preview,
 )
@@ -77,16 +83,24 @@ ACTION_COLOURS = {
     "unchanged": "#969696",
     "reject": "#d73027",
 }
-CRS_CHOICES = (  # (value, what a planner knows it as)
+# The CRSs the upload and preview forms offer (any other is typed on the command line or the
+# API), by what a planner knows them as (geo.crs.crs_label), with the city a zone covers.
+_CITY_OF_ZONE = {gcrs.GK_CM123: "营口", gcrs.GK_CM126: "辽源"}
+CRS_CHOICES = (
     ("", "自动识别 detect"),
-    ("EPSG:4490", "CGCS2000 经纬度 lon/lat (EPSG:4490)"),
-    ("EPSG:4326", "WGS84 经纬度 lon/lat (EPSG:4326)"),
-    ("EPSG:4550", "CGCS2000 高斯-克吕格 3° 第 41 带，中央经线 123°E，营口，无带号 (EPSG:4550)"),
-    ("EPSG:4551", "CGCS2000 高斯-克吕格 3° 第 42 带，中央经线 126°E，辽源，无带号 (EPSG:4551)"),
-    ("EPSG:4529", "CGCS2000 高斯-克吕格 3° 第 41 带，东坐标带带号 41 (EPSG:4529)"),
-    ("EPSG:4530", "CGCS2000 高斯-克吕格 3° 第 42 带，东坐标带带号 42 (EPSG:4530)"),
-    ("GCJ-02", "高德 / 腾讯 GCJ-02"),
-    ("BD-09", "百度 BD-09"),
+    *(
+        (code, " ".join([gcrs.crs_label(code), _CITY_OF_ZONE.get(code, "")]).strip())
+        for code in (
+            gcrs.CGCS2000,
+            gcrs.WGS84,
+            gcrs.GK_CM123,
+            gcrs.GK_CM126,
+            gcrs.GK_ZONE41,
+            gcrs.GK_ZONE42,
+            gcrs.GCJ02,
+            gcrs.BD09,
+        )
+    ),
 )
 
 # Background jobs. Their files sit next to the upload; no upload can take these names
@@ -124,13 +138,20 @@ def _safe_name(filename: str) -> str:
     return f"ledger_{name}" if name in JOB_FILES else name
 
 
+BAD_TOKEN = "上传编号无效 bad upload token"
+UPLOAD_GONE = (
+    "此上传已不在（已写入，或超过一天）：请重新上传 "
+    "this upload is gone (committed, or older than a day): upload again"
+)
+
+
 def _saved(token: str) -> Path:
     if not UPLOAD_TOKEN.match(token):
-        abort(400, description="bad upload token")
+        abort(400, description=BAD_TOKEN)
     folder = _uploads() / token
     files = [f for f in folder.iterdir() if _is_upload(f)] if folder.is_dir() else []
     if len(files) != 1:
-        abort(404, description="this upload is gone (committed, or older than a day): upload again")
+        abort(404, description=UPLOAD_GONE)
     return files[0]
 
 
@@ -158,7 +179,11 @@ def form_options(form: Any) -> ImportOptions:
         if not raw:
             return None
         if not raw.isdigit() or not low <= int(raw) <= high:
-            abort(400, description=f"{name}: {raw!r} is not a number from {low} to {high}")
+            abort(
+                400,
+                description=f"{name}：{raw!r} 不是 {low}–{high} 之间的整数 "
+                f"is not a number from {low} to {high}",
+            )
         return int(raw)
 
     columns = {
@@ -274,7 +299,7 @@ def preview_upload() -> str | tuple[str, int] | Response:
     else:
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            abort(400, description="choose a ledger file to upload")
+            abort(400, description="请选择要上传的台账文件 choose a ledger file to upload")
         folder = _uploads()
         _clear_stale_uploads(folder)
         token = secrets.token_urlsafe(18)
@@ -323,6 +348,8 @@ def _preview_page(plan: ImportPlan, token: str, layer_id: str, options: ImportOp
         field_choices=[f for f in layer.fields if f.name not in ("is_demo",)],
         actions=ACTION_ZH,
         colours=ACTION_COLOURS,
+        crs_choices=CRS_CHOICES,
+        crs_label=gcrs.crs_label,
         map=_preview_map(plan),
     )
 
@@ -373,7 +400,7 @@ def _check_committable(plan: ImportPlan, accepted_only: bool) -> None:
             f"{rejected} row(s) rejected: nothing written"
         )
     if not plan.accepted:
-        raise LedgerError("nothing to import: no row would be added or changed")
+        raise LedgerError(NOTHING_TO_IMPORT)
 
 
 # =============================================================================== jobs
@@ -409,10 +436,11 @@ def _stopped(reason: str, job: dict[str, Any]) -> str:
     )
     if written:
         return (
-            f"{reason}; the rows were written (see the audit log), the map is rebuilt with "
+            f"{reason}；各行已写入（见留痕），地图库将在下次导入或服务器重启时重建 "
+            "the rows were written (see the audit log), the map is rebuilt with "
             "them at the next import or server start"
         )
-    return f"{reason}; nothing was written: upload the file again"
+    return f"{reason}；未写入任何行，请重新上传 nothing was written: upload the file again"
 
 
 def _job_state(folder: Path) -> dict[str, Any] | None:
@@ -592,11 +620,15 @@ def _launch(
 def _own_job(token: str) -> tuple[Path, dict[str, Any]]:
     """The folder and job of `token`, for the user who started it or an admin."""
     if not UPLOAD_TOKEN.match(token):
-        abort(400, description="bad upload token")
+        abort(400, description=BAD_TOKEN)
     folder = _uploads() / token
     job = _job_state(folder)
     if job is None:
-        abort(404, description="no such import: it ended more than a day ago, or never began")
+        abort(
+            404,
+            description="没有这次导入：已结束超过一天，或从未开始 "
+            "no such import: it ended more than a day ago, or never began",
+        )
     user = current_user()
     assert user is not None  # role_required
     if job.get("user") != user.name and not user.can("admin"):
@@ -664,7 +696,7 @@ def preview_page(token: str) -> str | Response:
     try:
         plan = pickle.loads((folder / PLAN_FILE).read_bytes())  # written by this server
     except FileNotFoundError:
-        abort(404, description="this upload is gone (committed, or older than a day): upload again")
+        abort(404, description=UPLOAD_GONE)
     return _preview_page(plan, token, job["layer"], ImportOptions.from_json(job["options"]))
 
 
@@ -678,7 +710,13 @@ def api_import(layer_id: str) -> tuple[Response, int]:
     the answer is the dry run. JSON either way."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return jsonify(_api_error(400, "no file: send it as the multipart field 'file'")), 400
+        return jsonify(
+            _api_error(
+                400,
+                "没有文件：请以 multipart 字段 file 发送 no file: send it "
+                "as the multipart field 'file'",
+            )
+        ), 400
     folder = _uploads() / secrets.token_urlsafe(18)
     folder.mkdir()
     path = folder / _safe_name(upload.filename)
@@ -749,15 +787,31 @@ def audit() -> str | Response:
         layers=[lt for lt in all_layers() if lt.id != "districts"],
         actions=AUDIT_ACTION_ZH,
         details=details_text,
-        title=_entry_title,
+        **_audit_words(),
     )
 
 
-def _entry_title(entry: Any) -> str:
-    """The feature's name as the entry recorded it (after the change, or what was deleted)."""
-    state = entry.after or entry.before or {}
-    props = state.get("properties", {})
-    return str(props.get("name") or props.get("name_zh") or "")
+def _audit_words() -> dict[str, Any]:
+    """What the audit pages say times, layers and features with: local time (the zone said
+    once, in the header), 燃煤锅炉 for coal_boilers, a feature's name beside its id."""
+    return {
+        "when": local_time,
+        "zone": LOCAL_ZONE_LABEL,
+        "layer_name": layer_name,
+        "feature_name": entry_name,
+        "field_label": _field_label,
+    }
+
+
+def _field_label(layer_id: str, name: str) -> str:
+    """A changed field as the history lists it: 状态 status."""
+    if name == "geometry":
+        return "位置 geometry"
+    try:
+        f = get_layer(layer_id).field_map.get(name)
+    except LayerNotFound:
+        f = None
+    return f"{f.label_zh} {name}" if f is not None else name
 
 
 @bp.get("/audit/<layer_id>/<path:feature_id>")
@@ -774,6 +828,7 @@ def history(layer_id: str, feature_id: str) -> str:
         actions=AUDIT_ACTION_ZH,
         changed=_changed_fields,
         details=details_text,
+        **_audit_words(),
     )
 
 
@@ -864,7 +919,7 @@ def delete(layer_id: str, feature_id: str) -> str:
     except LedgerError as exc:
         abort(404, description=str(exc))
     if request.form.get("confirm") != "1":
-        abort(400, description="tick 确认删除 to confirm the deletion")
+        abort(400, description="请勾选「确认删除」 tick 确认删除 to confirm the deletion")
     user = current_user()
     assert user is not None  # role_required
     reason = (request.form.get("reason") or "").strip()[:200] or None

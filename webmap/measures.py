@@ -32,7 +32,7 @@ def wants_json() -> bool:
     """The JSON twin: `f=json`, or an Accept header preferring JSON to HTML."""
     f = request.args.get("f")
     if f not in (None, "json", "html"):
-        raise QueryError("f must be html or json")
+        raise QueryError("f 只能是 html 或 json f must be html or json")
     if f is not None:
         return f == "json"
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -46,10 +46,12 @@ def _filters() -> dict[str, Any]:
         try:
             chosen["year"] = int(chosen["year"])
         except ValueError:
-            raise QueryError("year must be a whole number, e.g. 2025") from None
+            raise QueryError(
+                "年份须是整数，如 2025 year must be a whole number, e.g. 2025"
+            ) from None
     if "has_target" in chosen:
         if chosen["has_target"] not in ("1", "0", "true", "false"):
-            raise QueryError("has_target must be 1 or 0")
+            raise QueryError("has_target 只能是 1 或 0 has_target must be 1 or 0")
         chosen["has_target"] = chosen["has_target"] in ("1", "true")
     return chosen
 
@@ -94,7 +96,7 @@ def measure(measure_id: str) -> Response | str:
     catalog = catalog_view(store)
     m = catalog.measures.get(measure_id)
     if m is None:
-        abort(404, description=f"no measure {measure_id!r}")
+        abort(404, description=f"没有措施「{measure_id}」 no measure {measure_id!r}")
     doc = catalog.documents[m["document"]]
     targets = catalog.targets.get(measure_id, [])
     links = catalog.links_of(measure_id)

@@ -29,7 +29,9 @@ bp = Blueprint(
 def _region_key() -> str:
     key = request.args.get("city") or request.args.get("region") or DEFAULT_REGION
     if key not in REGIONS:
-        raise QueryError(f"unknown city/region {key!r}; use one of {', '.join(REGIONS)}")
+        raise QueryError(
+            f"没有城市或地区「{key}」 unknown city/region {key!r}; use one of {', '.join(REGIONS)}"
+        )
     return key
 
 

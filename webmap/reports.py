@@ -68,10 +68,14 @@ def settings_from(config: Any) -> Settings:
     )
 
 
+def _unknown_format(fmt: str) -> str:
+    return f"没有「{fmt}」格式 unknown format {fmt!r}; use one of {', '.join(FORMATS)}"
+
+
 def render(report: Report, fmt: str, progress: Callable[[int], None] | None = None) -> bytes:
     """The report as bytes: the whole PDF, or the first page's map alone as PNG/SVG."""
     if fmt not in FORMATS:
-        raise ReportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ReportError(_unknown_format(fmt))
     with _render_lock:
         if fmt == "pdf":
             return to_pdf(report, progress)
@@ -122,9 +126,11 @@ def index() -> str:
 @bp.get("/reports/<kind>/<path:key>.<fmt>")
 def download(kind: str, key: str, fmt: str) -> Response:
     if kind not in KINDS:
-        raise ReportNotFound(f"unknown report kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise ReportNotFound(
+            f"没有「{kind}」类报告 unknown report kind {kind!r}; use one of {', '.join(KINDS)}"
+        )
     if fmt not in FORMATS:
-        raise ReportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ReportError(_unknown_format(fmt))
     year = year_arg()
     # The same store, report and year give the same file: answer a repeat from the browser's
     # copy before rendering anything.
@@ -191,12 +197,18 @@ def report_command(
     try:
         fmt = fmt or (Path(out).suffix.lstrip(".").lower() if out else "pdf")
         if fmt not in FORMATS:
-            raise ReportError(f"cannot tell the format from {out!r}; use --format pdf|png|svg")
+            raise ReportError(
+                f"无法从「{out}」判断格式，请用 --format pdf|png|svg "
+                f"cannot tell the format from {out!r}; use --format pdf|png|svg"
+            )
         allowed = allowed_folder(config)
         report = build(get_store(public=public), kind, key, year, settings_from(config))
         target = output_path(out, report.filename(fmt), allowed)
         if target.suffix.lower() != f".{fmt}":
-            raise ReportError(f"output {target.name} does not end in .{fmt}")
+            raise ReportError(
+                f"输出文件 {target.name} 的扩展名不是 .{fmt} output {target.name} does not end in "
+                f".{fmt}"
+            )
         if fmt == "pdf" and len(report.pages) > 1:
             label = f"{report.title}（{len(report.pages)} 幅图）"
             with click.progressbar(length=len(report.pages) + 1, label=label) as bar:
@@ -207,7 +219,7 @@ def report_command(
         write_atomically(target, data)
     except (ReportError, OutputError) as exc:  # FontError, ReportNotFound: nothing written
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{target} ({len(data):,} bytes)")
+    click.echo(f"{target}（{len(data):,} 字节 bytes）")
 
 
 def init_app(app: Flask) -> None:

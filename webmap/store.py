@@ -217,4 +217,4 @@ def build_store_command() -> None:
     """Rebuild the GeoPackage store from the source folders if they changed."""
     built = build_store(current_app)
     path = current_app.config["STORE_PATH"]
-    click.echo(f"{'built' if built else 'up to date'}: {path}")
+    click.echo(f"{'已重建 built' if built else '已是最新 up to date'}: {path}")

@@ -108,7 +108,9 @@ def parse_crs(text: str) -> str:
     code = _epsg_of(str(text))
     if code is not None and code in COORD_SYSTEMS:
         return code
-    raise LedgerError(f"unknown coordinate system {text!r}; accepted: {ACCEPTED}", field="crs")
+    raise LedgerError(
+        f"不认识的坐标系 unknown coordinate system {text!r}; accepted: {ACCEPTED}", field="crs"
+    )
 
 
 @lru_cache(maxsize=64)
@@ -130,7 +132,9 @@ def _file_crs(text: str, path: str) -> str:
         CRS.from_user_input(text)
     except CRSError:
         raise LedgerError(
-            f"the file's CRS {text[:80]!r} is not one pyproj knows: declare the CRS ({ACCEPTED})",
+            f"文件的坐标系无法识别，请声明坐标系 the file's CRS {text[:80]!r} is not one pyproj "
+            "knows: "
+            f"declare the CRS ({ACCEPTED})",
             path=path,
             field="crs",
         ) from None
@@ -262,7 +266,8 @@ def rings_closed_warning(rings: int) -> str:
 
 def _looked_for() -> str:
     return (
-        f"a WKT column ({', '.join(WKT_NAMES)}), longitude/latitude columns "
+        f"WKT 列、经度/纬度列或 X/Y 列 a WKT column ({', '.join(WKT_NAMES)}), longitude/latitude "
+        "columns "
         f"({'/'.join(LON_NAMES)} and {'/'.join(LAT_NAMES)}) or X/Y columns ({', '.join(XY_NAMES)})"
     )
 
@@ -387,7 +392,7 @@ def _suggest(area: BaseGeometry | None) -> str:
     info = gcrs.gauss_kruger(code)
     assert info is not None
     return (
-        f"e.g. {info.plain_code} (3° zone {info.zone}, CM {info.central_meridian}°E; "
+        f"例如 e.g. {info.plain_code} (3° zone {info.zone}, CM {info.central_meridian}°E; "
         f"{info.prefixed_code} is the same zone with the prefix)"
     )
 
@@ -457,6 +462,7 @@ class _Locator:
         self.geometry_type = geometry_type
         self.area = area
         self.area_name = area_name or "the area"
+        self.area_zh = area_name or ""  # 在营口市、辽源市范围外; 在范围外 without a name
         self.tolerance_m = AREA_TOLERANCE_M if area_tolerance_m is None else area_tolerance_m
         # What the reader already found wrong in single rows (a GeoJSON string coordinate).
         self.errors: dict[int, LedgerError] = dict(table.row_errors)
@@ -465,7 +471,10 @@ class _Locator:
         declared = parse_crs(crs) if crs else None
         from_file = _file_crs(table.crs, self.path) if table.crs else None
         if declared and from_file and declared != from_file:
-            self.notes.append(f"the declared {declared} is used, not the file's {from_file}")
+            self.notes.append(
+                f"按声明的 {declared} 读取，不用文件自带的 {from_file} "
+                f"the declared {declared} is used, not the file's {from_file}"
+            )
         self.crs = declared or from_file
         self.given_crs = self.crs is not None
 
@@ -488,7 +497,7 @@ class _Locator:
                 source = sources[0]
             else:
                 raise LedgerError(
-                    f"no coordinates: looked for {_looked_for()}; the file has "
+                    f"没有坐标 no coordinates: looked for {_looked_for()}; the file has "
                     f"{', '.join(map(str, self.table.columns)) or 'no columns'}",
                     path=self.path,
                 )
@@ -500,6 +509,8 @@ class _Locator:
             hint = [c for c in source.columns if _CRS_HINT.search(str(c))]
             if hint:
                 self.notes.append(
+                    f"列名「{hint[0]}」提到网络地图坐标，但 GCJ-02、BD-09 "
+                    "须声明才用：如是，请声明坐标系 "
                     f"column {hint[0]!r} mentions a web map's coordinates, but GCJ-02 and BD-09 "
                     "are only used when declared: declare the CRS if the values are such"
                 )
@@ -535,7 +546,7 @@ class _Locator:
             assert self.table.geometries is not None
             for i, g in enumerate(self.table.geometries):
                 if g is None:
-                    self.fail(i, "the feature has no geometry", where.field)
+                    self.fail(i, "要素没有几何 the feature has no geometry", where.field)
                 else:
                     geoms[i] = g
         else:
@@ -544,7 +555,10 @@ class _Locator:
         live = np.flatnonzero(shapely.is_geometry(geoms))
         with_z = live[shapely.has_z(geoms[live])] if live.size else live
         if with_z.size:
-            self.notes.append(f"heights (Z) are dropped from {with_z.size} row(s)")
+            self.notes.append(
+                f"{with_z.size} 行的高程 (Z) 已去掉 heights (Z) are dropped from {with_z.size} "
+                "row(s)"
+            )
             geoms[with_z] = shapely.force_2d(geoms[with_z])
             for i in with_z:
                 self.warn(
@@ -564,9 +578,9 @@ class _Locator:
                 try:
                     geoms[i] = shapely.from_wkb(bytes(value))
                 except (ShapelyError, ValueError) as exc:
-                    self.fail(i, f"cannot read the WKB geometry: {exc}", column)
+                    self.fail(i, f"无法读取 WKB 几何 cannot read the WKB geometry: {exc}", column)
             elif not _present(value):
-                self.fail(i, f"no geometry: '{column}' is empty", column)
+                self.fail(i, f"没有几何：「{column}」为空 no geometry: '{column}' is empty", column)
             else:
                 text = str(value)
                 m = _SRID.match(text)
@@ -590,7 +604,7 @@ class _Locator:
                     continue
                 try:
                     parse(parts[i])
-                    message = "not a geometry"
+                    message = "不是几何 not a geometry"
                 except (ShapelyError, ValueError) as exc:
                     message = str(exc)
                 closed = self._closed_rings(parts[i]) if "closed linestring" in message else None
@@ -598,14 +612,20 @@ class _Locator:
                     geoms[i] = closed
                     self.warn(int(i), rings_closed_warning(_unclosed_rings(parts[i])), column)
                     continue
-                self.fail(int(i), f"cannot read the {kind} {_show(parts[i])}: {message}", column)
+                self.fail(
+                    int(i),
+                    f"无法读取 {kind} cannot read the {kind} {_show(parts[i])}: {message}",
+                    column,
+                )
         if srids and self.crs is None:
             code, _ = srids.most_common(1)[0]
             try:
                 self.crs = _file_crs(code, self.path)
             except LedgerError:
                 return
-            self.notes.append(f"CRS {self.crs} taken from the WKT's SRID")
+            self.notes.append(
+                f"坐标系 {self.crs} 取自 WKT 的 SRID CRS {self.crs} taken from the WKT's SRID"
+            )
 
     @staticmethod
     def _closed_rings(text: str) -> BaseGeometry | None:
@@ -622,7 +642,7 @@ class _Locator:
         wanted = self.geometry_type
         live = np.flatnonzero(shapely.is_geometry(geoms))
         for i in live[shapely.is_empty(geoms[live])]:
-            self.fail(int(i), "empty geometry", where.field)
+            self.fail(int(i), "几何为空 empty geometry", where.field)
             geoms[i] = None
         live = np.flatnonzero(shapely.is_geometry(geoms))
         kinds = shapely.get_type_id(geoms[live])
@@ -657,7 +677,12 @@ class _Locator:
                 geoms[one] = shapely.get_geometry(geoms[one], 0)
         live = np.flatnonzero(shapely.is_geometry(geoms))
         for i in live[shapely.get_type_id(geoms[live]) != want]:
-            self.fail(int(i), f"expected a {wanted}, got a {geoms[i].geom_type}", where.field)
+            self.fail(
+                int(i),
+                f"应为 {wanted}，实为 {geoms[i].geom_type} expected a {wanted}, got a "
+                f"{geoms[i].geom_type}",
+                where.field,
+            )
             geoms[i] = None
 
     # -------------------------------------------------------------------- pair columns
@@ -666,6 +691,8 @@ class _Locator:
         a_col, b_col = source.columns
         if self.geometry_type != "Point":
             raise LedgerError(
+                f"本图层需要 {self.geometry_type} 几何，但「{a_col}」「{b_col}」只给出点：请用 WKT "
+                "列或 GIS 文件 "
                 f"the layer needs {self.geometry_type} geometries, but columns '{a_col}' and "
                 f"'{b_col}' give points: put the geometries in a WKT column or import a GIS file",
                 path=self.path,
@@ -678,7 +705,7 @@ class _Locator:
                 v, why = _number(value)
                 if v is None:
                     if why == "missing":
-                        message = f"missing coordinate in column '{column}'"
+                        message = f"缺少坐标「{column}」 missing coordinate in column '{column}'"
                     elif why == "comma":
                         message = (
                             f"坐标含逗号，不知是小数点还是分隔 the coordinate in column '{column}' "
@@ -687,7 +714,8 @@ class _Locator:
                         )
                     else:
                         message = (
-                            f"the coordinate in column '{column}' is not a number: {_show(value)}"
+                            f"坐标不是数字 the coordinate in column '{column}' is not a number: "
+                            f"{_show(value)}"
                         )
                     self.fail(i, message, column)
                     continue
@@ -716,17 +744,22 @@ class _Locator:
         if _is_geographic(self.crs):
             if looks.latlon.sum() > looks.lonlat.sum():
                 self.notes.append(
+                    f"「{xc}」是纬度、「{yc}」是经度：已对调读取 "
                     f"'{xc}' holds latitudes and '{yc}' longitudes: read the other way round"
                 )
                 return True
             return False
         if looks.ne.sum() > looks.en.sum():
             self.notes.append(
+                f"「{xc}」按北坐标、「{yc}」按东坐标读（测量习惯） "
                 f"'{xc}' is read as northing and '{yc}' as easting (Chinese survey convention)"
             )
             return True
         if looks.en.any():
-            self.notes.append(f"'{xc}' is read as easting and '{yc}' as northing")
+            self.notes.append(
+                f"「{xc}」按东坐标、「{yc}」按北坐标读 '{xc}' is read as easting and '{yc}' as "
+                "northing"
+            )
         return False
 
     def _infer(self, a: NDArray[np.float64], b: NDArray[np.float64], where: _Where) -> None:
@@ -738,11 +771,15 @@ class _Locator:
             self.crs = gcrs.CGCS2000
             if geo:
                 self.notes.append(
+                    "未声明坐标系：按 CGCS2000 经纬度 (EPSG:4490) 读取，地图精度下与 WGS84 相同 "
                     "no CRS declared: the values are lon/lat in China, read as CGCS2000 "
                     "(EPSG:4490), equal to WGS84 at map precision"
                 )
             else:
-                self.notes.append("no CRS declared and none recognised: read as CGCS2000 lon/lat")
+                self.notes.append(
+                    "未声明坐标系，也无法识别：按 CGCS2000 经纬度读取 "
+                    "no CRS declared and none recognised: read as CGCS2000 lon/lat"
+                )
             return
         east = np.where(looks.en, a, b)[metric]
         zones: Counter[str] = Counter()
@@ -758,6 +795,7 @@ class _Locator:
                 f"'{where.pair[0]}' and '{where.pair[1]}'" if where.pair else f"'{where.field}'"
             )
             raise LedgerError(
+                f"{columns} 像是没有带号的高斯-克吕格米制坐标：请声明坐标系 "
                 f"columns {columns}: coordinates look like Gauss-Krüger metres without a zone: "
                 f"declare the CRS, {_suggest(self.area)}",
                 path=self.path,
@@ -768,6 +806,7 @@ class _Locator:
         assert info is not None
         self.crs = code
         self.notes.append(
+            f"由东坐标带号识别为第 {info.zone} 带 {code} "
             f"zone {info.zone} detected from the easting prefix: {code} "
             f"(CGCS2000 {info.width}° Gauss-Krüger, CM {info.central_meridian}°E)"
         )
@@ -795,7 +834,8 @@ class _Locator:
                 (
                     swapped,
                     lambda j: (
-                        f"latitude and longitude look swapped: {where.at(x[j], y[j])}",
+                        "经纬度似乎填反了 latitude and longitude look swapped: "
+                        f"{where.at(x[j], y[j])}",
                         where.field,
                     ),
                 )
@@ -812,7 +852,8 @@ class _Locator:
                 (
                     looks.ne & ~looks.en,
                     lambda j: (
-                        f"easting and northing look swapped: {where.at(x[j], y[j])}",
+                        "东、北坐标似乎填反了 easting and northing look swapped: "
+                        f"{where.at(x[j], y[j])}",
                         where.field,
                     ),
                 )
@@ -827,7 +868,8 @@ class _Locator:
                 (
                     ~_northlike(y),
                     lambda j: (
-                        f"northing {_fmt(y[j])} is outside China "
+                        f"北坐标 {_fmt(y[j])} 不在中国范围内 northing {_fmt(y[j])} is outside "
+                        "China "
                         f"({NORTHING_CHINA[0]:,.0f}–{NORTHING_CHINA[1]:,.0f} m)",
                         where.y_field(),
                     ),
@@ -837,6 +879,8 @@ class _Locator:
             if other.any():
                 n_rows = np.unique(rows[other]).size
                 self.notes.append(
+                    f"{n_rows} 行东坐标{'不带' if info.prefixed else '带'}带号，仍按第 "
+                    f"{info.zone} 带读 "
                     f"{n_rows} row(s) have eastings {'without' if info.prefixed else 'with'} the "
                     f"zone prefix: read in zone {info.zone} all the same"
                 )
@@ -848,9 +892,15 @@ class _Locator:
         lat = np.full(y.shape, np.nan)
         lon[keep], lat[keep] = gcrs.xy_to_wgs84(convert_from, x[keep], y[keep])
         if src == gcrs.GCJ02:
-            self.notes.append("GCJ-02 (高德/腾讯) converted to WGS84 (iterative inverse, < 1e-7°)")
+            self.notes.append(
+                "GCJ-02（高德/腾讯）已换算为 WGS84（迭代反算，误差 < 1e-7°） "
+                "GCJ-02 converted to WGS84 (iterative inverse, < 1e-7°)"
+            )
         elif src == gcrs.BD09:
-            self.notes.append("BD-09 (百度) converted to WGS84 via GCJ-02 (iterative, < 1e-7°)")
+            self.notes.append(
+                "BD-09（百度）经 GCJ-02 换算为 WGS84（迭代，误差 < 1e-7°） "
+                "BD-09 converted to WGS84 via GCJ-02 (iterative, < 1e-7°)"
+            )
         in_china = _within(lon, LON_CHINA) & _within(lat, LAT_CHINA)
         self._first_failures(
             rows,
@@ -858,7 +908,8 @@ class _Locator:
                 (
                     keep & ~in_china,
                     lambda j: (
-                        f"{where.at(coords[j, 0], coords[j, 1])} lies outside China when read as "
+                        f"按 {src} 读在中国范围外 {where.at(coords[j, 0], coords[j, 1])} lies "
+                        "outside China when read as "
                         f"{src} (at lon {lon[j]:.5f}, lat {lat[j]:.5f})",
                         where.field,
                     ),
@@ -881,10 +932,12 @@ class _Locator:
         self, x: NDArray[np.float64], y: NDArray[np.float64], where: _Where, src: str
     ) -> Callable[[int], tuple[str, str]]:
         def message(j: int) -> tuple[str, str]:
-            text = f"not a longitude/latitude ({src}): {where.at(x[j], y[j])}"
+            text = f"不是经纬度 not a longitude/latitude ({src}): {where.at(x[j], y[j])}"
             if _eastlike(np.array([x[j], y[j]])).any() and (abs(x[j]) > 1e5 or abs(y[j]) > 1e5):
                 text += (
-                    f"; it looks like Gauss-Krüger metres: declare the CRS, {_suggest(self.area)}"
+                    "；像是高斯-克吕格米制坐标，请声明坐标系 it looks like Gauss-Krüger metres: "
+                    "declare the CRS, "
+                    f"{_suggest(self.area)}"
                 )
             column = where.x_field() if not -180 <= x[j] <= 180 else where.y_field()
             return text, column
@@ -898,12 +951,14 @@ class _Locator:
             zone = int(x[j] // 1e6) if 1e7 <= x[j] < 1e8 else None
             if zone is not None and zone != info.zone:
                 text = (
+                    f"东坐标 {_fmt(x[j])} 带第 {zone} 带的带号，但按第 {info.zone} 带读 "
                     f"easting {_fmt(x[j])} carries the prefix of zone {zone}, but the "
                     f"coordinates are read in zone {info.zone} ({self.crs})"
                 )
             else:
                 half = 250_000 if info.width == 3 else 400_000
                 text = (
+                    f"东坐标 {_fmt(x[j])} 不在第 {info.zone} 带内 "
                     f"easting {_fmt(x[j])} does not lie in zone {info.zone} ({self.crs}: "
                     f"{500_000 - half:,}–{500_000 + half:,} m, or the same after the prefix "
                     f"{info.zone})"
@@ -947,16 +1002,23 @@ class _Locator:
             else:
                 what, at = reason, ""
             if "self-intersection" in what.lower():
-                what = "self-intersection"
+                what = "自相交 self-intersection"
             else:
-                what = f"invalid {result[i].geom_type}: {what}"
+                what = f"{result[i].geom_type} 无效 invalid {result[i].geom_type}: {what}"
             fixed = self._repaired(result[i]) if self.repair else None
             if fixed is not None:
                 row = self.table.row_numbers[int(i)]
-                self.notes.append(f"row {row}: {what}{at} repaired with make_valid, as asked")
+                self.notes.append(
+                    f"第 {row} 行 row {row}: {what}{at} 已按要求用 make_valid 修复 repaired with "
+                    "make_valid, as asked"
+                )
                 result[i] = fixed
                 continue
-            offer = "could not be repaired" if self.repair else "repair with make_valid is offered"
+            offer = (
+                "无法修复 could not be repaired"
+                if self.repair
+                else "可选用 make_valid 修复 repair with make_valid is offered"
+            )
             self.fail(int(i), f"{what}{at}; {offer}", where.field)
             result[i] = None
 
@@ -999,7 +1061,7 @@ class _Locator:
             if dist[j] <= self.tolerance_m:
                 self.warn(
                     int(i),
-                    f"在{self.area_name}示意边界外 {away}（容差 "
+                    f"在{self.area_zh}示意边界外 {away}（容差 "
                     f"{self.tolerance_m / 1000:g} km 内，已接受） outside {self.area_name}'s "
                     f"indicative outline by {away}, within the tolerance",
                     where.field,
@@ -1007,7 +1069,7 @@ class _Locator:
                 continue
             self.fail(
                 int(i),
-                f"outside {self.area_name} by {away} "
+                f"在{self.area_zh}范围外 {away} outside {self.area_name} by {away} "
                 f"(at lon {coords[j, 0]:.5f}, lat {coords[j, 1]:.5f})",
                 where.field,
             )

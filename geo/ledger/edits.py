@@ -121,7 +121,7 @@ class EditStore:
         from geo.ledger.read import PROGRESS_EVERY
 
         if not user:
-            raise ValueError("an import needs the name of who makes it")
+            raise ValueError("导入须写明操作人 an import needs the name of who makes it")
         rejected = [o.row for o in plan.outcomes if o.action == "reject"]
         if rejected and not accepted_only:
             raise LedgerError(
@@ -214,7 +214,7 @@ class EditStore:
         audit entry holding what it was, in one transaction; returns the batch id. `reason`
         is kept as the entry's source, so the log says why."""
         if not user:
-            raise ValueError("a deletion needs the name of who makes it")
+            raise ValueError("删除须写明操作人 a deletion needs the name of who makes it")
         batch = uuid.uuid4().hex[:12]
         state = _state(before, geometry)
         with self._connect() as con:

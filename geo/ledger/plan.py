@@ -154,12 +154,14 @@ def map_columns(
     for column, target in (explicit or {}).items():
         if target not in schema.field_map:
             raise LedgerError(
+                f"列「{column}」指定的「{target}」不是{schema.name_zh}的字段 "
                 f"column {column!r} is mapped to {target!r}, not a field of {schema.id}"
             )
         if column not in columns:
             continue
         if target in taken:
             raise LedgerError(
+                f"「{taken[target][0]}」和「{column}」两列都是{schema.field_map[target].label_zh} "
                 f"columns {taken[target][0]!r} and {column!r} both mean field {target!r}",
                 field=column,
             )
@@ -187,6 +189,7 @@ def map_columns(
             other, other_strength = taken[target]
             if strength == 0.0 and other_strength == 0.0:
                 raise LedgerError(
+                    f"「{other}」和「{column}」两列都是{schema.field_map[target].label_zh} "
                     f"columns {other!r} and {column!r} both mean field {target!r}",
                     field=column,
                 )
@@ -430,6 +433,10 @@ def plan_import(
     tolerance_m = area_tolerance_m if area_tolerance_m is not None else AREA_TOLERANCE_M
 
     column_of = {target: column for column, target in mapping.items()}
+    # A field the file has no column for is named as the template heads it: 「状态 status」.
+    for f in schema.fields:
+        column_of.setdefault(f.name, f"{f.label_zh} {f.name}")
+    given_columns = set(mapping.values())
     outcomes: list[RowOutcome] = []
     first_row_of_id: dict[str, int] = {}
     for index, raw in enumerate(table.rows):
@@ -473,7 +480,11 @@ def plan_import(
                 )
             else:
                 county = {}
-                fail("the position is in none of the counties of the district outlines", where)
+                fail(
+                    "位置不在任何区县范围内 the position is in none of the counties of the "
+                    "district outlines",
+                    where,
+                )
         for name, value in county.items():
             if name in fields:
                 props[name] = value
@@ -491,7 +502,7 @@ def plan_import(
             props["id"] = make_id(props, geometry)
         bad_columns = {e.field for e in outcome.errors if e.field}
         for f in schema.fields:
-            if column_of.get(f.name) in bad_columns:
+            if f.name in given_columns and column_of[f.name] in bad_columns:
                 continue  # already said why this value is unusable
             if f.name in DERIVED and props.get(f.name) is None:
                 continue  # made from the position (or the name), which has its own error
@@ -499,25 +510,30 @@ def plan_import(
                 continue  # an id identifies the row: the name may be empty
             problem = f.check(props.get(f.name))
             if problem:
-                fail(problem, column_of.get(f.name, f.name))
+                fail(problem, column_of[f.name])
         if not outcome.errors:
             row = {name: props.get(name) for name in fields}
             for check in schema.row_checks:
                 if check.ok(row):
                     continue
-                column = column_of.get(check.field) or column_of.get(check.because or "")
+                column = (
+                    column_of[check.field]
+                    if check.field in given_columns or check.because not in given_columns
+                    else column_of[check.because]
+                )
                 if check.repair is None:
-                    fail(check.message, column or check.field)
+                    fail(check.message, column)
                     continue
                 repaired = check.repair(row)
                 row.update(repaired)
                 props.update(repaired)
-                warn(check.repaired, column or check.field)
+                warn(check.repaired, column)
             _date_flags(schema, props, as_of_year, column_of, warn)
         fid = props.get("id")
         if fid is not None:
             if fid in first_row_of_id:
                 fail(
+                    f"编号 {fid} 重复：第 {first_row_of_id[fid]} 行也用了它 "
                     f"duplicate id {fid!r}: row {first_row_of_id[fid]} has it too",
                     column_of.get("id"),
                 )

@@ -162,28 +162,36 @@ def read_table(
     report("read", 0, None)
     if suffix == ".xls":
         raise LedgerError(
+            "不读旧版 Excel .xls 文件：请用 Excel 或 WPS 打开，另存为 .xlsx "
             "old Excel .xls files are not read: open it in Excel or WPS and save it as "
             "an Excel workbook (.xlsx)",
             path=where,
         )
     if suffix not in FORMATS:
-        hint = " (zip the .shp with its .shx, .dbf, .prj and .cpg)" if suffix == ".shp" else ""
+        hint = (
+            "（请把 .shp 与 .shx、.dbf、.prj、.cpg 一起压缩 zip the .shp with its .shx, .dbf, "
+            ".prj and .cpg）"
+            if suffix == ".shp"
+            else ""
+        )
         raise LedgerError(
-            f"cannot read '{suffix or path.name}' files{hint}; "
+            f"无法读取「{suffix or path.name}」文件 cannot read '{suffix or path.name}' "
+            f"files{hint}; "
             f"ledgers can be {', '.join(FORMATS)} (.zip: a zipped Shapefile)",
             path=where,
         )
     try:
         if not path.is_file():
-            raise LedgerError("no such file", path=where)
+            raise LedgerError("文件不存在 no such file", path=where)
         size = path.stat().st_size
         if size > max_bytes:
             raise LedgerError(
+                f"文件 {_megabytes(size)} MB，超过上限 {_megabytes(max_bytes)} MB "
                 f"file is {_megabytes(size)} MB, the limit is {_megabytes(max_bytes)} MB",
                 path=where,
             )
         if size == 0:
-            raise LedgerError("no rows: the file is empty", path=where)
+            raise LedgerError("没有数据行：文件为空 no rows: the file is empty", path=where)
         with path.open("rb") as fh:
             head = fh.read(512)
         if suffix == ".xlsx":
@@ -197,10 +205,12 @@ def read_table(
         else:
             table = _read_geojson(path, where, report)
     except OSError as exc:
-        raise LedgerError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+        raise LedgerError(
+            f"无法读取文件 cannot read the file: {exc.strerror or exc}", path=where
+        ) from None
     if not table.rows:
         what = "features" if table.geometries is not None else "data under the header"
-        raise LedgerError(f"no rows: the file has no {what}", path=where)
+        raise LedgerError(f"没有数据行 no rows: the file has no {what}", path=where)
     report("read", len(table), len(table))
     return table
 
@@ -238,12 +248,14 @@ def _read_xlsx(
 ) -> Table:
     if head.startswith(_OLE_MAGIC):
         raise LedgerError(
+            "不是 Excel .xlsx 文件：是旧版 .xls 或加了密码的工作簿，请打开、去掉密码并另存为 .xlsx "
             "not an Excel .xlsx file: it is an old .xls file or a password-protected workbook; "
             "open it in Excel or WPS, remove any password and save it as .xlsx",
             path=where,
         )
     if not head.startswith(_ZIP_MAGIC):
         raise LedgerError(
+            f"不是 Excel .xlsx 文件，像是改了扩展名的其他文件，请用 Excel 或 WPS 另存为 .xlsx "
             f"not an Excel .xlsx file: it looks like {_looks_like(head)} renamed .xlsx; "
             "open it in Excel or WPS and save it as .xlsx",
             path=where,
@@ -251,24 +263,33 @@ def _read_xlsx(
     with _open_zip(path, where, "an Excel .xlsx file") as zf:
         if "xl/workbook.xml" not in zf.namelist():
             raise LedgerError(
-                "not an Excel .xlsx file: a zip without an Excel workbook in it", path=where
+                "不是 Excel .xlsx 文件：压缩包里没有工作簿 "
+                "not an Excel .xlsx file: a zip without an Excel workbook in it",
+                path=where,
             )
         _check_unpacked_size(zf.infolist(), where, max_bytes)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, XML, key and value errors for broken files
-        raise LedgerError(f"cannot open the Excel workbook: {exc}", path=where) from None
+        raise LedgerError(
+            f"无法打开 Excel 工作簿 cannot open the Excel workbook: {exc}", path=where
+        ) from None
     try:
         names = [ws.title for ws in wb.worksheets]
         if sheet is None:
             if not names:
-                raise LedgerError("no rows: the workbook has no worksheet", path=where)
+                raise LedgerError(
+                    "没有数据行：工作簿没有工作表 no rows: the workbook has no worksheet",
+                    path=where,
+                )
             ws = wb.worksheets[0]
         elif sheet in names:
             ws = wb.worksheets[names.index(sheet)]
         else:
             raise LedgerError(
-                f"no sheet '{sheet}' in the workbook (it has: {', '.join(names)})", path=where
+                f"工作簿中没有工作表「{sheet}」 no sheet '{sheet}' in the workbook (it has: "
+                f"{', '.join(names)})",
+                path=where,
             )
         # The stored used range, if any, estimates the rows for the progress report (less the
         # header); it is not trusted for reading: some writers store a wrong one.
@@ -285,7 +306,9 @@ def _read_xlsx(
     except LedgerError:
         raise
     except Exception as exc:  # a damaged sheet fails deep inside openpyxl's XML parsing
-        raise LedgerError(f"cannot read the Excel workbook: {exc}", path=where) from None
+        raise LedgerError(
+            f"无法读取 Excel 工作簿 cannot read the Excel workbook: {exc}", path=where
+        ) from None
     finally:
         wb.close()
     return Table(path, found.columns, rows, numbers, None, None, None, ws.title, **found.fields())
@@ -338,7 +361,9 @@ def _read_csv(
     data = path.read_bytes()
     text, encoding = _decode(data, where, "CSV")
     if not text.strip():
-        raise LedgerError("no rows: the file holds only blank lines", path=where)
+        raise LedgerError(
+            "没有数据行：文件只有空行 no rows: the file holds only blank lines", path=where
+        )
     # Lines less the header: a cheap estimate of the rows (quoted line breaks make it high).
     counter = _Counter(report, max(text.count("\n") - 1, 1))
     delimiter = _sniff_delimiter(text)
@@ -353,6 +378,7 @@ def _read_csv(
             continue
         if len(values) < len(columns):
             raise LedgerError(
+                f"该行有 {len(values)} 个值，表头有 {len(columns)} 列 "
                 f"the row has {len(values)} values, the header has {len(columns)} columns",
                 path=where,
                 row=line,
@@ -373,7 +399,9 @@ def _csv_lines(reader: Any, where: str) -> Iterator[tuple[int, list[str | None]]
         except StopIteration:
             return
         except csv.Error as exc:
-            raise LedgerError(f"broken CSV: {exc}{_csv_hint(exc)}", path=where, row=line) from None
+            raise LedgerError(
+                f"CSV 格式损坏 broken CSV: {exc}{_csv_hint(exc)}", path=where, row=line
+            ) from None
         yield line, [v.strip() or None for v in record]
 
 
@@ -401,9 +429,9 @@ def _sniff_delimiter(text: str) -> str:
 
 def _csv_hint(exc: csv.Error) -> str:
     if "end of data" in str(exc):
-        return ' (a quote " opened and never closed?)'
+        return '（引号未闭合？ a quote " opened and never closed?）'
     if "expected after" in str(exc):
-        return ' (a quote " inside a quoted value must be written twice: "")'
+        return '（引号内的引号须写两次 a quote " inside a quoted value must be written twice: ""）'
     return ""
 
 
@@ -586,14 +614,19 @@ def _header(values: Sequence[Any], row: int, where: str, label: Callable[[int], 
     for index, name in enumerate(names, start=1):
         if name is None:
             title = len([n for n in names if n]) == 1
-            hint = " (is the first row a title? the first row must hold the column names)"
+            hint = (
+                "（第一行是标题吗？第一行须是列名 is the first row a title? the first row must "
+                "hold the column names）"
+            )
             raise LedgerError(
-                f"column {label(index)} of the header has no name{hint if title else ''}",
+                f"表头第 {label(index)} 列没有列名 column {label(index)} of the header has no name"
+                f"{hint if title else ''}",
                 path=where,
                 row=row,
             )
         if name in seen:
             raise LedgerError(
+                f"列名重复（第 {label(seen[name])} 列与第 {label(index)} 列） "
                 f"column name appears twice (columns {label(seen[name])} and {label(index)})",
                 path=where,
                 row=row,
@@ -627,16 +660,21 @@ def _check_width(
     if delimiter is not None:
         shown = "TAB" if delimiter == "\t" else f"'{delimiter}'"
         message = (
+            f"该行有 {len(values)} 个值，表头有 {width} 列（值里有未加引号的 {shown}？） "
             f"the row has {len(values)} values, the header has {width} columns "
             f"(a value with an unquoted {shown} in it?)"
         )
     else:
         message = (
+            f"第 {label(extra + 1)} 列有值，但表头（第 {header_row} 行）该列没有列名 "
             f"a value in column {label(extra + 1)}, which has no name in the header "
             f"(row {header_row})"
         )
         if width == 1:
-            message += "; is the first row a title? the first row must hold the column names"
+            message += (
+                "；第一行是标题吗？第一行须是列名 is the first row a title? the first row "
+                "must hold the column names"
+            )
     raise LedgerError(message, path=where, row=row)
 
 
@@ -651,6 +689,7 @@ def _decode(data: bytes, where: str, kind: str) -> tuple[str, str]:
             return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise LedgerError(
+                f"开头像 UTF-8 文本，但不是 UTF-8，请另存为 UTF-8 "
                 f"starts like UTF-8 text but is not UTF-8{_at_line(data, exc.start, kind)} "
                 f"(save it again as {kind} UTF-8)",
                 path=where,
@@ -660,10 +699,11 @@ def _decode(data: bytes, where: str, kind: str) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise LedgerError("broken UTF-16 text", path=where) from None
+            raise LedgerError("UTF-16 文本损坏 broken UTF-16 text", path=where) from None
     if b"\x00" in data:
         raise LedgerError(
-            f"not a text file: it looks like {_looks_like(data[:512])} named as {kind}",
+            f"不是文本文件 not a text file: it looks like {_looks_like(data[:512])} named as "
+            f"{kind}",
             path=where,
         )
     try:
@@ -674,6 +714,7 @@ def _decode(data: bytes, where: str, kind: str) -> tuple[str, str]:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
         raise LedgerError(
+            f"文本既不是 UTF-8 也不是 GBK/GB18030，请另存为 UTF-8 "
             f"the text is neither UTF-8 nor GBK/GB18030{_at_line(data, utf8_error.start, kind)}; "
             f"save it as {kind} UTF-8",
             path=where,
@@ -716,7 +757,8 @@ def _looks_like(head: bytes) -> str:
 def _read_zip(path: Path, where: str, head: bytes, max_bytes: int, layer: str | None) -> Table:
     if not head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         raise LedgerError(
-            f"not a zip file: it looks like {_looks_like(head)} renamed .zip", path=where
+            f"不是 zip 压缩包 not a zip file: it looks like {_looks_like(head)} renamed .zip",
+            path=where,
         )
     with _open_zip(path, where, "a zip file") as zf:
         infos = zf.infolist()
@@ -731,6 +773,8 @@ def _read_zip(path: Path, where: str, head: bytes, max_bytes: int, layer: str | 
         for ext in _SHAPEFILE_PARTS:
             if ext not in parts:
                 raise LedgerError(
+                    f"Shapefile「{_member_name(shp)}」缺少 {ext} 文件，请把 "
+                    ".shp、.shx、.dbf、.prj、.cpg 一起压缩 "
                     f"the Shapefile '{_member_name(shp)}' comes without its {ext} "
                     f"({_PART_NAMES[ext]}): zip the .shp, .shx, .dbf, .prj and .cpg together",
                     path=where,
@@ -755,7 +799,9 @@ def _open_zip(path: Path, where: str, what: str) -> Iterator[zipfile.ZipFile]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError) as exc:
-        raise LedgerError(f"not {what}, or a damaged one: {exc}", path=where) from None
+        raise LedgerError(
+            f"文件损坏或格式不符 not {what}, or a damaged one: {exc}", path=where
+        ) from None
     with zf:
         yield zf
 
@@ -767,6 +813,7 @@ def _check_unpacked_size(infos: Sequence[zipfile.ZipInfo], where: str, max_bytes
     if total > ZIP_EXPANSION * max_bytes:
         largest = max(infos, key=lambda i: i.file_size)
         raise LedgerError(
+            f"解压后 {_megabytes(total)} MB，过大，已拒绝 "
             f"refused as a zip bomb or too large: it unpacks to {_megabytes(total)} MB, more "
             f"than {_megabytes(ZIP_EXPANSION * max_bytes)} MB ({ZIP_EXPANSION} × the "
             f"{_megabytes(max_bytes)} MB file limit); the largest member is "
@@ -779,28 +826,36 @@ def _check_members(infos: Sequence[zipfile.ZipInfo], where: str, max_bytes: int)
     """Refuse what could hurt before unpacking anything: bombs, odd paths, encryption."""
     if len(infos) > ZIP_MAX_MEMBERS:
         raise LedgerError(
-            f"the zip holds {len(infos)} files, more than {ZIP_MAX_MEMBERS}", path=where
+            f"压缩包含 {len(infos)} 个文件，超过 {ZIP_MAX_MEMBERS} 个 "
+            f"the zip holds {len(infos)} files, more than {ZIP_MAX_MEMBERS}",
+            path=where,
         )
     for info in infos:
         parts = re.split(r"[\\/]", info.filename)
         if info.filename.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", info.filename):
             raise LedgerError(
-                f"unsafe path in the zip: '{_member_name(info)}' is absolute", path=where
+                f"压缩包内路径不安全（绝对路径） unsafe path in the zip: '{_member_name(info)}' is "
+                "absolute",
+                path=where,
             )
         if ".." in parts:
             raise LedgerError(
+                f"压缩包内路径不安全（含 ..） "
                 f"unsafe path in the zip: '{_member_name(info)}' points outside it with '..'",
                 path=where,
             )
         if info.flag_bits & 0x1:
             raise LedgerError(
-                f"'{_member_name(info)}' in the zip is password-protected", path=where
+                f"压缩包内「{_member_name(info)}」有密码 '{_member_name(info)}' in the zip is "
+                "password-protected",
+                path=where,
             )
     _check_unpacked_size(infos, where, max_bytes)
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size >= ZIP_RATIO_FLOOR and ratio > ZIP_MAX_RATIO:
             raise LedgerError(
+                f"压缩比 {ratio:.0f}:1 过高，已拒绝 "
                 f"refused as a zip bomb: '{_member_name(info)}' is compressed {ratio:.0f} to 1, "
                 f"more than {ZIP_MAX_RATIO} to 1",
                 path=where,
@@ -823,7 +878,10 @@ def _pick_shapefile(
         named = [i for i in shps if Path(_member_name(i)).stem == layer]
         if not named:
             listed = ", ".join(_member_name(i) for i in shps) or "none"
-            message = f"no Shapefile '{layer}' in the zip (it has: {listed})"
+            message = (
+                f"压缩包中没有 Shapefile「{layer}」 no Shapefile '{layer}' in the zip (it "
+                f"has: {listed})"
+            )
             if not stems:
                 raise LedgerError(message, path=where)
             raise LedgerChoiceError(message, option="source_layer", choices=stems, path=where)
@@ -831,7 +889,11 @@ def _pick_shapefile(
     if not shps:
         listed = ", ".join(_member_name(i) for i in files[:10]) or "nothing"
         more = f" and {len(files) - 10} more" if len(files) > 10 else ""
-        raise LedgerError(f"no Shapefile (.shp) in the zip; it holds: {listed}{more}", path=where)
+        raise LedgerError(
+            "压缩包中没有 Shapefile (.shp) no Shapefile (.shp) in the zip; it holds: "
+            f"{listed}{more}",
+            path=where,
+        )
     if len(shps) > 1:
         listed = [_member_name(i) for i in shps]
         raise LedgerChoiceError(
@@ -868,6 +930,7 @@ def _extract(
                 written += len(chunk)
                 if written > budget:
                     raise LedgerError(
+                        f"「{_member_name(info)}」解压后过大，已拒绝 "
                         f"refused as a zip bomb: '{_member_name(info)}' unpacks to too much "
                         f"(more than {_megabytes(budget)} MB)",
                         path=where,
@@ -884,7 +947,9 @@ def _extract(
         ValueError,
     ) as exc:
         raise LedgerError(
-            f"cannot unpack '{_member_name(info)}' from the zip: {exc}", path=where
+            f"无法解压「{_member_name(info)}」 cannot unpack '{_member_name(info)}' from the zip: "
+            f"{exc}",
+            path=where,
         ) from None
     return written
 
@@ -901,6 +966,7 @@ def _shapefile_encoding(dbf: Path, declared: str | None, where: str) -> str:
         if _dbf_decodes(dbf, codec):
             return codec
     raise LedgerError(
+        "属性表 (.dbf) 既不是 UTF-8 也不是 GBK/GB18030：请附上写明编码的 .cpg 文件 "
         "the attribute text (.dbf) is neither UTF-8 nor GBK/GB18030: add a .cpg file naming "
         "its encoding",
         path=where,
@@ -944,13 +1010,16 @@ def _dbf_decodes(dbf: Path, codec: str) -> bool:
 def _read_gpkg(path: Path, where: str, head: bytes, layer: str | None) -> Table:
     if not head.startswith(_SQLITE_MAGIC):
         raise LedgerError(
-            f"not a GeoPackage: it looks like {_looks_like(head)} renamed .gpkg", path=where
+            f"不是 GeoPackage not a GeoPackage: it looks like {_looks_like(head)} renamed .gpkg",
+            path=where,
         )
     _check_sqlite(path, where)
     try:
         listed = [(str(name), kind) for name, kind in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises its own errors and GDAL's for damaged files
-        raise LedgerError(f"cannot read the GeoPackage: {exc}", path=where) from None
+        raise LedgerError(
+            f"无法读取 GeoPackage cannot read the GeoPackage: {exc}", path=where
+        ) from None
     # Tables without geometry (QGIS's layer_styles, lookup lists) are not what is imported.
     layers = [name for name, kind in listed if kind is not None]
     tables = [name for name, kind in listed if kind is None]
@@ -961,7 +1030,9 @@ def _read_gpkg(path: Path, where: str, head: bytes, layer: str | None) -> Table:
                 f"the GeoPackage has no spatial layer, only tables: {', '.join(tables)}",
                 path=where,
             )
-        raise LedgerError("no rows: the GeoPackage has no layers", path=where)
+        raise LedgerError(
+            "没有数据行：GeoPackage 没有图层 no rows: the GeoPackage has no layers", path=where
+        )
     if layer is None:
         if len(layers) > 1:
             raise LedgerChoiceError(
@@ -974,9 +1045,13 @@ def _read_gpkg(path: Path, where: str, head: bytes, layer: str | None) -> Table:
             )
         layer = layers[0]
     elif layer not in layers:
-        message = f"no layer '{layer}' in the GeoPackage (it has: {', '.join(layers)})"
+        message = (
+            f"GeoPackage 中没有图层「{layer}」 "
+            f"no layer '{layer}' in the GeoPackage (it has: {', '.join(layers)})"
+        )
         if layer in tables:
             message = (
+                f"「{layer}」是没有几何的表，不是图层 "
                 f"'{layer}' in the GeoPackage is a table without geometry, not a layer "
                 f"(its layers: {', '.join(layers)})"
             )
@@ -998,12 +1073,23 @@ def _check_sqlite(path: Path, where: str) -> None:
         # SQLite's message about a damaged file can itself hold undecodable bytes.
         reason = "undecodable text" if isinstance(exc, UnicodeDecodeError) else exc
         raise LedgerError(
-            f"a damaged or truncated GeoPackage ({reason}): export it again", path=where
+            f"GeoPackage 损坏或不完整，请重新导出 a damaged or truncated GeoPackage ({reason}): "
+            "export it "
+            "again",
+            path=where,
         ) from None
     if result != [("ok",)]:
-        raise LedgerError(f"a damaged GeoPackage ({result[0][0]}): export it again", path=where)
+        raise LedgerError(
+            f"GeoPackage 损坏，请重新导出 a damaged GeoPackage ({result[0][0]}): export it again",
+            path=where,
+        )
     if not contents:
-        raise LedgerError("not a GeoPackage: an SQLite database without gpkg tables", path=where)
+        raise LedgerError(
+            "不是 GeoPackage：SQLite 数据库中没有 gpkg 表 not a GeoPackage: an SQLite database "
+            "without gpkg "
+            "tables",
+            path=where,
+        )
 
 
 # --- GDAL-read formats (Shapefile, GeoPackage) ---------------------------------------------
@@ -1015,7 +1101,7 @@ def _read_ogr(
     try:
         meta, _, wkb, field_data = pyogrio.raw.read(source, layer=layer, encoding=encoding)
     except Exception as exc:  # pyogrio raises its own errors and GDAL's for damaged files
-        raise LedgerError(f"cannot read the {kind}: {exc}", path=where) from None
+        raise LedgerError(f"无法读取 {kind} cannot read the {kind}: {exc}", path=where) from None
     columns = [str(name).strip() for name in meta["fields"]]
     values = [
         _ogr_values(array, ogr_type, subtype)
@@ -1036,7 +1122,7 @@ def _read_ogr(
                 geometries.append(None if item is None else shapely.from_wkb(item))
             except ShapelyError as exc:
                 raise LedgerError(
-                    f"broken geometry: {exc}", path=where, row=number, field="geometry"
+                    f"几何损坏 broken geometry: {exc}", path=where, row=number, field="geometry"
                 ) from None
     return columns, rows, geometries, _crs_name(meta["crs"])
 
@@ -1093,13 +1179,15 @@ def _read_geojson(path: Path, where: str, report: Progress = _no_progress) -> Ta
     text, encoding = _decode(path.read_bytes(), where, "GeoJSON")
     if text.lstrip().startswith("["):
         raise LedgerError(
+            "不是 GeoJSON 文件：内容是 JSON 列表，GeoJSON 以 { 开头 "
             "not a GeoJSON file: the file holds a JSON list; GeoJSON is an object starting "
             "with '{'",
             path=where,
         )
     if not text.lstrip().startswith("{"):
         raise LedgerError(
-            f"not a GeoJSON file: it looks like {_looks_like(text[:512].encode())}; "
+            "不是 GeoJSON 文件 not a GeoJSON file: it looks like "
+            f"{_looks_like(text[:512].encode())}; "
             "GeoJSON starts with '{'",
             path=where,
         )
@@ -1107,18 +1195,27 @@ def _read_geojson(path: Path, where: str, report: Progress = _no_progress) -> Ta
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LedgerError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path=where
+            f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列） "
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            path=where,
         ) from None
     except RecursionError:
-        raise LedgerError("not valid GeoJSON: nested too deeply", path=where) from None
+        raise LedgerError(
+            "GeoJSON 嵌套过深 not valid GeoJSON: nested too deeply", path=where
+        ) from None
     kind = doc.get("type") if isinstance(doc, dict) else None
     if kind != "FeatureCollection":
         raise LedgerError(
-            f"not a GeoJSON FeatureCollection (its type is {kind!r})", path=where, field="type"
+            "不是 GeoJSON 要素集 (FeatureCollection) not a GeoJSON FeatureCollection (its type is "
+            f"{kind!r})",
+            path=where,
+            field="type",
         )
     features = doc.get("features")
     if not isinstance(features, list):
-        raise LedgerError("'features' is not a list", path=where, field="features")
+        raise LedgerError(
+            "features 不是列表 'features' is not a list", path=where, field="features"
+        )
     crs = _geojson_crs(doc.get("crs"), where)
     counter = _Counter(report, len(features))
     columns: dict[str, None] = {}
@@ -1128,13 +1225,16 @@ def _read_geojson(path: Path, where: str, report: Progress = _no_progress) -> Ta
     warnings: dict[int, list[LedgerError]] = {}
     for number, feature in enumerate(features, start=1):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise LedgerError("not a GeoJSON Feature", path=where, row=number)
+            raise LedgerError("不是 GeoJSON 要素 not a GeoJSON Feature", path=where, row=number)
         props = feature.get("properties")
         if props is None:
             props = {}
         if not isinstance(props, dict):
             raise LedgerError(
-                "'properties' is not an object", path=where, row=number, field="properties"
+                "properties 不是对象 'properties' is not an object",
+                path=where,
+                row=number,
+                field="properties",
             )
         # As GDAL does: a Feature's own id is a column when the properties have none.
         if "id" not in props and feature.get("id") is not None:
@@ -1187,7 +1287,7 @@ def _geojson_geometry(raw: Any, where: str, number: int) -> BaseGeometry | None:
         return shape(raw)
     except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
         raise LedgerError(
-            f"broken geometry: {exc or type(exc).__name__}",
+            f"几何损坏 broken geometry: {exc or type(exc).__name__}",
             path=where,
             row=number,
             field="geometry",
@@ -1274,7 +1374,7 @@ def _geojson_crs(member: Any, where: str) -> str:
             name = f"EPSG:{props['code']}"
     if not isinstance(name, str):
         raise LedgerError(
-            "cannot understand the 'crs' member: expected "
+            "无法理解 crs 成员 cannot understand the 'crs' member: expected "
             '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}',
             path=where,
             field="crs",
@@ -1287,7 +1387,7 @@ def _geojson_crs(member: Any, where: str) -> str:
     try:
         return _crs_label(pyproj.CRS.from_user_input(name))
     except pyproj.exceptions.CRSError:
-        raise LedgerError(f"unknown CRS '{name}'", path=where, field="crs") from None
+        raise LedgerError(f"未知坐标系 unknown CRS '{name}'", path=where, field="crs") from None
 
 
 def _megabytes(size: int) -> str:

@@ -214,7 +214,7 @@ def test_gk_without_zone_and_without_crs_is_a_file_error() -> None:
     with pytest.raises(LedgerError) as err:
         locate(t, "Point")
     message = str(err.value)
-    assert message.startswith("file 台账.csv")
+    assert message.startswith("台账.csv")
     assert "columns 'X' and 'Y'" in message
     assert "coordinates look like Gauss-Krüger metres without a zone: declare the CRS" in message
     assert "EPSG:4550" in message
@@ -330,7 +330,7 @@ def test_swapped_lat_lon_in_named_columns_is_an_error() -> None:
     assert err.path == "台账.csv" and err.row == 3
     assert "latitude and longitude look swapped" in err.message
     assert "'经度'" in err.message and "'纬度'" in err.message
-    assert str(err).startswith("file 台账.csv, row 3")
+    assert str(err).startswith("台账.csv 第 3 行 row 3")
 
 
 def test_missing_and_non_numeric_values() -> None:
@@ -407,7 +407,8 @@ def test_self_intersecting_polygon_is_reported_not_repaired() -> None:
     assert located.geometries[0] is None
     assert err.field == "坐标WKT" and err.row == 2
     assert err.message == (
-        "self-intersection at (122.250000, 40.650000); repair with make_valid is offered"
+        "自相交 self-intersection at (122.250000, 40.650000); 可选用 make_valid 修复 "
+        "repair with make_valid is offered"
     )
     assert located.geometries[1] is not None and located.geometries[1].is_valid
     assert located.columns == ("坐标WKT",)
@@ -420,8 +421,10 @@ def test_other_invalid_polygons_offer_repair_too() -> None:
     )
     located = locate(table(["WKT"], [hole_outside]), "MultiPolygon")
     message = located.errors[0].message
-    assert message.startswith("invalid MultiPolygon: Hole lies outside shell at (")
-    assert message.endswith("; repair with make_valid is offered")
+    assert message.startswith(
+        "MultiPolygon 无效 invalid MultiPolygon: Hole lies outside shell at ("
+    )
+    assert message.endswith("修复 repair with make_valid is offered")
 
 
 def test_geometry_types() -> None:
@@ -431,21 +434,30 @@ def test_geometry_types() -> None:
     t = table(["geometry"], [poly], [one_part], [line])
     located = locate(t, "MultiPolygon")
     assert [g.geom_type for g in located.geometries[:2]] == ["MultiPolygon"] * 2
-    assert located.errors[2].message == "expected a MultiPolygon, got a LineString"
+    assert (
+        located.errors[2].message
+        == "应为 MultiPolygon，实为 LineString expected a MultiPolygon, got a LineString"
+    )
     located = locate(t, "Polygon")
     assert [g.geom_type for g in located.geometries[:2]] == ["Polygon"] * 2
     located = locate(table(["WKT"], [line]), "MultiLineString")
     assert located.geometries[0].geom_type == "MultiLineString"
     located = locate(table(["WKT"], [poly]), "LineString")
-    assert located.errors[0].message == "expected a LineString, got a Polygon"
+    assert (
+        located.errors[0].message
+        == "应为 LineString，实为 Polygon expected a LineString, got a Polygon"
+    )
     located = locate(table(["WKT"], [line]), "Point")
-    assert located.errors[0].message == "expected a Point, got a LineString"
+    assert (
+        located.errors[0].message
+        == "应为 Point，实为 LineString expected a Point, got a LineString"
+    )
 
 
 def test_empty_geometry_and_empty_cell() -> None:
     located = locate(table(["WKT"], ["POLYGON EMPTY"], [None], ["POINT (122.2 40.6)"]), "Point")
-    assert located.errors[0].message == "empty geometry"
-    assert located.errors[1].message == "no geometry: 'WKT' is empty"
+    assert located.errors[0].message == "几何为空 empty geometry"
+    assert located.errors[1].message == "没有几何：「WKT」为空 no geometry: 'WKT' is empty"
     assert xy(located.geometries[2]) == (122.2, 40.6)
 
 
@@ -455,7 +467,7 @@ def test_wkt_parse_errors() -> None:
     )
     assert set(located.errors) == {0, 1, 2}
     for err in located.errors.values():
-        assert err.message.startswith("cannot read the WKT") and err.field == "WKT"
+        assert err.message.startswith("无法读取 WKT cannot read the WKT") and err.field == "WKT"
     assert "POLYGON ((122.2 40.6, 122.3" in located.errors[0].message
 
 
@@ -489,7 +501,7 @@ def test_file_geometries_with_the_file_crs() -> None:
     np.testing.assert_allclose(
         shapely.get_coordinates(got), np.asarray(line.coords), rtol=0, atol=1e-9
     )
-    assert located.errors[1].message == "the feature has no geometry"
+    assert located.errors[1].message == "要素没有几何 the feature has no geometry"
     assert located.errors[1].field == "geometry"
 
 
@@ -520,7 +532,7 @@ def test_no_coordinate_columns() -> None:
     with pytest.raises(LedgerError) as err:
         locate(table(["编号", "名称", "地址"], ["1", "甲", "营口"]), "Point")
     message = str(err.value)
-    assert message.startswith("file 台账.csv: no coordinates")
+    assert message.startswith("台账.csv：没有坐标 no coordinates")
     for name in ("WKT", "经度", "纬度", "lng", "X/Y"):
         assert name in message
     assert "编号, 名称, 地址" in message
@@ -582,7 +594,10 @@ def test_one_part_multi_is_its_part_several_parts_are_an_error() -> None:
     assert "one-part MultiPoint read as its Point" in located.warnings[0][0].message
     assert located.errors[1].message.endswith("has 2 parts; the layer takes one Point per row")
     assert (located.errors[1].row, located.errors[1].field) == (3, "WKT")
-    assert located.errors[2].message == "expected a Point, got a MultiLineString"
+    assert (
+        located.errors[2].message
+        == "应为 Point，实为 MultiLineString expected a Point, got a MultiLineString"
+    )
     lines = locate(table(["WKT"], ["MULTILINESTRING ((122.2 40.6, 122.3 40.6))"]), "LineString")
     assert lines.geometries[0].geom_type == "LineString" and 0 in lines.warnings
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support import chinese_first
 
 from geo.errors import LedgerError
 from geo.ledger.plan import MATCH_DISTANCE_M, convert, map_columns, plan_import
@@ -154,6 +155,26 @@ def test_bad_values_name_row_and_column(tmp_path, stored, districts, column, val
     assert any(e.field == column and words in e.message and e.row == 2 for e in outcome.errors), [
         str(e) for e in outcome.errors
     ]
+    assert all(chinese_first(e.message) for e in outcome.errors), [
+        e.message for e in outcome.errors
+    ]
+    assert not any(e.field == "编号" for e in outcome.errors)  # 编号 may be empty
+
+
+def test_an_empty_id_cell_is_accepted_on_good_and_rejected_rows(tmp_path, stored, districts):
+    """The template says 编号 may be left empty: an empty cell is no error on any row, and an
+    accepted row gets the stable id made from its name and place, the same on every import."""
+    good = ["", "空编号炉", "某公司", "10", "集中供暖", "运行", "", "2024", "122.3", "40.66"]
+    bad = ["", "坏炉", "某公司", "很大", "集中供暖", "运行", "", "2024", "122.31", "40.66"]
+    nameless = ["", "", "某公司", "10", "集中供暖", "运行", "", "2024", "122.32", "40.66"]
+    path = write_csv(tmp_path / "e.csv", [good, bad, nameless])
+    plan = plan_for(path, stored, districts)
+    assert [o.action for o in plan.outcomes] == ["add", "reject", "reject"]
+    assert plan.outcomes[0].feature_id.startswith("coal_boilers-")
+    assert plan_for(path, stored, districts).outcomes[0].feature_id == plan.outcomes[0].feature_id
+    errors = [e for o in plan.outcomes for e in o.errors]
+    assert not any(e.field == "编号" for e in errors), [str(e) for e in errors]
+    assert [e.field for e in plan.outcomes[2].errors] == ["锅炉名称"]  # no id: a name is needed
 
 
 def test_html_in_a_name_is_kept_as_text(tmp_path, stored, districts) -> None:
@@ -245,3 +266,14 @@ def test_template_round_trips_through_the_dry_run(tmp_path, stored, districts) -
     (outcome,) = plan.outcomes
     assert outcome.action == "add", [str(e) for e in outcome.errors]
     assert outcome.properties["city_adcode"] == "220400"  # 辽源
+
+
+def test_a_required_field_without_a_column_is_named_as_the_template_heads_it(
+    tmp_path, stored, districts
+) -> None:
+    headers = ["锅炉名称", "额定蒸发量（蒸吨/小时）", "经度", "纬度"]  # no 状态 column
+    path = write_csv(tmp_path / "f.csv", [["无状态炉", "10", "122.3", "40.66"]], headers)
+    (outcome,) = plan_for(path, stored, districts).outcomes
+    (error,) = outcome.errors
+    assert error.field == "状态 status" and "必填" in error.message
+    assert str(error) == "f.csv 第 2 行 row 2「状态 status」：必填，不能为空 a value is required"

@@ -20,6 +20,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon
+from support import chinese_first
 
 from geo.errors import LedgerChoiceError, LedgerError
 from geo.ledger.read import FORMATS, HEADER_SCAN, MAX_BYTES, Table, _extract, read_table
@@ -187,7 +188,8 @@ def test_header_row_given_that_is_empty(row: int) -> None:
     with pytest.raises(LedgerError) as exc:
         read_table(GOOD / "boilers.xlsx", header_row=row)  # row 1 is empty, row 99 beyond
     assert str(exc.value) == (
-        f"file boilers.xlsx, row {row}: 指定的表头行是空行 the row given as the header is empty"
+        f"boilers.xlsx 第 {row} 行 row {row}：指定的表头行是空行 the row given as the header is "
+        "empty"
     )
     assert exc.value.row == row
     with pytest.raises(LedgerError, match="the header row counts from 1, not 0"):
@@ -284,7 +286,7 @@ def test_a_row_under_the_header_with_numbers_is_data(tmp_path: Path) -> None:
     assert (table.header_rows, table.row_numbers) == (1, [2])
     # A blank line between: the second line is not a continuation.
     lines = ["名称,状态,坐标,", "", ",,经度,纬度", "1号炉,运行,122.2,40.6"]
-    with pytest.raises(LedgerError, match="row 3: the row has 4 values, the header has 3"):
+    with pytest.raises(LedgerError, match="row 3：该行有 4 个值，表头有 3 列"):
         read_table(write_csv(tmp_path / "c.csv", lines), known=known)
 
 
@@ -382,7 +384,7 @@ def test_zip_is_unpacked_to_a_temporary_folder_that_is_removed(
     # Unpacked, then GDAL cannot read it.
     parts = {f"a{ext}": b"junk" for ext in (".shp", ".shx", ".dbf")}
     junk = write_zip(tmp_path / "junk.zip", parts)
-    with pytest.raises(LedgerError, match="file junk.zip: cannot read the Shapefile"):
+    with pytest.raises(LedgerError, match="junk.zip：无法读取 Shapefile cannot read the Shapefile"):
         read_table(junk)
     # A member whose bytes do not match its checksum fails while it is unpacked.
     damaged = tmp_path / "damaged.zip"
@@ -422,7 +424,7 @@ def test_geopackage_with_several_spatial_layers_offers_them() -> None:
     with pytest.raises(LedgerChoiceError) as exc:
         read_table(path)
     assert str(exc.value) == (
-        "file multi_layer.gpkg: GeoPackage 含 2 个图层（boilers、villages），请选择要导入的图层 "
+        "multi_layer.gpkg：GeoPackage 含 2 个图层（boilers、villages），请选择要导入的图层 "
         "the GeoPackage has 2 layers (boilers, villages): choose the layer to import"
     )
     assert (exc.value.option, exc.value.choices) == ("source_layer", ["boilers", "villages"])
@@ -459,7 +461,7 @@ def test_zip_with_several_shapefiles_offers_them() -> None:
     with pytest.raises(LedgerChoiceError) as exc:
         read_table(BAD / "two_shapefiles.zip")
     assert str(exc.value) == (
-        "file two_shapefiles.zip: zip 含 2 个 Shapefile（boilers.shp、villages.shp），"
+        "two_shapefiles.zip：zip 含 2 个 Shapefile（boilers.shp、villages.shp），"
         "请选择要导入的图层 the zip holds 2 Shapefiles (boilers.shp, villages.shp): "
         "choose the layer to import"
     )
@@ -515,15 +517,14 @@ def test_geojson_coordinates_that_are_not_numbers_fail_their_row_only(tmp_path: 
     table = read_table(path)
     assert len(table) == 8 and table.row_numbers == list(range(1, 9))
     assert {i: str(e) for i, e in table.row_errors.items()} == {
-        1: "file mixed.geojson, row 2, field 'geometry': 坐标不是数字 coordinate is not a "
+        1: "mixed.geojson 第 2 行 row 2「geometry」：坐标不是数字 coordinate is not a "
         "number: '122.1' (a string)",
-        3: "file mixed.geojson, row 4, field 'geometry': 坐标不是数字 coordinate is not a "
+        3: "mixed.geojson 第 4 行 row 4「geometry」：坐标不是数字 coordinate is not a "
         "number: true (true/false)",
-        4: "file mixed.geojson, row 5, field 'geometry': 坐标不是数字 coordinate is not a "
-        "number: null",
-        5: "file mixed.geojson, row 6, field 'geometry': 坐标不是数字 coordinate is not a "
+        4: "mixed.geojson 第 5 行 row 5「geometry」：坐标不是数字 coordinate is not a number: null",
+        5: "mixed.geojson 第 6 行 row 6「geometry」：坐标不是数字 coordinate is not a "
         'number: {"x": 1} (an object)',
-        7: "file mixed.geojson, row 8, field 'geometry': 坐标不是有限的数 coordinate is not a "
+        7: "mixed.geojson 第 8 行 row 8「geometry」：坐标不是有限的数 coordinate is not a "
         "finite number: NaN",
     }
     error = table.row_errors[1]
@@ -536,11 +537,11 @@ def test_geojson_coordinates_that_are_not_numbers_fail_their_row_only(tmp_path: 
     assert isinstance(table.geometries[6], MultiPolygon)
     assert {i: [str(w) for w in ws] for i, ws in table.row_warnings.items()} == {
         2: [
-            "file mixed.geojson, row 3, field 'geometry': 多边形环未闭合，已闭合 "
+            "mixed.geojson 第 3 行 row 3「geometry」：多边形环未闭合，已闭合 "
             "polygon ring not closed: closed"
         ],
         6: [
-            "file mixed.geojson, row 7, field 'geometry': 2 个多边形环未闭合，已闭合 "
+            "mixed.geojson 第 7 行 row 7「geometry」：2 个多边形环未闭合，已闭合 "
             "2 polygon rings not closed: closed"
         ],
     }
@@ -656,12 +657,13 @@ def test_bad_file_is_refused_naming_file_row_and_field(name: str) -> None:
     error = exc.value
     message = str(error)
     assert words in message
-    assert message.startswith(f"file {name}")
+    assert message.startswith(name)
+    assert chinese_first(error.message), error.message
     assert (error.path, error.row, error.field) == (name, row, field)
     if row is not None:
-        assert f"row {row}" in message
+        assert f"第 {row} 行 row {row}" in message
     if field is not None:
-        assert f"field '{field}'" in message
+        assert f"「{field}」" in message
 
 
 def test_invalid_json_says_where() -> None:
@@ -705,7 +707,8 @@ def test_a_member_unpacking_past_the_budget_is_named(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as zf, pytest.raises(LedgerError) as exc:
         _extract(zf, zf.infolist()[0], tmp_path / "out.shp", 4096, "lying.zip")
     assert str(exc.value) == (
-        "file lying.zip: refused as a zip bomb: '台账/a.shp' unpacks to too much "
+        "lying.zip：「台账/a.shp」解压后过大，已拒绝 refused as a zip bomb: '台账/a.shp' unpacks "
+        "to too much "
         "(more than 0.0039 MB)"
     )
 
@@ -715,11 +718,11 @@ def test_file_over_the_limit(tmp_path: Path) -> None:
     path.write_bytes(b"a,b\n" + b"1,2\n" * (3 * MB // 4))
     with pytest.raises(LedgerError) as exc:
         read_table(path, max_bytes=2 * MB)
-    assert str(exc.value) == "file big.csv: file is 3 MB, the limit is 2 MB"
+    assert str(exc.value) == "big.csv：文件 3 MB，超过上限 2 MB file is 3 MB, the limit is 2 MB"
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(LedgerError, match="file nothing.csv: no such file"):
+    with pytest.raises(LedgerError, match="nothing.csv：文件不存在 no such file"):
         read_table(tmp_path / "nothing.csv")
 
 
@@ -745,4 +748,4 @@ def test_damaged_copies_of_good_files_fail_only_with_ledger_errors(tmp_path: Pat
         try:
             read_table(path, layer=layer, known=known if number % 2 else None)
         except LedgerError as exc:
-            assert str(exc).startswith(f"file {path.name}")
+            assert str(exc).startswith(path.name)

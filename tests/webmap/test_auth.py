@@ -553,7 +553,7 @@ def test_posts_need_the_sessions_csrf_token(app: Flask, client: FlaskClient) -> 
     assert r.get_json()["error"] == {
         "status": 400,
         "code": "CSRFError",
-        "message": "CSRF token missing or wrong",
+        "message": "表单已过期或来源不明，请刷新页面重试。CSRF token missing or wrong",
     }
     assert client.post("/_test/write", data={"csrf_token": token + "x"}).status_code == 400
     assert "CSRF token missing or wrong" in client.post("/_test/write").get_data(as_text=True)

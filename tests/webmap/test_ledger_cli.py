@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from support import ROOT, boiler_ledger_bytes, ledger_boiler
+from support import ROOT, boiler_ledger_bytes, chinese_first, ledger_boiler
 
 from geo.ledger.edits import EditStore
 
@@ -70,6 +70,9 @@ def test_bad_rows_are_rejected_with_row_and_column(ledger_app, store_path, name)
         and (e["field"] == column or column in (e["field"] or "").split("/"))
         for e in errors
     ), errors
+    messages = [e["message"] for e in errors] + plan["notes"]
+    messages += [w["message"] for r in plan["rows"] for w in r["warnings"]]
+    assert all(chinese_first(m) for m in messages), messages
 
 
 ROW_FAULTS = sorted(name for name, (_, row, _) in BAD_ROW_FILES.items() if row is not None)

@@ -5,6 +5,7 @@ audit log shows who changed what, and exports for Excel."""
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 import textwrap
@@ -69,8 +70,10 @@ def test_import_writes_rows_and_audit_and_rebuilds_the_store(import_app, tmp_pat
     assert stored(import_app, "T-1")["status"] == "已淘汰"
     history = run(import_app, "history", "coal_boilers", "T-1")
     assert history.exit_code == 0
-    lines = history.output.splitlines()
+    heading, *lines = history.output.splitlines()
+    assert heading.startswith("燃煤锅炉 Coal-fired boilers T-1 T-1号锅炉") and "北京时间" in heading
     assert "李工" in lines[0] and "status: '运行' → '已淘汰'" in history.output
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d 李工 更新", lines[0])  # local time, no zone
     assert any("张工" in line for line in lines[1:])
 
 
@@ -173,4 +176,6 @@ def test_audit_exports_as_csv_for_excel(import_app, tmp_path) -> None:
     name_row = next(r for r in rows if r[5] == "name")
     assert name_row[1] == "张工" and name_row[7] == "'-3号炉<b>"  # never run as a formula
     listed = run(import_app, "audit")
-    assert "张工 add coal_boilers/T-1" in listed.output
+    heading, line = listed.output.splitlines()
+    assert heading == "时间 times: 北京时间 Asia/Shanghai, UTC+8"
+    assert re.fullmatch(r"\S+ \d\d:\d\d 张工 新增 燃煤锅炉 T-1 -3号炉<b> \(a.csv\)", line)

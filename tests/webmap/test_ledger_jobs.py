@@ -183,12 +183,13 @@ def test_a_bad_file_fails_its_job_with_the_row_and_column(job_app) -> None:
     job = wait_for(editor, token)
     assert job["state"] == "failed" and job["kind"] == "preview"
     assert job["error"] == (
-        "file 重复表头.csv, row 1, field '名称': column name appears twice (columns 2 and 3)"
+        "重复表头.csv 第 1 行 row 1「名称」：列名重复（第 2 列与第 3 列） column name appears "
+        "twice (columns 2 and 3)"
     )
     page = editor.get(f"/ledger/jobs/{token}")
     html = page.get_data(as_text=True)
     assert page.status_code == 400 and "无法导入" in html
-    assert "重复表头.csv, row 1, field &#39;名称&#39;" in html and "uploads" not in html
+    assert "重复表头.csv 第 1 行 row 1「名称」" in html and "uploads" not in html
     # Nothing kept but the report; nothing written.
     assert [p.name for p in folder_of(job_app, token).iterdir()] == [JOB_FILE]
     assert commit(editor, token).status_code == 404

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from support import TEST_PASSWORD, XSS, assert_offline, csrf, logged_in
@@ -129,6 +131,52 @@ def test_names_from_a_ledger_are_escaped(web_app) -> None:
     audit = editor.get("/audit?f=csv")
     assert audit.status_code == 200 and audit.data.startswith("\ufeff".encode())
     assert "W-X" in audit.get_data(as_text=True)
+
+
+def test_audit_pages_say_local_time_layer_and_feature_names(web_app) -> None:
+    """The log reads 2026-12-03 19:45 in 北京时间 (said once, in the header), 燃煤锅炉 with the
+    English small, and the feature's name beside its id; the CSV keeps ISO 8601 UTC."""
+    editor = logged_in(web_app, "editor1")
+    html = upload(editor, [boiler("W-T", name="时区锅炉")]).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    editor.post(
+        "/ledger/commit",
+        data={"csrf_token": csrf(editor, "/ledger"), "token": token, "layer": "coal_boilers"},
+    )
+    (entry,) = EditStore(web_app.config["EDITS_PATH"]).audit()
+    utc = datetime.fromisoformat(entry.at)
+    local = utc.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    for url in ("/audit", "/audit/coal_boilers/W-T"):
+        page = editor.get(url).get_data(as_text=True)
+        assert f">{local}</time>" in page and entry.at not in page.replace(f'"{entry.at}"', "")
+        assert page.count("Asia/Shanghai") == 1
+        assert re.search(r"燃煤锅炉(</a>)? <small>Coal-fired boilers</small>", page)
+        assert "时区锅炉" in page and "W-T" in page
+    log = editor.get("/audit").get_data(as_text=True)
+    assert ">coal_boilers<" not in log
+    history = editor.get("/audit/coal_boilers/W-T").get_data(as_text=True)
+    assert "状态 status" in history  # fields by their labels
+    exported = editor.get("/audit?f=csv").get_data(as_text=True)
+    assert "时间 at (ISO 8601 UTC)" in exported and entry.at in exported
+
+
+def test_coordinate_systems_are_named_as_planners_know_them(web_app) -> None:
+    """The upload form's and the preview's CRS drop-downs and the preview's summary name each
+    CRS (CGCS2000 经纬度 (EPSG:4490), GCJ-02 高德/腾讯 …), never a bare EPSG code."""
+    editor = logged_in(web_app, "editor1")
+    form = editor.get("/ledger").get_data(as_text=True)
+    preview = upload(editor, [boiler("W-C")]).get_data(as_text=True)
+    for page in (form, preview):
+        options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page)
+        crs = {value: label for value, label in options if value in ("EPSG:4490", "EPSG:4529")}
+        assert crs == {
+            "EPSG:4490": "CGCS2000 经纬度 (EPSG:4490)",
+            "EPSG:4529": "CGCS2000 3°带 高斯-克吕格 第41带，中央经线 123°E，东坐标带带号 "
+            "(EPSG:4529)",
+        }
+        assert ("GCJ-02", "GCJ-02 高德/腾讯") in options and ("BD-09", "BD-09 百度") in options
+    assert "坐标系 CRS CGCS2000 经纬度 (EPSG:4490)" in preview
+    assert "未声明坐标系：按 CGCS2000 经纬度 (EPSG:4490) 读取" in preview
 
 
 def test_templates_download_for_anyone(web_app) -> None:

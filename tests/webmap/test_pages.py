@@ -33,6 +33,15 @@ def test_unknown_city_is_a_clear_400(client) -> None:
     response = client.get("/map?city=beijing")
     assert response.status_code == 400
     assert "beijing" in response.get_data(as_text=True)
+    assert "没有城市或地区「beijing」 unknown city/region" in response.get_data(as_text=True)
+
+
+def test_http_errors_say_what_they_mean_in_chinese_first(client) -> None:
+    """werkzeug's own words are English only: a page that does not exist leads with 找不到."""
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert "找不到页面或数据。The requested URL was not found" in page
+    body = client.get("/no-such-page", headers={"Accept": "application/json"}).get_json()
+    assert body["error"]["message"].startswith("找不到页面或数据。")
 
 
 def test_assets_are_served(client) -> None:
