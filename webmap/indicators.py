@@ -59,7 +59,7 @@ def year_arg() -> int:
 def city_arg() -> str:
     key = request.args.get("city", "yingkou")
     if key not in CITIES:
-        raise QueryError(f"没有城市「{key}」 unknown city {key!r}; use one of {', '.join(CITIES)}")
+        raise QueryError(f"未知城市「{key}」 unknown city {key!r}; use one of {', '.join(CITIES)}")
     return key
 
 
