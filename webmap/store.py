@@ -16,8 +16,10 @@ import click
 from flask import Flask, current_app, has_request_context
 from flask.cli import with_appcontext
 
+from geo import regions as region_table
 from geo.errors import LayerNotFound
 from geo.ledger.edits import EditStore, overlay
+from geo.sources import LayerData
 from geo.store import AttributeTable, FeatureStore, GeoPackageStore, ensure_geopackage
 from geo.store.base import Restrictions
 from geo.store.memory import CombinedStore, MemoryStore
@@ -86,26 +88,36 @@ def build_store_files(
     plans_dir: Path,
     links_path: Path,
     edits_path: Path | None = None,
+    regions_dir: Path | None = None,
 ) -> bool:
-    """(Re)build the GeoPackage when the layer sources, plan texts, link table, parser or the
-    planners' edits changed: the layers (edits laid over the sources), plus the plan catalog
-    as attribute tables."""
+    """(Re)build the GeoPackage when the layer sources, the added regions, plan texts, link
+    table, parser or the planners' edits changed: the layers (edits laid over the sources),
+    plus the plan catalog and the regions (from the districts) as attribute tables."""
     layers = all_layers()
     edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
+    if regions_dir is not None:
+        source_dirs = [*source_dirs, *region_table.added_region_dirs(regions_dir)]
 
-    def tables() -> list[AttributeTable]:
+    def tables(data: dict[str, LayerData]) -> list[AttributeTable]:
         catalog = load_catalog(plans_dir, links_path, layer_ids=[layer.id for layer in layers])
         rows = catalog_rows(catalog)
         return [
-            AttributeTable(name, fields, rows[name], TABLE_DESCRIPTIONS[name])
-            for name, fields in TABLE_FIELDS.items()
+            *(
+                AttributeTable(name, fields, rows[name], TABLE_DESCRIPTIONS[name])
+                for name, fields in TABLE_FIELDS.items()
+            ),
+            region_table.regions_table(data["districts"]),
         ]
 
     return ensure_geopackage(
         path,
         layers,
         source_dirs,
-        extra_inputs=[*catalog_inputs(plans_dir, links_path), *([edits.path] if edits else [])],
+        extra_inputs=[
+            *catalog_inputs(plans_dir, links_path),
+            Path(region_table.__file__),  # the regions table's code
+            *([edits.path] if edits else []),
+        ],
         tables=tables,
         overlay=(lambda data: overlay(edits, data)) if edits else None,
     )
@@ -119,6 +131,7 @@ def build_store(app: Flask) -> bool:
         Path(app.config["PLANS_DIR"]),
         Path(app.config["LINKS_PATH"]),
         Path(app.config["EDITS_PATH"]),
+        Path(app.config["REGIONS_DIR"]),
     )
 
 

@@ -232,13 +232,14 @@ def ensure_geopackage(
     source_dirs: Sequence[Path],
     *,
     extra_inputs: Sequence[Path] = (),
-    tables: Callable[[], Sequence[AttributeTable]] | None = None,
+    tables: Callable[[dict[str, LayerData]], Sequence[AttributeTable]] | None = None,
     overlay: Callable[[dict[str, LayerData]], None] | None = None,
 ) -> bool:
     """Build the store from the source folders when it is missing or its inputs changed.
 
     `extra_inputs` are further files whose change means a rebuild (the plan texts and the code
-    that parses them); `tables` makes the attribute tables, called only when building;
+    that parses them); `tables` makes the attribute tables from the layers as loaded (edits
+    laid over), called only when building;
     `overlay` lays planners' edits over the layers read from the sources.
     Returns True when it (re)built. A source that fails validation raises SourceError (and a
     failing `tables` its own error); the existing file is left exactly as it was.
@@ -250,7 +251,7 @@ def ensure_geopackage(
     data = load_sources(schemas, source_dirs)
     if overlay is not None:
         overlay(data)
-    extra = tables() if tables is not None else ()
+    extra = tables(data) if tables is not None else ()
     meta = {"sources_fingerprint": wanted, "layers": json.dumps(sorted(data))}
     build_geopackage(path, data, meta, extra)
     return True

@@ -1,0 +1,87 @@
+"""`flask regions add/list/remove` on an app with its own store and regions folder."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo.regions import read_regions
+from geo.store import GeoPackageStore
+from webmap import region_sources
+
+
+@pytest.fixture
+def regions_app(make_app, monkeypatch: pytest.MonkeyPatch, anshan_features: list[dict[str, Any]]):
+    """An app with a store of its own; 鞍山 comes from the session's one extraction."""
+    real = region_sources.extract_region
+
+    def extract(adcode: str, **options: Any) -> list[dict[str, Any]]:
+        if adcode == "210300" and not options.get("with_province"):
+            return copy.deepcopy(anshan_features)
+        return real(adcode, **options)
+
+    monkeypatch.setattr(region_sources, "extract_region", extract)
+    return make_app(own_store=True)
+
+
+def _store_adcodes(app) -> set[str]:
+    with GeoPackageStore(Path(app.config["STORE_PATH"])) as store:
+        rows = store.query("districts", limit=None, with_geometry=False).features
+        return {f.properties["adcode"] for f in rows}
+
+
+def test_add_list_remove(regions_app) -> None:
+    runner = regions_app.test_cli_runner()
+    before = runner.invoke(args=["regions", "list"])
+    assert before.exit_code == 0, before.output
+    assert "210800" in before.output and "随附 shipped" in before.output
+    assert "210300" not in before.output
+
+    added = runner.invoke(args=["regions", "add", "210300"])
+    assert added.exit_code == 0, added.output
+    assert "鞍山市" in added.output and "7" in added.output
+    folder = Path(regions_app.config["REGIONS_DIR"]) / "210300"
+    assert (folder / "districts.geojson").is_file()
+    assert {"210300", "210302", "210381"} <= _store_adcodes(regions_app)
+    with GeoPackageStore(Path(regions_app.config["STORE_PATH"])) as store:
+        anshan = {r.adcode: r for r in read_regions(store)}["210300"]
+    assert (anshan.key, anshan.gk_epsg, anshan.parent) == ("anshan", "EPSG:4550", "210000")
+
+    listed = runner.invoke(args=["regions", "list"]).output
+    line = next(ln for ln in listed.splitlines() if ln.startswith("210300"))
+    assert "鞍山市" in line and "EPSG:4550" in line and "添加 added" in line
+
+    again = runner.invoke(args=["regions", "add", "210300"])
+    assert again.exit_code != 0
+    assert "210300" in again.output and again.output.index("已在") < again.output.index("already")
+
+    removed = runner.invoke(args=["regions", "remove", "210300"])
+    assert removed.exit_code == 0, removed.output
+    assert not folder.exists()
+    assert "210300" not in _store_adcodes(regions_app)
+    assert "210300" not in runner.invoke(args=["regions", "list"]).output
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["add", "999999"], ("999999", "没有", "no city or province")),
+        (["add", "210302"], ("210302", "县级", "county-level")),
+        (["add", "210800"], ("210800", "已在", "already present")),
+        (["add", "210000"], ("210000", "已在", "already present")),
+        (["remove", "210800"], ("210800", "没有添加过", "was not added")),
+    ],
+)
+def test_bad_adcodes_write_nothing(regions_app, args: list[str], words: tuple[str, ...]) -> None:
+    store_path = Path(regions_app.config["STORE_PATH"])
+    stamp = store_path.stat().st_mtime_ns
+    result = regions_app.test_cli_runner().invoke(args=["regions", *args])
+    assert result.exit_code != 0
+    assert all(w in result.output for w in words), result.output
+    assert result.output.index(words[1]) < result.output.index(words[2])
+    regions_dir = Path(regions_app.config["REGIONS_DIR"])
+    assert not regions_dir.exists() or list(regions_dir.iterdir()) == []
+    assert store_path.stat().st_mtime_ns == stamp
