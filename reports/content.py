@@ -15,6 +15,7 @@ from shapely.ops import unary_union
 
 from geo.analysis import gk_zone_epsg
 from geo.crs import transform
+from geo.regions import read_regions
 from geo.store import Feature, FeatureStore
 from layers import all_layers
 from layers.base import LayerType
@@ -36,8 +37,6 @@ from reports.fonts import find_font
 KINDS = ("measure", "county", "atlas")
 FORMATS = ("pdf", "png", "svg")
 # The region a plan document is about -> the adcode of the area (city or province).
-REGION_ADCODES = {"yingkou": "210800", "liaoyuan": "220400", "liaoning": "210000"}
-CITY_KEYS = {"yingkou": "210800", "liaoyuan": "220400"}
 
 
 @dataclass(frozen=True)
@@ -308,7 +307,9 @@ def _county_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
 
 
 def _city(ctx: _Context, key: str) -> Feature:
-    return ctx.district(CITY_KEYS.get(key, key), "city")
+    # a city by its key (the store's regions table) or its adcode
+    keys = {r.key: r.adcode for r in read_regions(ctx.store) if r.level == "city"}
+    return ctx.district(keys.get(key, key), "city")
 
 
 def _atlas_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
@@ -349,7 +350,7 @@ def _measure_pages(ctx: _Context, key: str) -> tuple[str, str, list[Page]]:
         raise ReportNotFound(f"no plan measure {key!r} (ids look like 001/三/八)")
     document = catalog.documents.get(measure["document"], {})
     # The plan's area as the catalog derives it from the store's districts (as popups do).
-    area_code = document.get("adcode") or REGION_ADCODES.get(document.get("region") or "", "")
+    area_code = document.get("adcode") or ""
     area = ctx.by_code.get(area_code)
     if area is None:
         raise ReportNotFound(f"measure {key}: its plan's area {area_code!r} is not in the store")

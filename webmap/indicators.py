@@ -27,13 +27,12 @@ from webmap.catalog import catalog_view
 from webmap.mapdata import extent
 from webmap.maps import build_map, render_parts
 from webmap.measures import measure_url, wants_json
-from webmap.regions import REGIONS, counties_of, region_view
+from webmap.regions import cities_of, counties_of, region_view, regions_of
 from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
 bp = Blueprint("indicators", __name__, template_folder="templates")
 
-CITIES = {"yingkou": "210800", "liaoyuan": "220400"}
 NO_DATA_STATUS = "无数据"
 FEATURE_LIST_LIMIT = 1000  # names on one page; the JSON has every id
 CHOROPLETH_OPACITY = 0.4  # county labels (#4a3b57) keep 4.5:1 on every status fill
@@ -58,8 +57,9 @@ def year_arg() -> int:
 
 def city_arg() -> str:
     key = request.args.get("city", "yingkou")
-    if key not in CITIES:
-        raise QueryError(f"未知城市「{key}」 unknown city {key!r}; use one of {', '.join(CITIES)}")
+    cities = cities_of(get_store())
+    if key not in cities:
+        raise QueryError(f"未知城市「{key}」 unknown city {key!r}; use one of {', '.join(cities)}")
     return key
 
 
@@ -69,15 +69,16 @@ def county_arg(city: str) -> dict[str, Any] | None:
     code = request.args.get("county")
     if not code:
         return None
-    counties = counties_of(get_store(), CITIES[city])
+    store = get_store()
+    counties = counties_of(store, cities_of(store)[city])
     for county in counties:
         if county["adcode"] == code:
             return county
-    city_zh = REGIONS[city].name_zh
+    region = regions_of(store)[city]
     raise QueryError(
-        f"未知县区 {code!r}：不是{city_zh}的县（市、区），可选 "
+        f"未知县区 {code!r}：不是{region.name_zh}的县（市、区），可选 "
         f"{'、'.join(k['adcode'] + k['name_zh'] for k in counties)}；unknown county {code!r}: "
-        f"not a county of {REGIONS[city].name_en}"
+        f"not a county of {region.name_en}"
     )
 
 
@@ -175,7 +176,7 @@ def index_json() -> Response:
         indicator_or_404(wanted)
     area_filter = None
     if request.args.get("city"):
-        area_filter = CITIES[city_arg()]
+        area_filter = cities_of(get_store())[city_arg()]
     if request.args.get("county"):
         if request.args.get("city"):
             area_filter = county_arg(city_arg())["adcode"]  # 400 for another city's county
@@ -198,7 +199,7 @@ def index_json() -> Response:
 def _any_county(code: str) -> str:
     """A county adcode of either city (the JSON's county filter); 400 otherwise."""
     store = get_store()
-    if any(code == k["adcode"] for c in CITIES.values() for k in counties_of(store, c)):
+    if any(code == k["adcode"] for c in cities_of(store).values() for k in counties_of(store, c)):
         return code
     raise QueryError(f"未知县区 {code!r}；unknown county {code!r}")
 
@@ -207,7 +208,7 @@ def _any_county(code: str) -> str:
 def dashboard() -> Response | str:
     year = year_arg()
     city = city_arg()
-    adcode = CITIES[city]
+    adcode = cities_of(get_store())[city]
     county = county_arg(city)
     found = results(year)
     if wants_json():
@@ -243,8 +244,8 @@ def dashboard() -> Response | str:
         cards=cards,
         year=year,
         city=city,
-        cities=CITIES,
-        regions=REGIONS,
+        cities=cities_of(get_store()),
+        regions=regions_of(get_store()),
         years=range(FIRST_YEAR, LAST_YEAR + 1),
         colours=STATUS_COLOURS,
         measure_url=measure_url,
@@ -260,7 +261,7 @@ def indicator_page(indicator_id: str) -> Response | str:
     ind = indicator_or_404(indicator_id)
     year = year_arg()
     city = city_arg()
-    adcode = CITIES[city]
+    adcode = cities_of(get_store())[city]
     county = county_arg(city)
     (result,) = results(year, [indicator_id])
     if wants_json():
@@ -305,7 +306,7 @@ def indicator_page(indicator_id: str) -> Response | str:
         counties=counties,
         year=year,
         city=city,
-        cities=CITIES,
+        cities=cities_of(get_store()),
         years=range(FIRST_YEAR, LAST_YEAR + 1),
         colours=STATUS_COLOURS,
         map=render_parts(fmap),
@@ -324,7 +325,8 @@ def feature_filter(
     """The features behind an indicator in a region (or one county of it), as a store filter
     (for the map data)."""
     (result,) = results(year, [indicator_id])
-    adcodes = {CITIES[region_key]} if region_key in CITIES else set(CITIES.values())
+    cities = cities_of(get_store())
+    adcodes = {cities[region_key]} if region_key in cities else set(cities.values())
     if county:
         adcodes = {county}
     ids: list[str] = []

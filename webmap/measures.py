@@ -19,7 +19,7 @@ from geo.errors import QueryError
 from webmap.catalog import catalog_view, highlight
 from webmap.mapdata import extent
 from webmap.maps import build_map, render_parts
-from webmap.regions import REGIONS, region_view
+from webmap.regions import DEFAULT_REGION, region_view, regions_of
 from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
@@ -116,7 +116,11 @@ def measure(measure_id: str) -> Response | str:
         )
     fmap = None
     if links:
-        region = doc["region"] if doc["region"] in REGIONS else "all"
+        # the map of the plan's own area (a city or a province), else every city
+        region = next(
+            (k for k, r in regions_of(store).items() if r.adcode and r.adcode == doc.get("adcode")),
+            DEFAULT_REGION,
+        )
         linked = {link["layer_id"] for link in links}
         layers = [lt for lt in visible_layers() if lt.id == "districts" or lt.id in linked]
         view = region_view(store, region)

@@ -10,10 +10,10 @@ from geo.errors import QueryError
 from geo.store import FeatureStore
 from webmap.auth import current_user
 from webmap.catalog import catalog_view
-from webmap.indicators import CITIES, feature_filter, indicator_or_404, year_arg
+from webmap.indicators import feature_filter, indicator_or_404, year_arg
 from webmap.mapdata import view_data
 from webmap.maps import MAX_ZOOM, build_map, render_parts
-from webmap.regions import DEFAULT_REGION, REGIONS, place_names, region_view
+from webmap.regions import DEFAULT_REGION, cities_of, place_names, region_view, regions_of
 from webmap.search import focus_arg
 from webmap.store import get_store, visible_layer, visible_layers
 
@@ -28,9 +28,10 @@ bp = Blueprint(
 
 def _region_key() -> str:
     key = request.args.get("city") or request.args.get("region") or DEFAULT_REGION
-    if key not in REGIONS:
+    regions = regions_of(get_store())
+    if key not in regions:
         raise QueryError(
-            f"没有城市或地区「{key}」 unknown city/region {key!r}; use one of {', '.join(REGIONS)}"
+            f"没有城市或地区「{key}」 unknown city/region {key!r}; use one of {', '.join(regions)}"
         )
     return key
 
@@ -61,7 +62,7 @@ def map_page() -> str:
         counts={layer_id: info.count for layer_id, info in stored.items()},
         focus=focus_arg(),
     )
-    return render_template("map.html", map=render_parts(fmap), view=view, regions=REGIONS)
+    return render_template("map.html", map=render_parts(fmap), view=view, regions=regions_of(store))
 
 
 @bp.get("/map/data/<layer_id>")
@@ -123,7 +124,11 @@ def popup(layer_id: str, feature_id: str) -> Response:
     if layer_id == "districts" and feature.properties.get("level") == "county":
         key = feature.properties["adcode"]
         city = next(
-            (c for c, code in CITIES.items() if code == feature.properties.get("parent_adcode")),
+            (
+                c
+                for c, code in cities_of(get_store()).items()
+                if code == feature.properties.get("parent_adcode")
+            ),
             None,
         )
         if city:  # the county's figures and the features behind them

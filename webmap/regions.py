@@ -1,4 +1,5 @@
-"""The map views a planner picks from: both cities, one city, or the province."""
+"""The map views a planner picks from: every city, one city, or a province — read from the
+store's regions table, so an added region is on every surface."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from shapely.ops import unary_union
 
+from geo.regions import read_regions
 from geo.store import FeatureStore
 
 
@@ -17,18 +19,37 @@ class Region:
     adcode: str | None  # None: every city the store has
     name_zh: str
     name_en: str
+    level: str = "city"  # "all" | "city" | "province"
 
 
-REGIONS: dict[str, Region] = {
-    r.key: r
-    for r in (
-        Region("all", None, "营口市 · 辽源市", "Yingkou & Liaoyuan"),
-        Region("yingkou", "210800", "营口市", "Yingkou"),
-        Region("liaoyuan", "220400", "辽源市", "Liaoyuan"),
-        Region("liaoning", "210000", "辽宁省", "Liaoning Province"),
-    )
-}
 DEFAULT_REGION = "all"
+
+
+@lru_cache(maxsize=8)  # a store is immutable while open
+def regions_of(store: FeatureStore) -> dict[str, Region]:
+    """The views a planner picks from, read from the store's regions table: every city
+    together, then each city, then each province (the table is the one list of regions:
+    an added region appears on every surface)."""
+    rows = read_regions(store)
+    cities = [r for r in rows if r.level == "city"]
+    provinces = [r for r in rows if r.level == "province"]
+    found = {
+        DEFAULT_REGION: Region(
+            DEFAULT_REGION,
+            None,
+            " · ".join(c.name_zh for c in cities),
+            " & ".join(c.name_en or c.adcode for c in cities),
+            "all",
+        )
+    }
+    for r in cities + provinces:
+        found[r.key] = Region(r.key, r.adcode, r.name_zh, r.name_en or r.adcode, r.level)
+    return found
+
+
+def cities_of(store: FeatureStore) -> dict[str, str]:
+    """City key -> adcode, for the pages that are about one city (dashboard, indicators)."""
+    return {k: r.adcode for k, r in regions_of(store).items() if r.level == "city" and r.adcode}
 
 
 @dataclass
@@ -43,7 +64,7 @@ class RegionView:
 
 @lru_cache(maxsize=32)  # a store is immutable while open; views are asked for on every fetch
 def region_view(store: FeatureStore, key: str) -> RegionView:
-    region = REGIONS[key]
+    region = regions_of(store)[key]
     everything = store.query("districts", limit=None).features
     by_code = {f.properties["adcode"]: f for f in everything}
     cities = [f for f in everything if f.properties["level"] == "city"]

@@ -35,9 +35,9 @@ from reports.content import FORMATS, KINDS, Settings
 from reports.document import single_map, to_pdf
 from webmap.errors import error_response
 from webmap.files import OutputError, allowed_folder, output_path, write_atomically
-from webmap.indicators import CITIES, year_arg
+from webmap.indicators import year_arg
 from webmap.maps import basemap_layers
-from webmap.regions import REGIONS, counties_of
+from webmap.regions import cities_of, counties_of, regions_of
 from webmap.store import get_store, is_public_view, store_version
 
 bp = Blueprint("reports", __name__, template_folder="templates")
@@ -111,8 +111,8 @@ def index() -> str:
     year = year_arg()
     store = get_store()
     cities = [
-        {"key": key, "region": REGIONS[key], "counties": counties_of(store, adcode)}
-        for key, adcode in CITIES.items()
+        {"key": key, "region": regions_of(store)[key], "counties": counties_of(store, adcode)}
+        for key, adcode in cities_of(store).items()
     ]
     return render_template(
         "reports.html",

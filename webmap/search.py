@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from geo.errors import FeatureNotFound, LayerNotFound, QueryError
 from geo.store.search import MAX_QUERY_CHARS, SearchHit, name_field, place
 from layers.base import LayerType
-from webmap.regions import DEFAULT_REGION, REGIONS, region_view
+from webmap.regions import DEFAULT_REGION, region_view, regions_of
 from webmap.store import get_store, visible_layers
 
 bp = Blueprint("search", __name__)
@@ -54,9 +54,10 @@ def search() -> Response | tuple[Response, int]:
     `layers` (comma-separated) narrows the search to a map's own layers."""
     query = request.args.get("q", "").strip()
     key = request.args.get("city") or request.args.get("region") or DEFAULT_REGION
-    if key not in REGIONS:
+    regions = regions_of(get_store())
+    if key not in regions:
         return _json_error(
-            400, f"未知区域 unknown city/region {key!r}; use one of {', '.join(REGIONS)}"
+            400, f"未知区域 unknown city/region {key!r}; use one of {', '.join(regions)}"
         )
     try:
         limit = int(request.args.get("limit", DEFAULT_LIMIT))

@@ -205,14 +205,14 @@ def _warm(app: Flask) -> None:
     in the background, so the first visitor does not wait for them (a quarter second per
     100,000 features; ~13 s for the indicators over a million villages)."""
     from plans.indicators import warm as warm_indicators
-    from webmap.regions import REGIONS, region_view
+    from webmap.regions import region_view, regions_of
 
     with app.app_context():
         store = get_store()
         for layer in all_layers():  # the API's in-memory point indexes
             if layer.geometry_type == "Point" and layer.id in store.layers():
                 store.query(layer.id, limit=0)
-        for key in REGIONS:
+        for key in regions_of(store):
             view = region_view(store, key)
             for layer in all_layers():
                 if layer.geometry_type == "Point" and layer.id in store.layers():

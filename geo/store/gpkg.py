@@ -48,7 +48,7 @@ from geo.store.search import (
 
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
 META_TABLE = "lutu_meta"
-STORE_FORMAT = 3  # bump when the way a store is written changes, so old files are rebuilt
+STORE_FORMAT = 4  # bump when the way a store is written changes, so old files are rebuilt
 
 _PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
 _SQL_TYPES = {  # GeoPackage column types -> our field types

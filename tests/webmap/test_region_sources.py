@@ -85,3 +85,23 @@ def test_bad_adcodes_write_nothing(regions_app, args: list[str], words: tuple[st
     regions_dir = Path(regions_app.config["REGIONS_DIR"])
     assert not regions_dir.exists() or list(regions_dir.iterdir()) == []
     assert store_path.stat().st_mtime_ns == stamp
+
+
+def test_an_added_city_is_on_every_surface(regions_app) -> None:
+    """One regions table read by every page: once 鞍山 is added it is in the city switch, has
+    its map, dashboard, indicator pages, search and reports; removed, it is gone again."""
+    runner = regions_app.test_cli_runner()
+    assert runner.invoke(args=["regions", "add", "210300"]).exit_code == 0
+    client = regions_app.test_client()
+    switch = client.get("/map").get_data(as_text=True)
+    assert 'href="/map?city=anshan"' in switch and "鞍山市" in switch
+    assert client.get("/map?city=anshan").status_code == 200
+    dashboard = client.get("/dashboard?city=anshan")
+    assert dashboard.status_code == 200 and "鞍山市" in dashboard.get_data(as_text=True)
+    assert client.get("/dashboard?city=anshan&county=210381").status_code == 200  # 海城市
+    assert client.get("/indicators/boilers_small_builtup?city=anshan").status_code == 200
+    assert "鞍山市" in client.get("/reports").get_data(as_text=True)
+    hits = client.get("/map/search?q=海城&city=anshan").get_json()
+    assert any(h["id"] and h["name"] == "海城市" for h in hits["hits"])
+    assert runner.invoke(args=["regions", "remove", "210300"]).exit_code == 0
+    assert client.get("/map?city=anshan").status_code == 400
