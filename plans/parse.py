@@ -160,6 +160,7 @@ PROSE_PUNCT = "，、；,;"
 
 NEWS_LEAD_RE = re.compile(
     r"^.{0,16}?(?:网讯|讯|消息|快讯)[：:]|^(?:据|记者).{0,24}(?:报道|获悉)|^(?:本报|新华社)"
+    r"|^(?:近日|日前)[，,].{0,40}(?:印发|发布|出台)"
 )
 WATERMARK_RE = re.compile(
     r"本文(?:内容)?(?:来自|来源于|转自|转载自|摘自)网络|如有(?:任何)?(?:异议|侵权|疑问).{0,12}联系"
@@ -503,6 +504,7 @@ class _Parser:
         body = self._body_start()
         self._front(body)
         self._body(body)
+        self._trailing_signature()
         self._check_genre()
         self.doc = Document(id=self.id, path=self.path, raw=self.raw, title="")
         self._metadata()
@@ -662,6 +664,23 @@ class _Parser:
             for deeper in range(level + 1, 4):
                 current[deeper] = None
         return build
+
+    def _trailing_signature(self) -> None:
+        """A signature and date after the last measure (河阳市人民政府 / 2023年8月10日) belong
+        to the front matter, not to the last measure's text."""
+        if not self.builds:
+            return
+        last = self.builds[-1]
+        content = [i for i in last.lines if self._content(i)]
+        if len(content) < 2 or not self._iso_date(self.lines[content[-1]].text):
+            return
+        moved = [content[-1]]
+        before = self.lines[content[-2]].text
+        if len(content) >= 3 and ORG_END_RE.search(before) and self._titleish(before):
+            moved.insert(0, content[-2])
+        for i in moved:
+            last.lines.remove(i)
+            self.paras.append(_Para([i], self._join([i])))
 
     def _check_genre(self) -> None:
         if not self.builds:
@@ -924,6 +943,14 @@ class _Parser:
         """The heading phrase: the first line of a bare heading, else up to the first 。."""
         first = text.split("\n", 1)[0]
         head = first.split("。", 1)[0]
+        # 1.大力发展新能源：推广…，到2025年…: a short phrase before ： is the heading.
+        colon = re.search(r"[：:]", head)
+        if (
+            colon
+            and 2 <= colon.start() <= 20
+            and not re.search(r"[，,、；;“《]", head[: colon.start()])
+        ):
+            head = head[: colon.start()]
         return head.rstrip("：:；;，, ").strip()
 
     # -- spans ----------------------------------------------------------------------------------
@@ -1367,6 +1394,8 @@ def _why_not(text: str, a: int, b: int) -> str:
         return "a range of months, not a quantity"
     if BOX_ITEM_RE.match(text, a):
         return "the item number of a line in a 专栏 box"
+    if EQUIPMENT_SPEC_RE.search(text[max(0, a - 4) : a]):
+        return "the rating of a piece of equipment (单机容量5兆瓦), not a level to reach"
     if text[max(0, a - 2) : a] == "专栏":
         return "the number of a 专栏 box"
     if re.match(r"[型代版式]", text[b:]):
@@ -1535,6 +1564,8 @@ def _single(clean: Clean, m: re.Match[str], blocked: set[int]) -> _Candidate | N
     aspirational = bool(ASPIRATION_RE.search(text[start:a]))
     value: float | None = float(m.group())
     scope = None
+    if EQUIPMENT_SPEC_RE.search(text[max(0, a - 4) : a]):
+        return None  # 单机容量5兆瓦及以上风电机组: which equipment, not a level to reach
     if rest_clean and unit not in SHARE_UNITS:
         found = _scope(text, core_before, comparator, value, unit, (a, rest_start), rest, c_end)
         if found is not None:
@@ -1554,6 +1585,10 @@ def _single(clean: Clean, m: re.Match[str], blocked: set[int]) -> _Candidate | N
         kind="qualitative" if scope is not None else "numeric",
     )
     return _Candidate(target, a)
+
+
+# The rating of a piece of equipment before its value: a specification, not a target.
+EQUIPMENT_SPEC_RE = re.compile(r"(?:单机容量|单机功率|额定功率|额定容量|单台容量)$")
 
 
 # A value with a unit of size in the middle of a phrase (…35蒸吨/小时及以下燃煤锅炉…) is a

@@ -54,6 +54,17 @@ def test_structure_counts_are_exact(doc_id: str) -> None:
 
 
 @pytest.mark.parametrize("doc_id", CASES)
+def test_metadata_and_the_repeated_lead(doc_id: str) -> None:
+    doc, expected = case(doc_id)
+    meta = expected["metadata"]
+    assert {k: getattr(doc, k) for k in meta if k != "lead_dropped"} == {
+        k: v for k, v in meta.items() if k != "lead_dropped"
+    }
+    lead = [d for d in doc.dropped if d.reason.startswith("repeated lead")]
+    assert bool(lead) == meta["lead_dropped"]
+
+
+@pytest.mark.parametrize("doc_id", CASES)
 def test_responsible_units_and_leads(doc_id: str) -> None:
     doc, expected = case(doc_id)
     found = {n.id: [u.name + ("★" if u.lead else "") for u in n.units] for n in doc.walk()}
@@ -90,7 +101,8 @@ def test_qualitative_targets_carry_their_implied_value() -> None:
         "全部": (100.0, "%"),
     }
     assert (by_comparator["基本淘汰"].value, by_comparator["基本消除"].value) == (0.0, 0.0)
-    assert (by_comparator["零增长"].indicator, by_comparator["零增长"].value) == ("煤炭消费总量", 0)
+    (zero,) = [t for t in case("c3")[0].node("c3/一").targets if t.comparator == "零增长"]
+    assert (zero.indicator, zero.value, zero.unit) == ("煤炭消费总量", 0.0, "%")
     assert {
         by_comparator[k].kind for k in ("全覆盖", "全部", "基本淘汰", "基本消除", "零增长")
     } == {"qualitative"}
