@@ -33,6 +33,8 @@ def format_target(t: Target) -> str:
         extra.append(f"base {t.base_year}")
     if t.aspirational:
         extra.append("力争")
+    if t.kind != "numeric":  # the value is implied by the words (全覆盖 → 100 %), not written
+        extra.append(t.kind)
     return f"{' '.join(parts)} ({', '.join(extra)}) «{t.text}»"
 
 

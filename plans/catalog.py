@@ -137,6 +137,8 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "text": "str",
         "scope": "str",  # JSON: subject, comparator, value, unit, text, quantity, place, label
         "reads": "str",  # as a planner reads it: 城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台)
+        "kind": "str",  # numeric (a written value) / qualitative (全覆盖 → 100 %, 基本淘汰 → 0)
+        "bound": "str",  # ≥ ≤ < > ≈ =: how the value bounds the outcome
     },
     "measure_links": {
         "id": "str",
@@ -230,6 +232,8 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                             else None
                         ),
                         "reads": t.reads(),
+                        "kind": t.kind,
+                        "bound": t.bound,
                     }
                 )
         documents.append(

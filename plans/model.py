@@ -103,6 +103,15 @@ class Target:
     base_year: int | None = None
     aspirational: bool = False  # 力争 / 争取
     scope: Scope | None = None
+    # numeric: the value is written (85%); qualitative: the text states a requirement without a
+    # number (全覆盖, 基本淘汰, 实现…零增长), `value` is the one it implies (100 %, 0 left) or None.
+    kind: str = "numeric"
+
+    @property
+    def bound(self) -> str:
+        """How `value` bounds the outcome: ≥ ≤ < > (a threshold), ≈ (左右), = (a stated level
+        or an implied one). A change or an amount to add (下降14%, 新增1.5万盏) is a minimum."""
+        return target_bound(self.comparator, self.kind)
 
     def reads(self, short_units: bool = True) -> str:
         """The target as a planner reads it: 城市建成区内 ≤35 t/h 燃煤锅炉：基本淘汰 (0 台) /
@@ -114,6 +123,21 @@ class Target:
             self.unit,
             self.scope.label(short_units) if self.scope else None,
         )
+
+
+# Qualitative requirements that state the outcome exactly (nothing above or below it).
+EXACT_COMPARATORS = ("全部", "全覆盖", "基本淘汰", "基本消除", "零增长", "")
+
+
+def target_bound(comparator: str, kind: str = "numeric") -> str:
+    """See `Target.bound`."""
+    if sign := COMPARATOR_SIGNS.get(comparator):
+        return sign
+    if comparator == "左右":
+        return "≈"
+    if kind == "qualitative" or comparator in EXACT_COMPARATORS:
+        return "="
+    return "≥"
 
 
 def target_reads(

@@ -160,12 +160,16 @@ PROSE_PUNCT = "，、；,;"
 
 NEWS_LEAD_RE = re.compile(
     r"^.{0,16}?(?:网讯|讯|消息|快讯)[：:]|^(?:据|记者).{0,24}(?:报道|获悉)|^(?:本报|新华社)"
+    r"|^(?:近日|日前)[，,].{0,40}(?:印发|发布|出台)"
 )
 WATERMARK_RE = re.compile(
     r"本文(?:内容)?(?:来自|来源于|转自|转载自|摘自)网络|如有(?:任何)?(?:异议|侵权|疑问).{0,12}联系"
     r"|(?:侵权|侵删)请?联系|版权归原作者|(?:内容|资料)由.{0,16}(?:搜集|收集)整理"
     r"|仅供(?:学习|参考|交流)(?:使用)?[，。！]"
 )
+# A 专栏 box (专栏1 重点行业节能改造 / 专栏一): a list of projects inside a measure.
+BOX_RE = re.compile(r"^专栏\s*[0-9一二三四五六七八九十]+")
+BOX_ITEM_RE = re.compile(r"(?<=\n)\d{1,3}[.、](?!\d)")
 PAGE_RE = re.compile(r"^[-—–－]*(?:第)?\d{1,3}(?:页)?(?:/\d{1,3}页?)?[-—–－]*$")
 KIND = r"(?:方案|措施|规划|意见|办法|计划|纲要|规定|细则|要点|通知|决定|条例|行动|指南|清单)"
 STATUS_RE = re.compile(
@@ -279,6 +283,7 @@ UNITS = sorted(
         "倍",
         "艘",
         "根",
+        "盏",
         "GW",
         "MW",
         "kW",
@@ -499,6 +504,7 @@ class _Parser:
         body = self._body_start()
         self._front(body)
         self._body(body)
+        self._trailing_signature()
         self._check_genre()
         self.doc = Document(id=self.id, path=self.path, raw=self.raw, title="")
         self._metadata()
@@ -530,8 +536,17 @@ class _Parser:
                 ln.kind = "watermark"  # a page header repeated on every page
 
     def _find_heads(self) -> None:
+        in_box = False  # inside a 专栏 box: its own 1. / —— items are text of the measure
         for i, ln in enumerate(self.lines):
-            if ln.kind == "text" and (h := _headline_level(ln.text)):
+            if ln.kind != "text":
+                continue
+            if BOX_RE.match(ln.text):
+                in_box = True
+                continue
+            if h := _headline_level(ln.text):
+                if in_box and h[0] >= 3:
+                    continue
+                in_box = False  # a 一、 or （N） heading ends the box
                 self.heads[i] = h
 
     def _detect_wrapping(self) -> None:
@@ -649,6 +664,23 @@ class _Parser:
             for deeper in range(level + 1, 4):
                 current[deeper] = None
         return build
+
+    def _trailing_signature(self) -> None:
+        """A signature and date after the last measure (河阳市人民政府 / 2023年8月10日) belong
+        to the front matter, not to the last measure's text."""
+        if not self.builds:
+            return
+        last = self.builds[-1]
+        content = [i for i in last.lines if self._content(i)]
+        if len(content) < 2 or not self._iso_date(self.lines[content[-1]].text):
+            return
+        moved = [content[-1]]
+        before = self.lines[content[-2]].text
+        if len(content) >= 3 and ORG_END_RE.search(before) and self._titleish(before):
+            moved.insert(0, content[-2])
+        for i in moved:
+            last.lines.remove(i)
+            self.paras.append(_Para([i], self._join([i])))
 
     def _check_genre(self) -> None:
         if not self.builds:
@@ -911,6 +943,14 @@ class _Parser:
         """The heading phrase: the first line of a bare heading, else up to the first 。."""
         first = text.split("\n", 1)[0]
         head = first.split("。", 1)[0]
+        # 1.大力发展新能源：推广…，到2025年…: a short phrase before ： is the heading.
+        colon = re.search(r"[：:]", head)
+        if (
+            colon
+            and 2 <= colon.start() <= 20
+            and not re.search(r"[，,、；;“《]", head[: colon.start()])
+        ):
+            head = head[: colon.start()]
         return head.rstrip("：:；;，, ").strip()
 
     # -- spans ----------------------------------------------------------------------------------
@@ -1352,6 +1392,16 @@ def _why_not(text: str, a: int, b: int) -> str:
         return "part of a date (year, month or day of 年月日)"
     if re.match(r"[—\-–~至到]\d{1,2}月|月", text[b:]) or re.search(r"\d[—\-–~至到]$", text[:a]):
         return "a range of months, not a quantity"
+    if BOX_ITEM_RE.match(text, a):
+        return "the item number of a line in a 专栏 box"
+    if EQUIPMENT_SPEC_RE.search(text[max(0, a - 4) : a]):
+        return "the rating of a piece of equipment (单机容量5兆瓦), not a level to reach"
+    if text[max(0, a - 2) : a] == "专栏":
+        return "the number of a 专栏 box"
+    if re.match(r"[型代版式]", text[b:]):
+        return "part of a model or product name (1.3型, 3.0版)"
+    if text.startswith("分钟", b) and "圈" in text[b : b + 6]:
+        return "part of a name (15分钟生活圈)"
     if before == "第" or text[max(0, a - 1) : a] == "第":
         return "an ordinal (第N次/届)"
     if re.match(r"年", text[b:]):
@@ -1404,11 +1454,17 @@ def _unit_at(text: str, pos: int) -> str:
     for unit in UNITS:
         if text.startswith(unit, pos):
             return unit
+    # 1.7万个 / 1.5万盏 / 2亿千瓦时: 万 and 亿 scale any unit; value and unit stay as written.
+    if text[pos : pos + 1] in ("万", "亿") and (scaled := _unit_at(text, pos + 1)):
+        if scaled[0] not in "万亿":
+            return text[pos] + scaled
     return ""
 
 
 def _clause_bounds(text: str, a: int, b: int) -> tuple[int, int]:
     start = max(text.rfind(c, 0, a) for c in "，。；：！？\n,;") + 1
+    if (item := BOX_ITEM_RE.match(text, start)) and item.end() <= a:
+        start = item.end()  # the 1. of a 专栏 item numbers the line, it is not the subject
     ends = [text.find(c, b) for c in "，。；！？\n,;"]
     end = min([e for e in ends if e >= 0], default=len(text))
     return start, end
@@ -1508,6 +1564,8 @@ def _single(clean: Clean, m: re.Match[str], blocked: set[int]) -> _Candidate | N
     aspirational = bool(ASPIRATION_RE.search(text[start:a]))
     value: float | None = float(m.group())
     scope = None
+    if EQUIPMENT_SPEC_RE.search(text[max(0, a - 4) : a]):
+        return None  # 单机容量5兆瓦及以上风电机组: which equipment, not a level to reach
     if rest_clean and unit not in SHARE_UNITS:
         found = _scope(text, core_before, comparator, value, unit, (a, rest_start), rest, c_end)
         if found is not None:
@@ -1523,8 +1581,14 @@ def _single(clean: Clean, m: re.Match[str], blocked: set[int]) -> _Candidate | N
         base_year=base,
         aspirational=aspirational,
         scope=scope,
+        # A scoped target's number says which things count; its requirement has none written.
+        kind="qualitative" if scope is not None else "numeric",
     )
     return _Candidate(target, a)
+
+
+# The rating of a piece of equipment before its value: a specification, not a target.
+EQUIPMENT_SPEC_RE = re.compile(r"(?:单机容量|单机功率|额定功率|额定容量|单台容量)$")
 
 
 # A value with a unit of size in the middle of a phrase (…35蒸吨/小时及以下燃煤锅炉…) is a
@@ -1538,7 +1602,7 @@ SCOPE_ACTION_RE = re.compile(
 # Head nouns that end the things a threshold picks out; what follows is the requirement.
 SCOPE_HEADS = ("锅炉", "机组", "企业", "园区", "项目", "片区", "处理厂", "设施", "车辆", "工程")
 # The measure word of a count of things left (基本淘汰 → 0 台).
-COUNTERS = (("锅炉", "台"), ("机组", "台"), ("车辆", "辆"), ("企业", "家"))
+COUNTERS = (("锅炉", "台"), ("机组", "台"), ("车", "辆"), ("车辆", "辆"), ("企业", "家"))
 
 
 def _scope(
@@ -1667,29 +1731,57 @@ def _pair_items(subject: str, count: int) -> list[str]:
 
 
 ALL_RE = re.compile(r"全部(?!门)")
+# Requirements without a digit that still say what to reach (kind "qualitative"): 全覆盖 at the
+# end of its clause (坚持全覆盖提升… is a way of working, not a target), 基本淘汰/基本消除 X or
+# X基本消除 (none left), 实现X零增长 (a growth of 0 %).
+QUALITATIVE_RE = re.compile(r"全覆盖(?=[，。；,;！？\n]|$)|基本(?:淘汰|消除)|零增长")
+QUALITATIVE_LEAD_RE = re.compile(r"^(?:基本|全面)?(?:实现|做到|推进|推动|实施)")
 
 
 def _all_of(clean: Clean, blocked: set[int]) -> list[_Candidate]:
-    """全部实施循环化改造: a target of 100 % without a digit."""
+    """Targets without a digit: 全部实施循环化改造 (100 %), …全覆盖 (100 %), 基本淘汰/基本消除
+    (0 left), 实现…零增长 (0 %)."""
     text = clean.text
     out = []
-    for m in ALL_RE.finditer(text):
+    for m in (*ALL_RE.finditer(text), *QUALITATIVE_RE.finditer(text)):
         c_start, c_end = _clause_bounds(text, m.start(), m.end())
+        # 基本消除…空白区、城市生活污水集中收集率力争达到70%: the list item ends at the 、
+        cut = next(
+            (p for p in range(m.end(), c_end) if text[p] == "、" and NUM_RE.search(text, p, c_end)),
+            c_end,
+        )
+        c_end = cut
         if any(n.start() not in blocked for n in NUM_RE.finditer(text, c_start, c_end)):
-            continue
+            continue  # a number in the clause: the target (or its scope) is that number's
         before = _indicator_core(text[c_start : m.start()])
         before = re.sub(r"(?:力争|争取)$", "", before)
-        indicator = before + text[m.end() : c_end]
+        after = text[m.end() : c_end]
+        word = m.group()
+        if word.startswith("全部"):
+            comparator, value, unit, indicator = "全部", 100.0, "%", before + after
+        elif word == "全覆盖":
+            comparator, value, unit = word, 100.0, "%"
+            indicator = QUALITATIVE_LEAD_RE.sub("", before)
+        elif word == "零增长":
+            comparator, value, unit = word, 0.0, "%"
+            indicator = QUALITATIVE_LEAD_RE.sub("", before)
+        else:  # 基本淘汰 X / X 基本消除: what is left is counted in its measure word
+            comparator, value = word, 0.0
+            indicator = after or before
+            unit = next((c for head, c in COUNTERS if indicator.endswith(head)), "个")
+        if not indicator:
+            continue
         out.append(
             _Candidate(
                 Target(
                     indicator=indicator,
-                    comparator="全部",
-                    value=100.0,
-                    unit="%",
+                    comparator=comparator,
+                    value=value,
+                    unit=unit,
                     text=text[c_start:c_end],
                     span=clean.span(c_start, c_end),
                     aspirational=bool(ASPIRATION_RE.search(text[c_start : m.start()])),
+                    kind="qualitative",
                 ),
                 m.start(),
             )

@@ -44,3 +44,15 @@ def test_rows_fit_the_tables(catalog) -> None:
     assert boilers["deadline_year"] == 2025 and boilers["target_count"] >= 1
     assert measures["003/二/八"]["implemented_by"] == "000/二/八"
     assert len({m["id"] for m in rows["plan_measures"]}) == len(rows["plan_measures"])
+
+
+def test_qualitative_targets_are_rows_like_numeric_ones(catalog) -> None:
+    targets = catalog_rows(catalog)["plan_targets"]
+    covered = [t for t in targets if t["comparator"] == "全覆盖"]
+    assert covered and all(
+        (t["kind"], t["value"], t["unit"], t["bound"]) == ("qualitative", 100.0, "%", "=")
+        for t in covered
+    )
+    vehicles = next(t for t in targets if t["text"] == "基本淘汰国三及以下排放标准汽车")
+    assert (vehicles["value"], vehicles["unit"], vehicles["kind"]) == (0.0, "辆", "qualitative")
+    assert {t["kind"] for t in targets} == {"numeric", "qualitative"}

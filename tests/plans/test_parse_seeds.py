@@ -88,6 +88,8 @@ def snapshot(doc: Document) -> dict[str, Any]:
                 "base_year": t.base_year,
                 "aspirational": t.aspirational,
                 "text": t.text,
+                "kind": t.kind,
+                "bound": t.bound,
                 "scope": t.scope.label() if t.scope else None,
                 "reads": t.reads(),
             }
