@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import TEST_PASSWORD, csrf, logged_in
 
 from geo.regions import read_regions
 from geo.store import GeoPackageStore
 from webmap import region_sources
+from webmap.auth import UserStore
 
 
 @pytest.fixture
@@ -105,3 +107,30 @@ def test_an_added_city_is_on_every_surface(regions_app) -> None:
     assert any(h["id"] and h["name"] == "海城市" for h in hits["hits"])
     assert runner.invoke(args=["regions", "remove", "210300"]).exit_code == 0
     assert client.get("/map?city=anshan").status_code == 400
+
+
+def test_the_admin_page_adds_and_removes_a_region(regions_app) -> None:
+    """/admin/regions: only an administrator; adding 210300 puts 鞍山 on the map, a bad code
+    is a 400 naming it with nothing written, removing takes it away."""
+    users = UserStore(regions_app.config["USERS_PATH"])
+    users.add("admin1", TEST_PASSWORD, "admin")
+    users.add("editor2", TEST_PASSWORD, "editor")
+    anonymous = regions_app.test_client().get("/admin/regions")
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["Location"]
+    assert logged_in(regions_app, "editor2").get("/admin/regions").status_code == 403
+
+    admin = logged_in(regions_app, "admin1")
+    page = admin.get("/admin/regions").get_data(as_text=True)
+    assert "营口市" in page and "随附 shipped" in page and 'name="adcode"' in page
+    token = csrf(admin, "/admin/regions")
+    bad = admin.post("/admin/regions", data={"adcode": "999999", "csrf_token": token})
+    assert bad.status_code == 400 and "999999" in bad.get_data(as_text=True)
+    assert not (Path(regions_app.config["REGIONS_DIR"]) / "999999").exists()
+    added = admin.post("/admin/regions", data={"adcode": "210300", "csrf_token": token})
+    assert added.status_code == 200 and "已添加 added 210300 鞍山市" in added.get_data(as_text=True)
+    assert 'href="/map?city=anshan"' in admin.get("/map").get_data(as_text=True)
+    removed = admin.post(
+        "/admin/regions", data={"adcode": "210300", "action": "remove", "csrf_token": token}
+    )
+    assert removed.status_code == 200 and "已移除" in removed.get_data(as_text=True)
+    assert admin.get("/map?city=anshan").status_code == 400
