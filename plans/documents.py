@@ -107,12 +107,12 @@ def _table_lines(table) -> list[str]:
     """A table's text, row by row, each cell's paragraphs as lines; a merged cell (python-docx
     returns it once per grid column it spans) only once; nested tables in place."""
     lines: list[str] = []
-    seen: set[int] = set()
+    seen: list = []  # the cells' XML elements, kept alive so identity is meaningful
     for row in table.rows:
         for cell in row.cells:
-            if id(cell._tc) in seen:
+            if any(cell._tc is tc for tc in seen):
                 continue
-            seen.add(id(cell._tc))
+            seen.append(cell._tc)
             for paragraph in cell.paragraphs:
                 if paragraph.text.strip():
                     lines.append(paragraph.text)

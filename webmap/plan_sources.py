@@ -201,9 +201,15 @@ def publish_command(plan_id: str, by: str | None) -> None:
 def remove_command(plan_id: str) -> None:
     """Remove the added plan PLAN_ID (shipped ones stay); a published one leaves the catalog."""
     plan = _added(plan_id)
-    remove_added_plan(_added_dir(), plan.id)
     if plan.status == PUBLISHED:
-        build_store(current_app)
+        # Out of the catalog first (back to draft, store rebuilt), then deleted: a failed
+        # rebuild leaves it published, as it was.
+        set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by)
+        _rebuild(
+            lambda: set_plan_status(_added_dir(), plan.id, PUBLISHED, plan.published_by or ""),
+            ("移除", f"'{plan.id}' not removed"),
+        )
+    remove_added_plan(_added_dir(), plan.id)
     click.echo(f"已移除 removed {plan.id}《{plan.title}》")
 
 

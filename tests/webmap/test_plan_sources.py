@@ -206,3 +206,19 @@ def test_shipped_and_unknown_ids(plans_app, args: list[str], words: tuple[str, s
     result = plans_app.test_cli_runner().invoke(args=["plans", *args])
     assert result.exit_code != 0
     assert result.output.index(words[0]) < result.output.index(words[1]), result.output
+
+
+def test_failed_rebuild_keeps_a_published_plan(plans_app, plan_file: Path, monkeypatch) -> None:
+    runner = plans_app.test_cli_runner()
+    args = ["plans", "add", str(plan_file), "--region", "210800", "--publish"]
+    assert runner.invoke(args=args).exit_code == 0
+
+    def broken(app) -> bool:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(plan_sources, "build_store", broken)
+    refused = runner.invoke(args=["plans", "remove", "005"])
+    assert refused.exit_code != 0 and "not removed" in refused.output
+    meta = json.loads((_added_dir(plans_app) / "005" / "plan.json").read_text(encoding="utf-8"))
+    assert meta["status"] == "已发布"
+    assert "005" in _documents(plans_app.test_client())
