@@ -24,6 +24,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # SOURCE_DIRS.
         "REGIONS_DIR": str(Path(instance_path) / "regions"),
         "PLANS_DIR": str(HERE / "data" / "plans"),  # plan texts, parsed into the catalog
+        # Plans added with `flask plans add FILE --region ADCODE`: one folder each (text and
+        # metadata); the published ones join the catalog.
+        "ADDED_PLANS_DIR": str(Path(instance_path) / "plans"),
         "LINKS_PATH": str(HERE / "plans" / "links.csv"),  # curated measure-layer links
         # Planners' imports and edits with their audit log, laid over the sources.
         "EDITS_PATH": str(Path(instance_path) / "edits.sqlite"),

@@ -14,7 +14,9 @@ from typing import Any
 
 from geo.store import FeatureStore
 from layers.base import MeasureTie
+from plans.added import published_plans
 from plans.cascade import Cascade
+from plans.errors import PlanError
 from plans.links import LINKS_PATH, Link, read_links
 from plans.model import Document, Node
 
@@ -30,6 +32,9 @@ class Catalog:
     links: list[Link]
     implements: dict[str, tuple[str, float]] = field(default_factory=dict)  # child -> parent
     cascades: list[Cascade] = field(default_factory=list)  # one per implemented document
+    # Document id -> the region adcode a person added it for (plans.added); shipped plans'
+    # regions are derived from their title and issuer (plan_area).
+    areas: dict[str, str] = field(default_factory=dict)
 
     def measures(self) -> Iterable[Node]:
         for doc in self.documents:
@@ -40,27 +45,43 @@ def plan_files(plans_dir: Path = PLANS_DIR) -> list[Path]:
     return sorted(Path(plans_dir).glob("*.txt"))
 
 
-def inputs(plans_dir: Path = PLANS_DIR, links_path: Path = LINKS_PATH) -> list[Path]:
-    """Every file whose change changes the catalog: texts, link table, unit aliases and the
-    parsing code."""
+def inputs(
+    plans_dir: Path = PLANS_DIR, links_path: Path = LINKS_PATH, added_dir: Path | None = None
+) -> list[Path]:
+    """Every file whose change changes the catalog: texts (shipped, and added ones published
+    with their metadata), link table, unit aliases and the parsing code."""
     code = sorted(Path(__file__).parent.glob("*.py"))
     units = Path(__file__).with_name("units.csv")
-    return [*plan_files(plans_dir), Path(links_path), units, *code]
+    added = [path for p in published_plans(added_dir) for path in (p.text_path, p.meta_path)]
+    return [*plan_files(plans_dir), *added, Path(links_path), units, *code]
 
 
 def load_catalog(
     plans_dir: Path = PLANS_DIR,
     links_path: Path = LINKS_PATH,
     layer_ids: Iterable[str] | None = None,
+    added_dir: Path | None = None,
 ) -> Catalog:
-    """Parse every plan, check the link table against it, pair city and provincial measures."""
+    """Parse every plan (the shipped ones and the published added ones in `added_dir`), check
+    the link table against them, pair city and provincial measures."""
     from plans.cascade import match
     from plans.parse import parse_file  # imported here: parsing is the slow, optional part
 
+    added = published_plans(added_dir)
     documents = [parse_file(path) for path in plan_files(plans_dir)]
+    documents += [parse_file(p.text_path, p.id) for p in added]
+    seen: dict[str, str] = {}
+    for doc in documents:
+        if doc.id in seen:
+            raise PlanError(
+                doc.path,
+                f"文件编号 {doc.id} 与 {seen[doc.id]} 重复 document id {doc.id} is taken by "
+                f"{seen[doc.id]}",
+            )
+        seen[doc.id] = doc.path
     ids = {node.id for doc in documents for node in doc.walk()}
     links = read_links(links_path, measure_ids=ids, layer_ids=layer_ids)
-    catalog = Catalog(documents=documents, links=links)
+    catalog = Catalog(documents=documents, links=links, areas={p.id: p.region for p in added})
     by_title = {_plain(doc.title): doc for doc in documents}
     for child in documents:
         for title in child.implements:
@@ -97,6 +118,7 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "implements": "str",
         "lead_rule": "str",  # stated (…牵头) / first listed (the plan never says 牵头)
         "region": "str",
+        "adcode": "str",  # the region a person added the plan for; else from title and issuer
         "measure_count": "int",
         "target_count": "int",
         "cascade": "str",
@@ -247,6 +269,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                 "implements": json.dumps(doc.implements, ensure_ascii=False),
                 "lead_rule": doc.lead_rule,
                 "region": region_of(doc),
+                "adcode": catalog.areas.get(doc.id),
                 "measure_count": len(nodes),
                 "target_count": sum(len(n.targets) for n in nodes),
                 "cascade": _json(cascades.get(doc.id)),
@@ -453,7 +476,7 @@ def catalog_view(store: FeatureStore) -> CatalogView:
         for d in store_areas(store)
     }
     for d in documents.values():
-        d["adcode"] = plan_area(d["title"], d["issuer"], areas)
+        d["adcode"] = d.get("adcode") or plan_area(d["title"], d["issuer"], areas)
     return CatalogView(documents, measures, targets, rows("measure_links"), areas)
 
 

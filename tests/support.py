@@ -162,6 +162,7 @@ def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any)
         "USERS_PATH": str(folder / "users.sqlite"),
         "EDITS_PATH": str(folder / "edits.sqlite"),
         "REGIONS_DIR": str(folder / "regions"),
+        "ADDED_PLANS_DIR": str(folder / "plans"),
         **extra,
     }
 

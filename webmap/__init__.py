@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         maps,
         measures,
         pages,
+        plan_sources,
         region_sources,
         reports,
         search,
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     ledger.init_app(app)
     ledger_pages.init_app(app)
     region_sources.init_app(app)
+    plan_sources.init_app(app)

@@ -89,17 +89,21 @@ def build_store_files(
     links_path: Path,
     edits_path: Path | None = None,
     regions_dir: Path | None = None,
+    added_plans_dir: Path | None = None,
 ) -> bool:
-    """(Re)build the GeoPackage when the layer sources, the added regions, plan texts, link
-    table, parser or the planners' edits changed: the layers (edits laid over the sources),
-    plus the plan catalog and the regions (from the districts) as attribute tables."""
+    """(Re)build the GeoPackage when the layer sources, the added regions, plan texts (shipped
+    and published added ones), link table, parser or the planners' edits changed: the layers
+    (edits laid over the sources), plus the plan catalog and the regions (from the districts)
+    as attribute tables."""
     layers = all_layers()
     edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
     if regions_dir is not None:
         source_dirs = [*source_dirs, *region_table.added_region_dirs(regions_dir)]
 
     def tables(data: dict[str, LayerData]) -> list[AttributeTable]:
-        catalog = load_catalog(plans_dir, links_path, layer_ids=[layer.id for layer in layers])
+        catalog = load_catalog(
+            plans_dir, links_path, [layer.id for layer in layers], added_dir=added_plans_dir
+        )
         rows = catalog_rows(catalog)
         return [
             *(
@@ -114,7 +118,7 @@ def build_store_files(
         layers,
         source_dirs,
         extra_inputs=[
-            *catalog_inputs(plans_dir, links_path),
+            *catalog_inputs(plans_dir, links_path, added_plans_dir),
             Path(region_table.__file__),  # the regions table's code
             *([edits.path] if edits else []),
         ],
@@ -132,6 +136,7 @@ def build_store(app: Flask) -> bool:
         Path(app.config["LINKS_PATH"]),
         Path(app.config["EDITS_PATH"]),
         Path(app.config["REGIONS_DIR"]),
+        Path(app.config["ADDED_PLANS_DIR"]),
     )
 
 

@@ -1,0 +1,217 @@
+"""`flask plans add/list/publish/remove`: plan documents added by a person, as data.
+
+`add` reads the file (plans.documents: .txt, .docx, .pdf), parses it with the catalog's parser
+and writes it to ADDED_PLANS_DIR as a draft (草稿); a draft is in no catalog until published.
+Publishing (`publish`, or `add --publish` for scripts that need no review step) rebuilds the
+store the way `flask regions add` does, so the plan is on /measures and in the API's
+plan_documents; a failure anywhere leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections import Counter
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from geo.errors import LutuError
+from geo.regions import read_regions
+from plans.added import (
+    DRAFT,
+    PUBLISHED,
+    STATUS_EN,
+    added_plans,
+    next_plan_id,
+    remove_added_plan,
+    set_plan_status,
+    write_added_plan,
+)
+from plans.catalog import plan_files
+from plans.documents import read_plan_file
+from plans.errors import PlanError
+from plans.model import Document
+from plans.parse import default_doc_id, parse_text
+from webmap.catalog import catalog_view
+from webmap.store import build_store, get_store
+
+plans_cli = AppGroup(
+    "plans", help="规划文件 Plan documents: added by a person, drafts until published."
+)
+
+_LEVELS = {1: "一级 一、", 2: "二级 （一）", 3: "三级 1.", 4: "四级 ——"}
+
+
+def _added_dir() -> Path:
+    return Path(current_app.config["ADDED_PLANS_DIR"])
+
+
+def _shipped_files() -> list[Path]:
+    return plan_files(Path(current_app.config["PLANS_DIR"]))
+
+
+def _user() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in a bare container
+        return "cli"
+
+
+def _rebuild(undo, what: str) -> None:
+    """Rebuild the store; on failure undo the change (nothing half-saved) and say so."""
+    try:
+        build_store(current_app)
+    except Exception as exc:
+        undo()
+        raise click.ClickException(
+            f"地图库重建失败，未{what[0]} store rebuild failed, {what[1]}: {exc}"
+        ) from None
+
+
+def summary(doc: Document) -> list[str]:
+    """What the parser found: measures per level, targets, responsible units."""
+    nodes = list(doc.walk())
+    levels = Counter(n.level for n in nodes)
+    units = list(dict.fromkeys(u.name for n in nodes for u in n.units))
+    targets = [t for n in nodes for t in n.targets]
+    per_level = "，".join(f"{_LEVELS.get(k, k)} {v}" for k, v in sorted(levels.items()))
+    shown = "、".join(units[:8]) + ("…" if len(units) > 8 else "")
+    return [
+        f"  措施 measures: {len(nodes)}（{per_level}）",
+        f"  目标 targets: {len(targets)}"
+        + (f"（其中定性 qualitative {sum(t.kind == 'qualitative' for t in targets)}）"),
+        f"  责任单位 responsible units: {len(units)}" + (f"：{shown}" if units else ""),
+    ]
+
+
+@plans_cli.command("add")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--region", "region", required=True, help="the region's adcode, e.g. 210300")
+@click.option("--publish", is_flag=True, help="publish at once (scripts with no review step)")
+@click.option("--by", "by", default=None, help="who adds it (default: the system user)")
+def add_command(file: Path, region: str, publish: bool, by: str | None) -> None:
+    """Add the plan document FILE (.txt in UTF-8/GBK, .docx, .pdf) for the region ADCODE, as a
+    draft unless --publish."""
+    region = region.strip()
+    by = by or _user()
+    regions = {r.adcode: r for r in read_regions(get_store())}
+    try:
+        if region not in regions:
+            raise PlanError(
+                str(file),
+                f"地图库中没有区划「{region}」（flask regions list 列出已有的，flask regions add "
+                f"添加） the store has no region '{region}' (see flask regions list; add it "
+                "with flask regions add)",
+            )
+        text = read_plan_file(file)
+        taken = [default_doc_id(p) for p in _shipped_files()]
+        taken += [p.id for p in added_plans(_added_dir())]
+        plan_id = next_plan_id(taken)
+        doc = parse_text(text, plan_id, str(file))  # a plan the parser refuses is not kept
+        plan = write_added_plan(
+            _added_dir(),
+            plan_id,
+            text,
+            region=region,
+            title=doc.title,
+            original_name=file.name,
+            added_by=by,
+            publish=publish,
+        )
+    except (LutuError, PlanError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if publish:
+        _rebuild(
+            lambda: remove_added_plan(_added_dir(), plan_id),
+            ("添加规划", f"plan {file.name} not added"),
+        )
+    status = f"{plan.status} {STATUS_EN[plan.status]}"
+    click.echo(
+        f"已添加 added {plan_id}《{doc.title}》 {regions[region].name_zh} {region}，"
+        f"{status} -> {plan.folder}"
+    )
+    for line in summary(doc):
+        click.echo(line)
+    if publish:
+        click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+    else:
+        click.echo(
+            f"草稿不进入目录；审阅后发布：flask plans publish {plan_id}  drafts are not in the "
+            f"catalog; publish once reviewed: flask plans publish {plan_id}"
+        )
+
+
+@plans_cli.command("list")
+def list_command() -> None:
+    """Every plan document: the shipped ones and the added ones with their status."""
+    titles = {k: d["title"] for k, d in catalog_view(get_store()).documents.items()}
+    for path in _shipped_files():
+        doc_id = default_doc_id(path)
+        click.echo(f"{doc_id}  随附 shipped      {'-':<6}  {titles.get(doc_id, path.name)}")
+    try:
+        added = added_plans(_added_dir())
+    except PlanError as exc:
+        raise click.ClickException(str(exc)) from None
+    for p in added:
+        status = f"{p.status} {STATUS_EN[p.status]}"
+        click.echo(
+            f"{p.id}  {status:<14} {p.region:<6}  {p.title}  "
+            f"({p.original_name}; {p.added_by} {p.added_at})"
+        )
+
+
+def _added(plan_id: str):
+    plan_id = plan_id.strip()
+    if plan_id in {default_doc_id(p) for p in _shipped_files()}:
+        raise click.ClickException(
+            f"「{plan_id}」是随附的规划文件，不能在此更改 '{plan_id}' is a shipped plan "
+            "document: it cannot be changed here"
+        )
+    try:
+        found = next((p for p in added_plans(_added_dir()) if p.id == plan_id), None)
+    except PlanError as exc:
+        raise click.ClickException(str(exc)) from None
+    if found is None:
+        raise click.ClickException(
+            f"没有添加过文件「{plan_id}」 document '{plan_id}' was not added (flask plans list)"
+        )
+    return found
+
+
+@plans_cli.command("publish")
+@click.argument("plan_id")
+@click.option("--by", "by", default=None, help="who publishes it (default: the system user)")
+def publish_command(plan_id: str, by: str | None) -> None:
+    """Publish the added draft PLAN_ID: it joins the catalog (the store is rebuilt)."""
+    plan = _added(plan_id)
+    if plan.status == PUBLISHED:
+        raise click.ClickException(f"「{plan.id}」已发布 '{plan.id}' is published already")
+    set_plan_status(_added_dir(), plan.id, PUBLISHED, by or _user())
+    _rebuild(
+        lambda: set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by),
+        ("发布", f"'{plan.id}' not published"),
+    )
+    click.echo(f"已发布 published {plan.id}《{plan.title}》; 地图库已重建 store rebuilt")
+
+
+@plans_cli.command("remove")
+@click.argument("plan_id")
+def remove_command(plan_id: str) -> None:
+    """Remove the added plan PLAN_ID (shipped ones stay); a published one leaves the catalog."""
+    plan = _added(plan_id)
+    if plan.status == PUBLISHED:
+        # Out of the catalog first (back to draft, store rebuilt), then deleted: a failed
+        # rebuild leaves it published, as it was.
+        set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by)
+        _rebuild(
+            lambda: set_plan_status(_added_dir(), plan.id, PUBLISHED, plan.published_by or ""),
+            ("移除", f"'{plan.id}' not removed"),
+        )
+    remove_added_plan(_added_dir(), plan.id)
+    click.echo(f"已移除 removed {plan.id}《{plan.title}》")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(plans_cli)
