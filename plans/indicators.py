@@ -70,7 +70,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 import numpy as np
@@ -79,6 +79,7 @@ import shapely
 from geo.analysis import length_m, nearest, reaches, within
 from geo.errors import LayerNotFound
 from geo.store.base import Feature, FeatureStore, LayerInfo
+from plans.records import Record, load_records
 
 __all__ = [
     "AT_RISK",
@@ -546,7 +547,9 @@ class _StoreData:
         return [(f.properties, f.geometry) for f in result.features]
 
     def layer(self, name: str, columns: tuple[str, ...]) -> _Layer:
-        """A layer with `columns` (the same columns every time for one layer name)."""
+        """A layer with `columns`, or with `COLUMNS_READ[name]` for a layer named there (the
+        same columns every time for one layer name, whether a function or a record reads it)."""
+        columns = COLUMNS_READ.get(name, columns)
         return self.memo(("layer", name), lambda: self._read_layer(name, columns))
 
     def _read_layer(self, name: str, columns: tuple[str, ...]) -> _Layer:
@@ -1064,52 +1067,6 @@ def _compute_low_bod(data: _StoreData, year: int, params: Mapping[str, Any]) -> 
     )
 
 
-def _village_flag(
-    data: _StoreData, year: int, flag: str, flag_year: str
-) -> tuple[_Layer, np.ndarray, np.ndarray, list]:
-    """Villages with `flag` done by the end of `year`, and those whose flag is unknown.
-
-    Assumption: a flag counts from its year; a missing flag (无数据) or a true flag without a
-    year (年份未知: the ledger said 是 but not since when, and no 统计年份 was given on import)
-    cannot be placed in time, out of both numerator and denominator."""
-    layer = data.layer("villages", VILLAGE_COLS)
-    value = layer.flag(flag)
-    when = layer.num(flag_year)
-    missing = np.isnan(value)
-    undated = (value == 1) & np.isnan(when)
-    done = (value == 1) & (when <= year)
-    reasons = [
-        (missing, f"{NO_DATA}：{flag} 缺失"),
-        (undated, f"{YEAR_UNKNOWN}：{flag} 为是，但未填 {flag_year}"),
-    ]
-    return layer, done, ~(missing | undated), reasons
-
-
-def _village_share(data: _StoreData, year: int, flag: str, flag_year: str) -> _Frame:
-    layer, done, known, no_data = _village_flag(data, year, flag, flag_year)
-    return _Frame(
-        layer=layer,
-        universe=known,
-        num=done * 1.0,
-        den=known * 1.0,
-        listed=done,
-        details={"done": done * 1.0, "villages": known * 1.0},
-        no_data=no_data,
-    )
-
-
-def _compute_sewage(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _village_share(data, year, "sewage_treated", "sewage_year")
-
-
-def _compute_toilet(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _village_share(data, year, "toilet_retrofit", "toilet_retrofit_year")
-
-
-def _compute_clean_heating(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _village_share(data, year, "clean_heating", "clean_heating_year")
-
-
 def _compute_beautiful_2022(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
     """Villages made 美丽宜居村 in 2022 (the campaign year); none before 2022 ends."""
     layer = data.layer("villages", VILLAGE_COLS)
@@ -1167,6 +1124,44 @@ def _compute_parks_circular(data: _StoreData, year: int, params: Mapping[str, An
 
 
 # ============================================================================= the catalogue
+
+_RECORDS = load_records()
+
+
+def _record_frame(rec: Record, data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
+    from plans.engine import record_frame  # the engine builds on this module's data access
+
+    return record_frame(data, rec, year, params)
+
+
+def _from_record(rec: Record) -> Indicator:
+    """An indicator declared by a record (data/indicators/<id>.toml), evaluated by the engine."""
+    return Indicator(
+        id=rec.id,
+        name_zh=rec.name_zh,
+        name_en=rec.name_en,
+        measures=rec.measures,
+        target_text=rec.target_text,
+        layers=rec.layers,
+        unit=rec.unit,
+        kind=rec.aggregate,  # type: ignore[arg-type]  # checked by the loader
+        target=rec.target,
+        direction=rec.direction,  # type: ignore[arg-type]
+        deadline=rec.deadline,
+        target_areas=rec.target_areas,
+        definition_zh=rec.definition_zh,
+        features_zh=rec.features_zh,
+        target_basis_zh=rec.target_basis_zh,
+        compute=partial(_record_frame, rec),
+        county_target=rec.county_target,
+        baseline_year=rec.baseline_year,
+        province_level=rec.province_level,
+    )
+
+
+def _record(record_id: str) -> Indicator:
+    return _from_record(_RECORDS[record_id])
+
 
 _T_SMALL = "城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉"
 _T_CIRCULAR_000 = "到2025年底，具备条件的省级以上园区全部实施循环化改造"
@@ -1337,24 +1332,7 @@ INDICATORS: tuple[Indicator, ...] = (
         target_basis_zh="规划要求对此类片区实施管网整治，未给出完成年份",
         compute=_compute_low_bod,
     ),
-    Indicator(
-        id="rural_sewage_rate",
-        name_zh="农村生活污水处理率",
-        name_en="Rural sewage treatment rate",
-        measures=("001/三/五",),
-        target_text=("全市农村生活污水处理率达到35%以上",),
-        layers=("villages",),
-        unit="%",
-        kind="share",
-        target=35,
-        direction="higher",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="生活污水已治理（按治理年份计）的村占全部村的比例（按村个数）",
-        features_zh="已治理的村",
-        target_basis_zh="“到2025年，全市农村生活污水处理率达到35%以上”；各县按同一比例对照",
-        compute=_compute_sewage,
-    ),
+    _record("rural_sewage_rate"),
     Indicator(
         id="beautiful_villages_2022",
         name_zh="2022年创建美丽宜居村",
@@ -1396,42 +1374,8 @@ INDICATORS: tuple[Indicator, ...] = (
         county_target=False,
         province_level=True,
     ),
-    Indicator(
-        id="village_toilet_retrofit",
-        name_zh="农村户厕改造村比例",
-        name_en="Share of villages with household toilet retrofit",
-        measures=("002/五/十七",),
-        target_text=("开展农村户用卫生厕所改造",),
-        layers=("villages",),
-        unit="%",
-        kind="share",
-        target=None,
-        direction="higher",
-        deadline=None,
-        target_areas=(),
-        definition_zh="户厕改造已完成（按改造年份计）的村占全部村的比例",
-        features_zh="已完成户厕改造的村",
-        target_basis_zh="辽源规划要求“开展农村户用卫生厕所改造”，未给出数量和年份",
-        compute=_compute_toilet,
-    ),
-    Indicator(
-        id="village_clean_heating",
-        name_zh="农村清洁取暖改造村比例",
-        name_en="Share of villages with clean-heating retrofit",
-        measures=("004/四/二/2",),
-        target_text=("北方地区冬季清洁取暖试点城市建设",),
-        layers=("villages",),
-        unit="%",
-        kind="share",
-        target=None,
-        direction="higher",
-        deadline=None,
-        target_areas=(),
-        definition_zh="清洁取暖改造已完成（按改造年份计）的村占全部村的比例",
-        features_zh="已完成清洁取暖改造的村",
-        target_basis_zh="辽源规划要求加快清洁取暖试点城市建设，未给出数量和年份",
-        compute=_compute_clean_heating,
-    ),
+    _record("village_toilet_retrofit"),
+    _record("village_clean_heating"),
     Indicator(
         id="parks_circular_retrofit",
         name_zh="省级以上园区循环化改造完成比例",
@@ -1452,6 +1396,10 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 
+# Records (data/indicators/*.toml) not placed above come last, in file-name order.
+INDICATORS += tuple(
+    _from_record(rec) for rec in _RECORDS.values() if rec.id not in {i.id for i in INDICATORS}
+)
 _BY_ID = {ind.id: ind for ind in INDICATORS}
 
 
@@ -1460,14 +1408,19 @@ def get_indicator(indicator_id: str) -> Indicator:
     return _BY_ID[indicator_id]
 
 
-# The columns each layer is read with (`_StoreData.layer` reads a layer always with the same).
-COLUMNS_READ = {
+# The columns each layer is read with (`_StoreData.layer` reads a layer always with the same):
+# what the functions read and every field a record reads.
+COLUMNS_READ: dict[str, tuple[str, ...]] = {
     "coal_boilers": BOILER_COLS,
     "villages": VILLAGE_COLS,
     "parks": PARK_COLS,
     "rail_spurs": SPUR_COLS,
     "wastewater_plants": PLANT_COLS,
 }
+for _rec in _RECORDS.values():
+    COLUMNS_READ[_rec.layer] = tuple(
+        dict.fromkeys(COLUMNS_READ.get(_rec.layer, ()) + _rec.fields())
+    )
 
 
 def visible(store: FeatureStore, indicator: Indicator) -> bool:
