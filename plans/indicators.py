@@ -115,15 +115,12 @@ __all__ = [
 FIRST_YEAR = 2020
 LAST_YEAR = 2025
 YINGKOU = "210800"
-LIAOYUAN = "220400"
-LIAONING = "210000"
 
 MET = "已达标"
 ON_TRACK = "进度正常"
 AT_RISK = "有风险"
 BEHIND = "滞后"
 NO_DATA = "无数据"
-YEAR_UNKNOWN = "年份未知"  # a yes/no done, but not since when
 NO_TARGET = "无量化目标"
 STATUSES = (MET, ON_TRACK, AT_RISK, BEHIND, NO_DATA, NO_TARGET)
 # One colour per status, the same on the dashboard, the maps and the printed reports, and
@@ -182,9 +179,6 @@ IN_SERVICE = ("运行", "超低排放改造完成")  # still burning coal: not �
 SPUR_STATUSES = ("规划", "在建", "建成")
 PLANT_STATUSES = ("运行", "在建", "规划", "停运")
 RECTIFICATION = ("不需要", "未启动", "实施中", "已完成")
-RETROFIT = ("未启动", "规划中", "实施中", "已完成")
-PARK_LEVELS = ("国家级", "省级", "市级", "县级")
-PROVINCIAL_OR_HIGHER = ("国家级", "省级")
 
 
 class CitationError(ValueError):
@@ -782,15 +776,6 @@ class _Frame:
 
 
 BOILER_COLS = ("capacity_t_per_h", "status", "status_year", "replacement")
-VILLAGE_COLS = (
-    "beautiful_village_year",
-    "sewage_treated",
-    "sewage_year",
-    "clean_heating",
-    "clean_heating_year",
-    "toilet_retrofit",
-    "toilet_retrofit_year",
-)
 PARK_COLS = (
     "level",
     "circular_retrofit_status",
@@ -849,60 +834,6 @@ def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
 def _capacity(layer: _Layer) -> tuple[np.ndarray, np.ndarray]:
     capacity = layer.num("capacity_t_per_h")
     return capacity, np.isnan(capacity)
-
-
-def _small_builtup(data: _StoreData, year: int, params: Mapping[str, Any], weight: str) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, no_cap = _capacity(layer)
-    inside = data.inside("coal_boilers", BOILER_COLS, "built_up_areas")
-    candidate = inside & (capacity <= 35)
-    counted = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    count = counted * 1.0
-    cap = np.where(counted, capacity, 0.0)
-    return _Frame(
-        layer=layer,
-        universe=candidate & (state >= 0),
-        num=cap if weight == "capacity" else count,
-        listed=counted,
-        columns={"capacity_t_per_h": capacity, "status": _BOILER_NAMES[state]},
-        details={
-            "count" if weight == "capacity" else "capacity_t_per_h": count
-            if weight == "capacity"
-            else cap,
-            "eliminated_or_replaced": (candidate & (state >= ELIMINATED)) * 1.0,
-        },
-        no_data=[(candidate & m, r) for m, r in no_data]
-        + [(inside & no_cap, f"{NO_DATA}：缺少额定蒸发量")],
-    )
-
-
-def _compute_small_builtup_count(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _small_builtup(data, year, params, "count")
-
-
-def _compute_small_builtup_capacity(
-    data: _StoreData, year: int, params: Mapping[str, Any]
-) -> _Frame:
-    return _small_builtup(data, year, params, "capacity")
-
-
-def _compute_heating_coverage(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, _ = _capacity(layer)
-    candidate = data.inside("coal_boilers", BOILER_COLS, "heating_coverage")
-    counted = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    return _Frame(
-        layer=layer,
-        universe=candidate & (state >= 0),
-        num=counted * 1.0,
-        listed=counted,
-        columns={"capacity_t_per_h": capacity, "status": _BOILER_NAMES[state]},
-        details={
-            "capacity_t_per_h": np.where(counted & ~np.isnan(capacity), capacity, 0.0),
-            "eliminated_or_replaced": (candidate & (state >= ELIMINATED)) * 1.0,
-        },
-        no_data=[(candidate & m, r) for m, r in no_data],
-    )
 
 
 def _compute_large_ultra_low(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
@@ -1067,62 +998,6 @@ def _compute_low_bod(data: _StoreData, year: int, params: Mapping[str, Any]) -> 
     )
 
 
-def _compute_beautiful_2022(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """Villages made 美丽宜居村 in 2022 (the campaign year); none before 2022 ends."""
-    layer = data.layer("villages", VILLAGE_COLS)
-    since = layer.num("beautiful_village_year")
-    counted = (since == 2022) & (year >= 2022)
-    return _Frame(
-        layer=layer,
-        universe=np.ones(len(layer), dtype=bool),
-        num=counted * 1.0,
-        listed=counted,
-        details={"all_beautiful_so_far": (since <= year) * 1.0},
-    )
-
-
-def _compute_beautiful_total(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """All 美丽宜居村 made by the end of `year` (a village counts from its year)."""
-    layer = data.layer("villages", VILLAGE_COLS)
-    since = layer.num("beautiful_village_year")
-    counted = since <= year
-    return _Frame(
-        layer=layer,
-        universe=np.ones(len(layer), dtype=bool),
-        num=counted * 1.0,
-        listed=counted,
-        columns={"beautiful_village_year": since},
-    )
-
-
-def _compute_parks_circular(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """Assumption: a park's retrofit counts as done from `circular_retrofit_year` (it was
-    实施中 before); 已完成 without a year, an unknown status or level → 无数据. Every
-    provincial-or-higher park is taken as 具备条件 (the data cannot tell which are not)."""
-    layer = data.layer("parks", PARK_COLS)
-    level = layer.cols["level"]
-    status = layer.cols["circular_retrofit_status"]
-    when = layer.num("circular_retrofit_year")
-    eligible = np.isin(level, PROVINCIAL_OR_HIGHER)
-    known = np.isin(status, RETROFIT) & ~((status == "已完成") & np.isnan(when))
-    done = eligible & known & (status == "已完成") & (when <= year)
-    state = np.where((status == "已完成") & (when > year), "实施中", status).astype(object)
-    universe = eligible & known
-    return _Frame(
-        layer=layer,
-        universe=universe,
-        num=done * 1.0,
-        den=universe * 1.0,
-        listed=universe,
-        columns={"level": level, "circular_retrofit_status": state, "done": done},
-        details={"done": done * 1.0, "parks": universe * 1.0},
-        no_data=[
-            (~np.isin(level, PARK_LEVELS), f"{NO_DATA}：未知园区级别"),
-            (eligible & ~known, f"{NO_DATA}：循环化改造状态未知或已完成但缺少年份"),
-        ],
-    )
-
-
 # ============================================================================= the catalogue
 
 _RECORDS = load_records()
@@ -1163,69 +1038,10 @@ def _record(record_id: str) -> Indicator:
     return _from_record(_RECORDS[record_id])
 
 
-_T_SMALL = "城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉"
-_T_CIRCULAR_000 = "到2025年底，具备条件的省级以上园区全部实施循环化改造"
-_T_CIRCULAR_001 = "具备条件的省级以上园区全部实施循环化改造"
-_T_CIRCULAR_002 = "推动具备条件的省级以上工业园区2025年年底前全部实施循环化改造"
-_T_CIRCULAR_004 = "省级以上园区实施园区循环化改造"
-_BOTH = (YINGKOU, LIAOYUAN)
-
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        id="boilers_small_builtup",
-        name_zh="建成区内仍在运行的35蒸吨/小时及以下燃煤锅炉",
-        name_en="Coal boilers ≤35 t/h still running in built-up areas",
-        measures=("001/三/八",),
-        target_text=(_T_SMALL,),
-        layers=("coal_boilers", "built_up_areas"),
-        unit="台",
-        kind="count",
-        target=0,
-        direction="lower",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="额定蒸发量≤35蒸吨/小时、位于城市建成区（空间判断）且年底仍在运行"
-        "（运行或超低排放改造完成，即未淘汰、未替代）的燃煤锅炉台数",
-        features_zh="仍在运行的锅炉",
-        target_basis_zh="“到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉”：2025年为0台",
-        compute=_compute_small_builtup_count,
-    ),
-    Indicator(
-        id="boilers_small_builtup_capacity",
-        name_zh="建成区内仍在运行的35蒸吨/小时及以下燃煤锅炉容量",
-        name_en="Capacity of coal boilers ≤35 t/h still running in built-up areas",
-        measures=("001/三/八",),
-        target_text=(_T_SMALL,),
-        layers=("coal_boilers", "built_up_areas"),
-        unit="蒸吨/小时",
-        kind="sum",
-        target=0,
-        direction="lower",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="同上锅炉的额定蒸发量合计",
-        features_zh="仍在运行的锅炉",
-        target_basis_zh="“到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉”：2025年为0",
-        compute=_compute_small_builtup_capacity,
-    ),
-    Indicator(
-        id="boilers_heating_coverage",
-        name_zh="供热管网覆盖范围内仍在运行的燃煤锅炉",
-        name_en="Coal boilers still running inside heating-network coverage",
-        measures=("001/三/八",),
-        target_text=("推动淘汰供热管网覆盖范围内的燃煤锅炉和散煤",),
-        layers=("coal_boilers", "heating_coverage"),
-        unit="台",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="位于供热管网覆盖范围内（空间判断）且年底仍在运行的燃煤锅炉台数（任何容量）",
-        features_zh="仍在运行的锅炉",
-        target_basis_zh="规划要求“推动淘汰”，未给出数量和年份",
-        compute=_compute_heating_coverage,
-    ),
+    _record("boilers_small_builtup"),
+    _record("boilers_small_builtup_capacity"),
+    _record("boilers_heating_coverage"),
     Indicator(
         id="boilers_large_ultra_low",
         name_zh="65蒸吨/小时及以上燃煤锅炉超低排放比例",
@@ -1333,67 +1149,11 @@ INDICATORS: tuple[Indicator, ...] = (
         compute=_compute_low_bod,
     ),
     _record("rural_sewage_rate"),
-    Indicator(
-        id="beautiful_villages_2022",
-        name_zh="2022年创建美丽宜居村",
-        name_en="Beautiful villages created in 2022",
-        measures=("000/五/十八",),
-        target_text=("2022年力争创建100个美丽宜居村",),
-        layers=("villages",),
-        unit="个",
-        kind="count",
-        target=100,
-        direction="higher",
-        deadline=2022,
-        target_areas=(YINGKOU,),
-        definition_zh="创建年份为2022年的美丽宜居村个数（2022年底起计）",
-        features_zh="2022年创建的美丽宜居村",
-        target_basis_zh="“2022年力争创建100个美丽宜居村”：全市总量，不分解到县",
-        compute=_compute_beautiful_2022,
-        county_target=False,
-        baseline_year=2021,
-    ),
-    Indicator(
-        id="beautiful_villages_liaoning",
-        name_zh="美丽宜居村累计（辽宁省1000个目标）",
-        name_en="Beautiful villages to date (Liaoning target of 1,000)",
-        measures=("003/五/十八",),
-        target_text=("建设1000个美丽宜居村",),
-        layers=("villages",),
-        unit="个",
-        kind="count",
-        target=1000,
-        direction="higher",
-        deadline=2025,
-        target_areas=(LIAONING,),
-        definition_zh="年底已创建的美丽宜居村累计个数；市、县为对全省目标的贡献",
-        features_zh="已创建的美丽宜居村",
-        target_basis_zh="辽宁省“建设1000个美丽宜居村”，文件未写年份，按其规划期至2025年；"
-        "全省目标，不分解到市县（辽源属吉林省，不在此目标内）",
-        compute=_compute_beautiful_total,
-        county_target=False,
-        province_level=True,
-    ),
+    _record("beautiful_villages_2022"),
+    _record("beautiful_villages_liaoning"),
     _record("village_toilet_retrofit"),
     _record("village_clean_heating"),
-    Indicator(
-        id="parks_circular_retrofit",
-        name_zh="省级以上园区循环化改造完成比例",
-        name_en="Share of provincial-level-and-higher parks with circular retrofit done",
-        measures=("000/二/八", "001/三/二", "002/二/七", "004/四/一/4"),
-        target_text=(_T_CIRCULAR_000, _T_CIRCULAR_001, _T_CIRCULAR_002, _T_CIRCULAR_004),
-        layers=("parks",),
-        unit="%",
-        kind="share",
-        target=100,
-        direction="higher",
-        deadline=2025,
-        target_areas=_BOTH,
-        definition_zh="国家级、省级园区中循环化改造已完成（按状态年份计）的比例；所有省级以上园区视为具备条件",
-        features_zh="省级以上园区（done 列标明是否已完成）",
-        target_basis_zh="营口、辽源规划均要求2025年底前具备条件的省级以上园区全部实施循环化改造",
-        compute=_compute_parks_circular,
-    ),
+    _record("parks_circular_retrofit"),
 )
 
 # Records (data/indicators/*.toml) not placed above come last, in file-name order.
@@ -1412,7 +1172,6 @@ def get_indicator(indicator_id: str) -> Indicator:
 # what the functions read and every field a record reads.
 COLUMNS_READ: dict[str, tuple[str, ...]] = {
     "coal_boilers": BOILER_COLS,
-    "villages": VILLAGE_COLS,
     "parks": PARK_COLS,
     "rail_spurs": SPUR_COLS,
     "wastewater_plants": PLANT_COLS,
