@@ -94,16 +94,26 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     n = len(layer)
     tests = [_test(data, layer, c) for c in rec.filters]
     where = np.ones(n, dtype=bool)
-    if rec.spatial_layer:
-        where = data.inside(rec.layer, COLUMNS_READ[rec.layer], rec.spatial_layer)
+    nearest_id = distance = None
+    if rec.spatial and rec.spatial.rule == "inside":
+        where = data.inside(rec.layer, COLUMNS_READ[rec.layer], rec.spatial.layer)
+    elif rec.spatial:
+        nearest_id, distance = data.nearest_source(
+            rec.layer, COLUMNS_READ[rec.layer], rec.spatial.layer
+        )
+        limit = params.get(rec.spatial.param, rec.spatial.distance_m)
+        where = distance <= float(limit)
     candidates = where.copy()
     for hit, _ in tests:
         candidates &= hit
     code, unknown, undated = _state(data, layer, rec.as_of, year)
-    universe = candidates & (code >= 0)
 
     def in_states(states: tuple[str, ...]) -> np.ndarray:
         return np.isin(code, [rec.as_of.states.index(s) for s in states])
+
+    universe = candidates & (
+        (code >= 0) if rec.universe_states is None else in_states(rec.universe_states)
+    )
 
     counted = universe & in_states(rec.count_states)
     for cond in rec.count_where:
@@ -116,7 +126,12 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         return np.where(mask & ~np.isnan(values), values, 0.0)
 
     names = np.array([*rec.as_of.states, None], dtype=object)  # code -1 → None
-    sources = {"state": lambda: names[code], "counted": lambda: counted}
+    sources = {
+        "state": lambda: names[code],
+        "counted": lambda: counted,
+        "distance_m": lambda: np.round(distance, 1),
+        "nearest_id": lambda: nearest_id,
+    }
     columns = {
         c.name: _values(layer, c.source[6:])
         if c.source.startswith("field:")
@@ -124,10 +139,12 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         for c in rec.columns
     }
     masks = {"candidates": candidates, "universe": universe, "counted": counted}
-    details = {
-        d.name: total(masks[d.of] & (in_states(d.states) if d.states else True), d.sum)
-        for d in rec.details
-    }
+    details = {}
+    for d in rec.details:
+        mask = masks[d.of] & (in_states(d.states) if d.states else True)
+        for cond in d.where:
+            mask = mask & _test(data, layer, cond)[0]
+        details[d.name] = total(mask, d.sum)
     no_data = []
     for entry in rec.no_data:
         mask = np.zeros(n, dtype=bool)

@@ -174,8 +174,6 @@ STATUS_RULE_EN = (
 # Cities per province, to tell whether a store covers a provincial target's whole area.
 PROVINCE_CITY_COUNTS = {"210000": 14, "220000": 9}
 
-BOILER_STATUSES = ("运行", "超低排放改造完成", "已淘汰", "已替代")
-IN_SERVICE = ("运行", "超低排放改造完成")  # still burning coal: not 淘汰/替代
 SPUR_STATUSES = ("规划", "在建", "建成")
 PLANT_STATUSES = ("运行", "在建", "规划", "停运")
 RECTIFICATION = ("不需要", "未启动", "实施中", "已完成")
@@ -775,7 +773,6 @@ class _Frame:
     other_no_data: list[tuple[_Layer, np.ndarray, str]] = field(default_factory=list)
 
 
-BOILER_COLS = ("capacity_t_per_h", "status", "status_year", "replacement")
 PARK_COLS = (
     "level",
     "circular_retrofit_status",
@@ -792,96 +789,12 @@ PLANT_COLS = (
 )
 
 
-RUNNING, ULTRA_LOW, ELIMINATED, REPLACED = range(4)  # codes of BOILER_STATUSES
-_BOILER_NAMES = np.array([*BOILER_STATUSES, None], dtype=object)  # code -1 → None
-
-
-def _boilers(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Boilers, their status code at the end of `year` (index into BOILER_STATUSES, -1:
-    unknown) and their 无数据 masks; kept per store and year."""
-    return data.memo(("boilers", year), lambda: _boilers_at(data, year))
-
-
-def _boilers_at(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Assumption: `status_year` is the year the current status began; before it the boiler
-    was 运行 (so a boiler 已淘汰 in 2023 was running in 2022, and one 超低排放改造完成 in 2023
-    was running without ultra-low emission). A missing status year or an unknown status →
-    无数据."""
-    layer = data.layer("coal_boilers", BOILER_COLS)
-    code = data.memo("boiler_codes", lambda: _codes(layer.cols["status"], BOILER_STATUSES))
-    status_year = layer.num("status_year")
-    no_year = np.isnan(status_year)
-    state = np.where(status_year > year, RUNNING, code).astype(np.int8)
-    state[(code < 0) | no_year] = -1
-    no_data = data.memo(
-        "boiler_no_data",
-        lambda: [
-            (code < 0, f"{NO_DATA}：未知状态"),
-            ((code >= 0) & no_year, f"{NO_DATA}：缺少状态年份 status_year"),
-        ],
-    )
-    return layer, state, no_data
-
-
 def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """Each value's index in `names`, -1 for anything else (None, unknown text)."""
     code = np.full(len(values), -1, dtype=np.int8)
     for i, name in enumerate(names):
         code[values == name] = i
     return code
-
-
-def _capacity(layer: _Layer) -> tuple[np.ndarray, np.ndarray]:
-    capacity = layer.num("capacity_t_per_h")
-    return capacity, np.isnan(capacity)
-
-
-def _compute_large_ultra_low(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, no_cap = _capacity(layer)
-    candidate = capacity >= 65
-    in_service = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    ultra_low = in_service & (state == ULTRA_LOW)
-    return _Frame(
-        layer=layer,
-        universe=in_service,
-        num=ultra_low * 1.0,
-        den=in_service * 1.0,
-        listed=in_service,
-        columns={
-            "capacity_t_per_h": capacity,
-            "status": _BOILER_NAMES[state],
-            "ultra_low": ultra_low,
-        },
-        details={"ultra_low": ultra_low * 1.0, "in_service": in_service * 1.0},
-        no_data=[(candidate & m, r) for m, r in no_data] + [(no_cap, f"{NO_DATA}：缺少额定蒸发量")],
-    )
-
-
-def _compute_waste_heat(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, _ = _capacity(layer)
-    source, dist = data.nearest_source("coal_boilers", BOILER_COLS, "waste_heat_sources")
-    candidate = dist <= float(params["waste_heat_distance_m"])
-    counted = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    by_waste_heat = candidate & (state == REPLACED) & (layer.cols["replacement"] == "余热")
-    return _Frame(
-        layer=layer,
-        universe=candidate & (state >= 0),
-        num=counted * 1.0,
-        listed=counted,
-        columns={
-            "distance_m": np.round(dist, 1),
-            "source_id": source,
-            "capacity_t_per_h": capacity,
-            "status": _BOILER_NAMES[state],
-        },
-        details={
-            "capacity_t_per_h": np.where(counted & ~np.isnan(capacity), capacity, 0.0),
-            "replaced_by_waste_heat": by_waste_heat * 1.0,
-        },
-        no_data=[(candidate & m, r) for m, r in no_data],
-    )
 
 
 def _spur_state(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
@@ -1031,6 +944,7 @@ def _from_record(rec: Record) -> Indicator:
         county_target=rec.county_target,
         baseline_year=rec.baseline_year,
         province_level=rec.province_level,
+        params=rec.params,
     )
 
 
@@ -1042,48 +956,8 @@ INDICATORS: tuple[Indicator, ...] = (
     _record("boilers_small_builtup"),
     _record("boilers_small_builtup_capacity"),
     _record("boilers_heating_coverage"),
-    Indicator(
-        id="boilers_large_ultra_low",
-        name_zh="65蒸吨/小时及以上燃煤锅炉超低排放比例",
-        name_en="Share of coal boilers ≥65 t/h with ultra-low emission",
-        measures=("001/三/一",),
-        target_text=("推进65蒸吨/小时以上的燃煤锅炉超低排放",),
-        layers=("coal_boilers",),
-        unit="%",
-        kind="share",
-        target=100,
-        direction="higher",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="年底在用（运行或超低排放改造完成）的≥65蒸吨/小时燃煤锅炉中，超低排放改造完成的比例",
-        features_zh="在用的≥65蒸吨/小时锅炉（ultra_low 列标明是否已超低排放）",
-        target_basis_zh="“到2025年……推进65蒸吨/小时以上的燃煤锅炉超低排放”：读作2025年在用的此类锅炉全部超低排放",
-        compute=_compute_large_ultra_low,
-    ),
-    Indicator(
-        id="boilers_waste_heat_candidates",
-        name_zh="余热资源周边可替代的燃煤锅炉",
-        name_en="Running coal boilers near a waste-heat source (replacement candidates)",
-        measures=("000/二/八", "003/二/八", "004/四/五/3"),
-        target_text=(
-            "利用鞍钢、日钢（五矿）等余热资源为附近工业园区、居民区提供供热服务，替代燃煤锅炉项目",
-            "利用鞍钢、本钢、凌钢等余热资源为附近工业园区提供供热服务，替代燃煤锅炉项目",
-            "推动钢铁、化工等企业余热用于城市集中供暖",
-        ),
-        layers=("coal_boilers", "waste_heat_sources"),
-        unit="台",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="距最近余热资源不超过设定距离（默认10 km，按所在高斯-克吕格投影带以米计）"
-        "且年底仍在运行的燃煤锅炉台数",
-        features_zh="替代候选锅炉，附最近余热资源及距离（米）",
-        target_basis_zh="规划要求利用余热替代燃煤锅炉，未给出数量和年份",
-        compute=_compute_waste_heat,
-        params=("waste_heat_distance_m",),
-    ),
+    _record("boilers_large_ultra_low"),
+    _record("boilers_waste_heat_candidates"),
     Indicator(
         id="parks_bulk_no_spur",
         name_zh="年大宗货运量≥150万吨但无铁路专用线通达的园区",
@@ -1171,7 +1045,6 @@ def get_indicator(indicator_id: str) -> Indicator:
 # The columns each layer is read with (`_StoreData.layer` reads a layer always with the same):
 # what the functions read and every field a record reads.
 COLUMNS_READ: dict[str, tuple[str, ...]] = {
-    "coal_boilers": BOILER_COLS,
     "parks": PARK_COLS,
     "rail_spurs": SPUR_COLS,
     "wastewater_plants": PLANT_COLS,

@@ -18,6 +18,9 @@ SCHEMA (every key at the top level unless shown under a table)
         known   optional vocabulary of the field: a value outside it is "missing"
     [spatial]   optional, relative to another layer (year-independent)
         rule = "inside", layer = "<polygon layer>"   (boundary included)
+        rule = "within_m", layer, distance_m: within that many metres of the layer's
+               nearest feature (in each feature's Gauss-Krüger zone); param: the name of
+               the evaluate() keyword that may set the distance instead
     [as_of]     the state of each feature at the end of a year (the layer's year rule)
         rule = "status_since": field (status), year_field, states (the vocabulary);
                before = "<state>" or {<state> = "<state>"}: the state before year_field
@@ -28,12 +31,16 @@ SCHEMA (every key at the top level unless shown under a table)
                is true and its year has come. Missing flag → "unknown"; true without a
                year → "undated".
         rule = "since": year_field only; 是 from that year on, 否 before or without one.
+    [universe]  states = [...]: the universe is the candidates in these states (default:
+                whose state is known at all)
     [count]     states = [...] counted (default ["是"]); [[count.where]]: further conditions
-                (as in [[filter]]) on the counted features only, not on the universe.
-                universe = candidates whose state is known; counted ⊆ universe.
-    [[columns]] name, source: "field:<field>" | "state" | "counted" (shown per listed feature)
+                (as in [[filter]]) on the counted features only, not on the universe;
+                counted ⊆ universe.
+    [[columns]] name, source: "field:<field>" | "state" | "counted", and with a within_m
+                rule "distance_m" (to 0.1 m) | "nearest_id" (shown per listed feature)
     [[details]] name, of ("candidates" | "universe" | "counted"), states = [...] optional,
-                sum = "<field>" optional (default: a count); summed per area.
+                [[details.where]] conditions optional, sum = "<field>" optional (default: a
+                count); summed per area.
     [[no_data]] when = ["unknown" | "undated" | "missing:<filter field>", ...], reason_zh:
                 features put under 无数据 (candidates for unknown/undated; for a missing
                 filter field, the features meeting every other rule), in this order.
@@ -63,6 +70,7 @@ __all__ = [
     "NoData",
     "Record",
     "RecordError",
+    "Spatial",
     "load_record",
     "load_records",
 ]
@@ -90,6 +98,14 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Spatial:
+    rule: str  # inside | within_m
+    layer: str
+    distance_m: float | None = None
+    param: str | None = None  # the evaluate() keyword overriding distance_m
+
+
+@dataclass(frozen=True)
 class AsOf:
     rule: str
     field: str | None
@@ -111,6 +127,7 @@ class Detail:
     of: str
     states: tuple[str, ...] | None = None
     sum: str | None = None
+    where: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,8 +149,9 @@ class Record:
     sum_field: str | None
     listed: str
     filters: tuple[Condition, ...]
-    spatial_layer: str | None  # inside this polygon layer
+    spatial: Spatial | None
     as_of: AsOf
+    universe_states: tuple[str, ...] | None
     count_states: tuple[str, ...]
     count_where: tuple[Condition, ...]
     columns: tuple[Column, ...]
@@ -153,7 +171,11 @@ class Record:
 
     @property
     def layers(self) -> tuple[str, ...]:
-        return (self.layer,) + ((self.spatial_layer,) if self.spatial_layer else ())
+        return (self.layer,) + ((self.spatial.layer,) if self.spatial else ())
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return (self.spatial.param,) if self.spatial and self.spatial.param else ()
 
     def fields(self) -> tuple[str, ...]:
         """Every field of `layer` the record reads."""
@@ -161,6 +183,7 @@ class Record:
         names += [n for n in (self.as_of.field, self.as_of.year_field, self.sum_field) if n]
         names += [c.source[6:] for c in self.columns if c.source.startswith("field:")]
         names += [d.sum for d in self.details if d.sum]
+        names += [c.field for d in self.details for c in d.where]
         return tuple(dict.fromkeys(names))
 
 
@@ -281,7 +304,8 @@ def load_record(path: Path) -> Record:
     r.unknown_keys(
         {
             *("id", "name_zh", "name_en", "definition_zh", "features_zh", "layer", "unit"),
-            *("aggregate", "sum_field", "list", "filter", "spatial", "as_of", "count"),
+            *("aggregate", "sum_field", "list", "filter", "spatial", "as_of", "universe"),
+            *("count",),
             *("columns", "details", "no_data", "target"),
         }
     )
@@ -311,16 +335,21 @@ def load_record(path: Path) -> Record:
     known_field(r, "sum_field", sum_field, numeric=True)
     filters = tuple(_condition(f, types, layer) for f in r.tables("filter"))
 
-    spatial = r.sub("spatial", required=False)
-    spatial_layer = None
-    if spatial is not None:
-        spatial.unknown_keys({"rule", "layer"})
-        spatial.choice("rule", ("inside",))
-        spatial_layer = spatial.text("layer")
-        if spatial_layer not in layers:
-            raise spatial.fail(
-                "layer", f"未知图层 {spatial_layer}", f"unknown layer {spatial_layer}"
-            )
+    s = r.sub("spatial", required=False)
+    spatial = None
+    if s is not None:
+        s.unknown_keys({"rule", "layer", "distance_m", "param"})
+        rule = s.choice("rule", ("inside", "within_m"))
+        other = s.text("layer")
+        if other not in layers:
+            raise s.fail("layer", f"未知图层 {other}", f"unknown layer {other}")
+        distance = s.get("distance_m", (int, float), None, en="metres")
+        if (rule == "within_m") != (distance is not None):
+            raise s.fail("distance_m", "仅且必须用于 within_m", "needed by, and only by, within_m")
+        param = s.text("param", None)
+        if param is not None and rule != "within_m":
+            raise s.fail("param", "只用于 within_m", "only for within_m")
+        spatial = Spatial(rule, other, None if distance is None else float(distance), param)
 
     as_of = _as_of(r.sub("as_of"), types, layer)
     count = r.sub("count", required=False) or _Reader(source, {}, "count.")
@@ -335,23 +364,33 @@ def load_record(path: Path) -> Record:
             )
 
     states_known(count, "states", count_states)
+    u = r.sub("universe", required=False) or _Reader(source, {}, "universe.")
+    u.unknown_keys({"states"})
+    universe_states = u.texts("states", None)
+    states_known(u, "states", universe_states)
+    if universe_states is not None and not set(count_states) <= set(universe_states):
+        raise count.fail("states", "计数状态应在 universe.states 中", "not within universe.states")
     columns = []
     for c in r.tables("columns"):
         c.unknown_keys({"name", "source"})
         src = c.text("source")
         if src.startswith("field:"):
             known_field(c, "source", src[6:])
+        elif src in ("distance_m", "nearest_id"):
+            if spatial is None or spatial.rule != "within_m":
+                raise c.fail("source", f"{src} 需要 within_m 空间规则", f"{src} needs within_m")
         elif src not in ("state", "counted"):
             raise c.fail("source", "应为 field:<字段> / state / counted", "unknown source")
         columns.append(Column(c.text("name"), src))
     details = []
     for d in r.tables("details"):
-        d.unknown_keys({"name", "of", "states", "sum"})
+        d.unknown_keys({"name", "of", "states", "sum", "where"})
         states = d.texts("states", None)
         states_known(d, "states", states)
         total = d.text("sum", None)
         known_field(d, "sum", total, numeric=True)
-        details.append(Detail(d.text("name"), d.choice("of", DETAIL_OF), states, total))
+        where = tuple(_condition(c, types, layer) for c in d.tables("where"))
+        details.append(Detail(d.text("name"), d.choice("of", DETAIL_OF), states, total, where))
     filter_fields = {c.field for c in filters}
     no_data = []
     for n in r.tables("no_data"):
@@ -395,8 +434,9 @@ def load_record(path: Path) -> Record:
         sum_field=sum_field,
         listed=listed,
         filters=filters,
-        spatial_layer=spatial_layer,
+        spatial=spatial,
         as_of=as_of,
+        universe_states=universe_states,
         count_states=count_states,
         count_where=count_where,
         columns=tuple(columns),
