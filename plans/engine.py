@@ -20,6 +20,7 @@ from plans.records import AsOf, Condition, Record
 __all__ = ["record_frame"]
 
 _NUMERIC = ("int", "float", "bool")
+ABSENT = -2  # the state code of a feature that did not exist yet (a line planned later)
 
 
 def _layer(data: _StoreData, name: str) -> _Layer:
@@ -32,8 +33,14 @@ def _values(layer: _Layer, field: str) -> np.ndarray:
     return layer.num(field) if types.get(field) in _NUMERIC else layer.cols[field]
 
 
-def _test(data: _StoreData, layer: _Layer, cond: Condition) -> tuple[np.ndarray, np.ndarray]:
-    """(meets the condition, value missing or outside `known`), kept per store."""
+def _test(
+    data: _StoreData, layer: _Layer, cond: Condition, year: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(meets the condition, value missing or outside `known`), kept per store (and per
+    year for a condition on a state)."""
+    if cond.as_of is not None:
+        code, unknown, undated = _state(data, layer, cond.as_of, year)
+        return np.isin(code, [cond.as_of.states.index(s) for s in cond.value]), unknown | undated
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         values = _values(layer, cond.field)
@@ -82,7 +89,7 @@ def _state_at(layer: _Layer, rule: AsOf, year: int) -> tuple[np.ndarray, np.ndar
         prior = np.arange(len(rule.states) + 1, dtype=np.int8)  # a state keeps itself ...
         prior[-1] = -1
         for state, before in rule.before:  # ... unless the record says what came before
-            prior[rule.states.index(state)] = rule.states.index(before)
+            prior[rule.states.index(state)] = rule.states.index(before) if before else ABSENT
         code = np.where(since > year, prior[now], now).astype(np.int8)
     code[unknown | undated] = -1
     return code, unknown, undated
@@ -92,7 +99,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     """The record's per-feature numbers at the end of `year`."""
     layer = _layer(data, rec.layer)
     n = len(layer)
-    tests = [_test(data, layer, c) for c in rec.filters]
+    tests = [_test(data, layer, c, year) for c in rec.filters]
     where = np.ones(n, dtype=bool)
     nearest_id = distance = None
     if rec.spatial and rec.spatial.rule == "inside":
@@ -117,7 +124,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
 
     counted = universe & in_states(rec.count_states)
     for cond in rec.count_where:
-        counted &= _test(data, layer, cond)[0]
+        counted &= _test(data, layer, cond, year)[0]
 
     def total(mask: np.ndarray, field: str | None) -> np.ndarray:
         if field is None:
@@ -125,9 +132,9 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         values = layer.num(field)
         return np.where(mask & ~np.isnan(values), values, 0.0)
 
-    names = np.array([*rec.as_of.states, None], dtype=object)  # code -1 → None
+    names = np.array([*rec.as_of.states, None], dtype=object)  # code < 0 → None
     sources = {
-        "state": lambda: names[code],
+        "state": lambda: names[np.where(code >= 0, code, len(rec.as_of.states))],
         "counted": lambda: counted,
         "distance_m": lambda: np.round(distance, 1),
         "nearest_id": lambda: nearest_id,
@@ -143,7 +150,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     for d in rec.details:
         mask = masks[d.of] & (in_states(d.states) if d.states else True)
         for cond in d.where:
-            mask = mask & _test(data, layer, cond)[0]
+            mask = mask & _test(data, layer, cond, year)[0]
         details[d.name] = total(mask, d.sum)
     no_data = []
     for entry in rec.no_data:
@@ -153,6 +160,11 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
                 mask |= candidates & unknown
             elif case == "undated":
                 mask |= candidates & undated
+            elif not case.startswith("missing:"):  # unknown:<field> / undated:<field>
+                kind, _, name = case.partition(":")
+                cond = next(c for c in rec.filters if c.as_of and c.field == name)
+                _, state_unknown, state_undated = _state(data, layer, cond.as_of, year)
+                mask |= where & (state_unknown if kind == "unknown" else state_undated)
             else:  # missing:<field>: features meeting every other rule
                 others = where.copy()
                 for cond, (hit, missing) in zip(rec.filters, tests, strict=True):

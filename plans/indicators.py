@@ -175,8 +175,6 @@ STATUS_RULE_EN = (
 PROVINCE_CITY_COUNTS = {"210000": 14, "220000": 9}
 
 SPUR_STATUSES = ("规划", "在建", "建成")
-PLANT_STATUSES = ("运行", "在建", "规划", "停运")
-RECTIFICATION = ("不需要", "未启动", "实施中", "已完成")
 
 
 class CitationError(ValueError):
@@ -780,13 +778,6 @@ PARK_COLS = (
     "bulk_cargo_10kt_per_year",
 )
 SPUR_COLS = ("status", "status_year")
-PLANT_COLS = (
-    "influent_bod_mg_l",
-    "status",
-    "status_year",
-    "network_rectification",
-    "network_rectification_year",
-)
 
 
 def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
@@ -871,43 +862,6 @@ def _compute_spurs_built(data: _StoreData, year: int, params: Mapping[str, Any])
             "not_built_km": np.where(existing & ~built, km, 0.0),
         },
         no_data=no_data,
-    )
-
-
-def _compute_low_bod(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """Assumptions: a 运行 plant runs from its status year (在建 before); a 停运 plant ran
-    until its status year; 在建/规划 plants do not run. Rectification 已完成 counts from its
-    year (实施中 before); 不需要 is not counted."""
-    layer = data.layer("wastewater_plants", PLANT_COLS)
-    status = layer.cols["status"]
-    status_year = layer.num("status_year")
-    bod = layer.num("influent_bod_mg_l")
-    rect = layer.cols["network_rectification"]
-    rect_year = layer.num("network_rectification_year")
-    known_status = np.isin(status, PLANT_STATUSES)
-    no_year = np.isnan(status_year)
-    running = ((status == "运行") & (status_year <= year)) | (
-        (status == "停运") & (status_year > year)
-    )
-    running &= known_status & ~no_year
-    low = running & (bod < 100)
-    rect_known = np.isin(rect, RECTIFICATION) & ~((rect == "已完成") & np.isnan(rect_year))
-    done = (rect == "已完成") & (rect_year <= year)
-    state = np.where((rect == "已完成") & (rect_year > year), "实施中", rect).astype(object)
-    counted = low & rect_known & ~done & (rect != "不需要")
-    return _Frame(
-        layer=layer,
-        universe=low & rect_known,
-        num=counted * 1.0,
-        listed=counted,
-        columns={"influent_bod_mg_l": bod, "network_rectification": state},
-        details={"low_bod_running": (low & rect_known) * 1.0, "rectified": (low & done) * 1.0},
-        no_data=[
-            (~known_status, f"{NO_DATA}：未知状态"),
-            (known_status & no_year, f"{NO_DATA}：缺少状态年份 status_year"),
-            (running & np.isnan(bod), f"{NO_DATA}：缺少进水BOD浓度"),
-            (low & ~rect_known, f"{NO_DATA}：管网整治状态或年份缺失/未知"),
-        ],
     )
 
 
@@ -1000,28 +954,7 @@ INDICATORS: tuple[Indicator, ...] = (
         target_basis_zh="规划要求“加快铁路专用线建设”，未给出数量和年份",
         compute=_compute_spurs_built,
     ),
-    Indicator(
-        id="wastewater_low_bod_unrectified",
-        name_zh="进水BOD低于100毫克/升、片区管网整治未完成的污水处理厂",
-        name_en="Plants with influent BOD < 100 mg/L whose network rectification is not done",
-        measures=("001/三/十", "001/三/二"),
-        target_text=(
-            "对进水生化需氧量浓度低于100毫克/升的城市污水处理厂服务片区，实施管网系统化整治",
-            "对进水浓度异常的污水处理厂开展片区管网系统化整治",
-        ),
-        layers=("wastewater_plants",),
-        unit="座",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="年底运行、进水BOD<100 mg/L、服务片区管网系统化整治未完成"
-        "（未启动或实施中）的污水处理厂座数",
-        features_zh="整治未完成的污水处理厂",
-        target_basis_zh="规划要求对此类片区实施管网整治，未给出完成年份",
-        compute=_compute_low_bod,
-    ),
+    _record("wastewater_low_bod_unrectified"),
     _record("rural_sewage_rate"),
     _record("beautiful_villages_2022"),
     _record("beautiful_villages_liaoning"),
@@ -1047,7 +980,6 @@ def get_indicator(indicator_id: str) -> Indicator:
 COLUMNS_READ: dict[str, tuple[str, ...]] = {
     "parks": PARK_COLS,
     "rail_spurs": SPUR_COLS,
-    "wastewater_plants": PLANT_COLS,
 }
 for _rec in _RECORDS.values():
     COLUMNS_READ[_rec.layer] = tuple(

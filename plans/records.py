@@ -16,6 +16,8 @@ SCHEMA (every key at the top level unless shown under a table)
     [[filter]]  conditions on the layer's fields; together they make the candidates
         field, op ("in" "not_in" "==" "<=" "<" ">=" ">"), value (a list for in / not_in)
         known   optional vocabulary of the field: a value outside it is "missing"
+        or, instead of field, as_of = {...} (as [as_of] below), op = "in", value = [states]:
+        a condition on a state at the year (a plant running that year)
     [spatial]   optional, relative to another layer (year-independent)
         rule = "inside", layer = "<polygon layer>"   (boundary included)
         rule = "within_m", layer, distance_m: within that many metres of the layer's
@@ -24,7 +26,8 @@ SCHEMA (every key at the top level unless shown under a table)
     [as_of]     the state of each feature at the end of a year (the layer's year rule)
         rule = "status_since": field (status), year_field, states (the vocabulary);
                before = "<state>" or {<state> = "<state>"}: the state before year_field
-               (a state not named keeps itself); dated: the states needing a year
+               (a state not named keeps itself; "" : the feature did not exist before
+               its year, e.g. a planned line); dated: the states needing a year
                (default: all). Unknown status → "unknown"; a dated state without a year →
                "undated".
         rule = "flag_since": field (a yes/no), year_field; states 是 / 否: 是 once the flag
@@ -41,9 +44,12 @@ SCHEMA (every key at the top level unless shown under a table)
     [[details]] name, of ("candidates" | "universe" | "counted"), states = [...] optional,
                 [[details.where]] conditions optional, sum = "<field>" optional (default: a
                 count); summed per area.
-    [[no_data]] when = ["unknown" | "undated" | "missing:<filter field>", ...], reason_zh:
-                features put under 无数据 (candidates for unknown/undated; for a missing
-                filter field, the features meeting every other rule), in this order.
+    [[no_data]] when = ["unknown" | "undated" | "missing:<filter field>" |
+                "unknown:<field>" | "undated:<field>", ...], reason_zh: features put under
+                无数据, in this order: candidates whose [as_of] state is unknown / undated;
+                for a missing filter field, the features meeting every other rule; for the
+                unknown / undated state of a state filter on <field>, the features meeting
+                the spatial rule (the state is asked first).
     [target]    direction ("higher" | "lower", required), basis_zh (required);
                 value, deadline, areas (adcodes) — no value: 无量化目标;
                 county_target (default true), baseline_year (2020), province_level (false)
@@ -95,6 +101,7 @@ class Condition:
     op: str
     value: Any  # a tuple for in / not_in, else a number or text
     known: tuple[str, ...] | None = None
+    as_of: AsOf | None = None  # a condition on this state at the year, not on a field
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,7 @@ class Record:
     def fields(self) -> tuple[str, ...]:
         """Every field of `layer` the record reads."""
         names = [c.field for c in self.filters + self.count_where]
+        names += [c.as_of.year_field for c in self.filters if c.as_of]
         names += [n for n in (self.as_of.field, self.as_of.year_field, self.sum_field) if n]
         names += [c.source[6:] for c in self.columns if c.source.startswith("field:")]
         names += [d.sum for d in self.details if d.sum]
@@ -251,7 +259,12 @@ def _field_types(layer: str) -> dict[str, str]:
 
 
 def _condition(r: _Reader, types: Mapping[str, str], layer: str) -> Condition:
-    r.unknown_keys({"field", "op", "value", "known"})
+    r.unknown_keys({"field", "op", "value", "known", "as_of"})
+    if "as_of" in r.table:
+        rule = _as_of(r.sub("as_of"), types, layer)
+        if r.choice("op", ("in",)) and not set(r.texts("value")) <= set(rule.states):
+            raise r.fail("value", "状态不在 as_of.states 中", "state not in as_of.states")
+        return Condition(rule.field or rule.year_field, "in", r.texts("value"), None, rule)
     name = r.text("field")
     if name not in types:
         raise r.fail("field", f"图层 {layer} 没有字段 {name}", f"layer {layer} has no field {name}")
@@ -283,7 +296,7 @@ def _as_of(r: _Reader, types: Mapping[str, str], layer: str) -> AsOf:
     raw = r.get("before", (str, dict), {}, en="a state or a table of states")
     before = {s: raw for s in states} if isinstance(raw, str) else dict(raw)
     for now, prior in before.items():
-        if now not in states or prior not in states:
+        if now not in states or (prior not in states and prior != ""):
             raise r.fail("before", f"状态 {now}→{prior} 不在 states 中", "state not in states")
     dated = r.texts("dated", states)
     if not set(dated) <= set(states):
@@ -392,6 +405,7 @@ def load_record(path: Path) -> Record:
         where = tuple(_condition(c, types, layer) for c in d.tables("where"))
         details.append(Detail(d.text("name"), d.choice("of", DETAIL_OF), states, total, where))
     filter_fields = {c.field for c in filters}
+    state_fields = {c.field for c in filters if c.as_of}
     no_data = []
     for n in r.tables("no_data"):
         n.unknown_keys({"when", "reason_zh"})
@@ -399,9 +413,15 @@ def load_record(path: Path) -> Record:
         for case in when:
             if case in ("unknown", "undated"):
                 continue
-            if not (case.startswith("missing:") and case[8:] in filter_fields):
+            kind, _, name = case.partition(":")
+            if not (
+                (kind == "missing" and name in filter_fields)
+                or (kind in ("unknown", "undated") and name in state_fields)
+            ):
                 raise n.fail(
-                    "when", f"{case} 应为 unknown / undated / missing:<筛选字段>", "unknown case"
+                    "when",
+                    f"{case} 应为 unknown / undated / missing:<筛选字段> / unknown:<状态筛选字段>",
+                    "unknown case",
                 )
         no_data.append(NoData(when, n.text("reason_zh")))
 

@@ -123,6 +123,13 @@ def test_a_good_record_loads(tmp_path: Path) -> None:
         ('year_field = "status_year"', 'year_field = "year"', "as_of.year_field", "没有字段"),
         ('"missing:capacity_t_per_h"', '"missing:use"', "no_data[0].when", "筛选字段"),
         ("value = 0\n", 'value = 0\nareas = "210800"\n', "target", ""),  # TOML: key twice
+        ('"missing:capacity_t_per_h"', '"unknown:capacity_t_per_h"', "no_data[0].when", "状态筛选"),
+        (
+            'op = "<="\nvalue = 35',
+            'op = "in"\nvalue = ["x"]\nas_of = { rule = "since", year_field = "status_year" }',
+            "filter[0].value",
+            "as_of.states",
+        ),
     ],
 )
 def test_a_bad_record_names_the_file_and_the_key(
@@ -163,6 +170,15 @@ def test_a_record_is_evaluated_like_the_shipped_one(
         assert (a.universe == b.universe).all() and (a.num == b.num).all()
         assert (a.listed == b.listed).all()
     assert mine.compute(data, 2020, {}).num.sum() > 0  # the shipped data has such boilers
+
+
+def test_a_condition_on_a_state_at_the_year() -> None:
+    """A plant counts only while running: a filter on a state, with its own year rule."""
+    rec = load_records()["wastewater_low_bod_unrectified"]
+    running = rec.filters[0]
+    assert running.as_of is not None and running.field == "status" and running.value == ("运行",)
+    assert dict(running.as_of.before) == {"运行": "在建", "停运": "运行"}
+    assert {"status", "status_year", "influent_bod_mg_l"} <= set(rec.fields())
 
 
 def test_records_dir_holds_only_records() -> None:
