@@ -15,7 +15,7 @@ import numpy as np
 
 from layers import registry
 from plans.indicators import COLUMNS_READ, _codes, _Frame, _Layer, _StoreData
-from plans.records import AsOf, Condition, Record
+from plans.records import LENGTH, AsOf, Condition, Record
 
 __all__ = ["record_frame"]
 
@@ -126,10 +126,13 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     for cond in rec.count_where:
         counted &= _test(data, layer, cond, year)[0]
 
+    def length_km() -> np.ndarray:
+        return data.lengths_km(rec.layer, COLUMNS_READ[rec.layer])
+
     def total(mask: np.ndarray, field: str | None) -> np.ndarray:
         if field is None:
             return mask * 1.0
-        values = layer.num(field)
+        values = length_km() if field == LENGTH else layer.num(field)
         return np.where(mask & ~np.isnan(values), values, 0.0)
 
     names = np.array([*rec.as_of.states, None], dtype=object)  # code < 0 → None
@@ -138,6 +141,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         "counted": lambda: counted,
         "distance_m": lambda: np.round(distance, 1),
         "nearest_id": lambda: nearest_id,
+        LENGTH: lambda: np.round(length_km(), 2),
     }
     columns = {
         c.name: _values(layer, c.source[6:])

@@ -843,28 +843,6 @@ def _compute_bulk_no_spur(data: _StoreData, year: int, params: Mapping[str, Any]
     )
 
 
-def _compute_spurs_built(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    spurs, state, no_data = _spur_state(data, year)
-    km = data.lengths_km("rail_spurs", SPUR_COLS)
-    existing = np.isin(state, SPUR_STATUSES)
-    built = state == "建成"
-    return _Frame(
-        layer=spurs,
-        universe=existing,
-        num=built * 1.0,
-        listed=existing,
-        columns={"status": state, "length_km": np.round(km, 2)},
-        details={
-            "built": built * 1.0,
-            "under_construction": (state == "在建") * 1.0,
-            "planned": (state == "规划") * 1.0,
-            "built_km": np.where(built, km, 0.0),
-            "not_built_km": np.where(existing & ~built, km, 0.0),
-        },
-        no_data=no_data,
-    )
-
-
 # ============================================================================= the catalogue
 
 _RECORDS = load_records()
@@ -934,26 +912,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "数据无法区分新（迁）建园区",
         compute=_compute_bulk_no_spur,
     ),
-    Indicator(
-        id="rail_spurs_built",
-        name_zh="铁路专用线建成数（对比规划、在建）",
-        name_en="Rail spur lines built (against planned and under construction)",
-        measures=("000/三/十",),
-        target_text=(
-            "因地因企加快铁路专用线建设，打通重要港区、重点园区、大型工矿企业货运服务最后一公里",
-        ),
-        layers=("rail_spurs",),
-        unit="条",
-        kind="count",
-        target=None,
-        direction="higher",
-        deadline=None,
-        target_areas=(),
-        definition_zh="年底已建成的铁路专用线条数；规划、在建条数和按投影带计算的长度见明细",
-        features_zh="当年已存在（规划、在建或建成）的专用线，附当年状态和长度",
-        target_basis_zh="规划要求“加快铁路专用线建设”，未给出数量和年份",
-        compute=_compute_spurs_built,
-    ),
+    _record("rail_spurs_built"),
     _record("wastewater_low_bod_unrectified"),
     _record("rural_sewage_rate"),
     _record("beautiful_villages_2022"),

@@ -39,11 +39,13 @@ SCHEMA (every key at the top level unless shown under a table)
     [count]     states = [...] counted (default ["是"]); [[count.where]]: further conditions
                 (as in [[filter]]) on the counted features only, not on the universe;
                 counted ⊆ universe.
-    [[columns]] name, source: "field:<field>" | "state" | "counted", and with a within_m
-                rule "distance_m" (to 0.1 m) | "nearest_id" (shown per listed feature)
+    [[columns]] name, source: "field:<field>" | "state" | "counted", with a within_m
+                rule "distance_m" (to 0.1 m) | "nearest_id", on a line layer "length_km"
+                (to 0.01 km) (shown per listed feature)
     [[details]] name, of ("candidates" | "universe" | "counted"), states = [...] optional,
-                [[details.where]] conditions optional, sum = "<field>" optional (default: a
-                count); summed per area.
+                [[details.where]] conditions optional, sum = "<field>" | "length_km" (a
+                line's length in its Gauss-Krüger zone) optional (default: a count);
+                summed per area.
     [[no_data]] when = ["unknown" | "undated" | "missing:<filter field>" |
                 "unknown:<field>" | "undated:<field>", ...], reason_zh: features put under
                 无数据, in this order: candidates whose [as_of] state is unknown / undated;
@@ -89,6 +91,7 @@ AS_OF_RULES = ("status_since", "flag_since", "since")
 FLAG_STATES = ("否", "是")
 DETAIL_OF = ("candidates", "universe", "counted")
 NUMERIC = ("int", "float", "bool")
+LENGTH = "length_km"  # a measure of a line layer's geometry, not a field
 
 
 class RecordError(ValueError):
@@ -190,7 +193,7 @@ class Record:
         names += [c.as_of.year_field for c in self.filters if c.as_of]
         names += [n for n in (self.as_of.field, self.as_of.year_field, self.sum_field) if n]
         names += [c.source[6:] for c in self.columns if c.source.startswith("field:")]
-        names += [d.sum for d in self.details if d.sum]
+        names += [d.sum for d in self.details if d.sum and d.sum != LENGTH]
         names += [c.field for d in self.details for c in d.where]
         return tuple(dict.fromkeys(names))
 
@@ -331,8 +334,10 @@ def load_record(path: Path) -> Record:
         raise r.fail("layer", f"未知图层 {layer}", f"unknown layer {layer}")
     types = _field_types(layer)
 
+    lines = registry()[layer].geometry_type in ("LineString", "MultiLineString")
+
     def known_field(reader: _Reader, key: str, name: str | None, numeric: bool = False) -> None:
-        if name is None:
+        if name is None or (name == LENGTH and numeric and lines):
             return
         if name not in types:
             raise reader.fail(
@@ -389,6 +394,9 @@ def load_record(path: Path) -> Record:
         src = c.text("source")
         if src.startswith("field:"):
             known_field(c, "source", src[6:])
+        elif src == LENGTH:
+            if not lines:
+                raise c.fail("source", f"{LENGTH} 只用于线图层", f"{LENGTH} needs a line layer")
         elif src in ("distance_m", "nearest_id"):
             if spatial is None or spatial.rule != "within_m":
                 raise c.fail("source", f"{src} 需要 within_m 空间规则", f"{src} needs within_m")
