@@ -14,13 +14,21 @@ from typing import Any
 import numpy as np
 
 from layers import registry
-from plans.indicators import COLUMNS_READ, _codes, _Frame, _Layer, _StoreData
-from plans.records import LENGTH, AsOf, Condition, Record
+from plans.indicators import COLUMNS_READ, _Frame, _Layer, _StoreData
+from plans.records import LENGTH, REACH_OPS, AsOf, Condition, Record
 
 __all__ = ["record_frame"]
 
 _NUMERIC = ("int", "float", "bool")
 ABSENT = -2  # the state code of a feature that did not exist yet (a line planned later)
+
+
+def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Each value's index in `names`, -1 for anything else (None, unknown text)."""
+    code = np.full(len(values), -1, dtype=np.int8)
+    for i, name in enumerate(names):
+        code[values == name] = i
+    return code
 
 
 def _layer(data: _StoreData, name: str) -> _Layer:
@@ -72,6 +80,9 @@ def _state(
 
 
 def _state_at(layer: _Layer, rule: AsOf, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if rule.rule == "always":
+        none = np.zeros(len(layer), dtype=bool)
+        return np.zeros(len(layer), dtype=np.int8), none, none
     since = layer.num(rule.year_field)
     if rule.rule == "since":
         none = np.zeros(len(layer), dtype=bool)
@@ -104,7 +115,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     nearest_id = distance = None
     if rec.spatial and rec.spatial.rule == "inside":
         where = data.inside(rec.layer, COLUMNS_READ[rec.layer], rec.spatial.layer)
-    elif rec.spatial:
+    elif rec.spatial and rec.spatial.rule == "within_m":
         nearest_id, distance = data.nearest_source(
             rec.layer, COLUMNS_READ[rec.layer], rec.spatial.layer
         )
@@ -114,6 +125,17 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     for hit, _ in tests:
         candidates &= hit
     code, unknown, undated = _state(data, layer, rec.as_of, year)
+    reach = rec.spatial if rec.spatial and rec.spatial.rule == "reached_by" else None
+    if reach:
+        lines = _layer(data, reach.layer)
+        line_code, line_unknown, line_undated = _state(data, lines, reach.as_of, year)
+
+    def test(cond: Condition) -> np.ndarray:
+        if cond.op not in REACH_OPS:
+            return _test(data, layer, cond, year)[0]
+        line_states = [reach.as_of.states.index(s) for s in cond.value]
+        hit = data.reached(layer, lines, np.isin(line_code, line_states))
+        return hit if cond.op == "reached_by" else ~hit
 
     def in_states(states: tuple[str, ...]) -> np.ndarray:
         return np.isin(code, [rec.as_of.states.index(s) for s in states])
@@ -124,7 +146,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
 
     counted = universe & in_states(rec.count_states)
     for cond in rec.count_where:
-        counted &= _test(data, layer, cond, year)[0]
+        counted &= test(cond)
 
     def length_km() -> np.ndarray:
         return data.lengths_km(rec.layer, COLUMNS_READ[rec.layer])
@@ -154,12 +176,21 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     for d in rec.details:
         mask = masks[d.of] & (in_states(d.states) if d.states else True)
         for cond in d.where:
-            mask = mask & _test(data, layer, cond, year)[0]
+            mask = mask & test(cond)
         details[d.name] = total(mask, d.sum)
     no_data = []
+    other_no_data = []
     for entry in rec.no_data:
         mask = np.zeros(n, dtype=bool)
-        for case in entry.when:
+        for case in (c for c in entry.when if c.startswith("spatial:")):
+            other_no_data.append(
+                (
+                    lines,
+                    line_unknown if case == "spatial:unknown" else line_undated,
+                    entry.reason_zh,
+                )
+            )
+        for case in (c for c in entry.when if not c.startswith("spatial:")):
             if case == "unknown":
                 mask |= candidates & unknown
             elif case == "undated":
@@ -174,7 +205,8 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
                 for cond, (hit, missing) in zip(rec.filters, tests, strict=True):
                     others &= missing if cond.field == case[8:] else hit
                 mask |= others
-        no_data.append((mask, entry.reason_zh))
+        if len(entry.when) > sum(c.startswith("spatial:") for c in entry.when):
+            no_data.append((mask, entry.reason_zh))
     return _Frame(
         layer=layer,
         universe=universe,
@@ -184,4 +216,5 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         columns=columns,
         details=details,
         no_data=no_data,
+        other_no_data=other_no_data,
     )

@@ -1,13 +1,15 @@
 """Plan indicators: progress against the mapped targets, computed from the layers by spatial
 rules, per city and per county, at any year 2020–2025.
 
-Every indicator is declared once in `INDICATORS` (an `Indicator` each): the measures it answers
-to and the EXACT plan text it cites (checked against the store's catalog tables at evaluation
-time: a citation not found raises `CitationError`), the layer it counts, unit, target (None:
-无量化目标 — the plan gives no number, so none is invented), direction, deadline and a compute
-function. `evaluate(store, year)` returns one `IndicatorResult` per indicator with an
-`AreaResult` per city and county (and province for a provincial target): value, target, gap,
-deadline, status, the features behind the number, features under 无数据, and the trend.
+Every indicator is a record, not a function: data/indicators/<id>.toml (schema and loader in
+`plans.records`, evaluated by `plans.engine`), made into an `Indicator` each in `INDICATORS`:
+the measures it answers to and the EXACT plan text it cites (checked against the store's
+catalog tables at evaluation time: a citation not found raises `CitationError`), the layer it
+counts, unit, target (None: 无量化目标 — the plan gives no number, so none is invented),
+direction and deadline. `evaluate(store, year)` returns one `IndicatorResult` per indicator
+with an `AreaResult` per city and county (and province for a provincial target): value,
+target, gap, deadline, status, the features behind the number, features under 无数据, and
+the trend.
 
 Numbers come from the map, never from a stored flag that can disagree with it: membership of
 built-up areas, heating coverage and counties is computed spatially (`geo.analysis.within`),
@@ -42,7 +44,7 @@ judged for the province only, with each city's and county's contribution in `det
 A result area whose plans set no target is 无量化目标 even where another city has one.
 
 TIME (values are states at the end of the year asked for; each status year is the year the
-current status began — the assumptions, also written where each is applied):
+current status began — the assumptions, each written as the `as_of` rule of its records):
 - boilers: before `status_year` a boiler was 运行 (the brief's rule), so one 已淘汰 in 2023
   still runs in 2022, one 超低排放改造完成 in 2023 runs without ultra-low emission in 2022;
 - villages: a flag (污水治理, 清洁取暖, 改厕, 美丽宜居村) counts from its year;
@@ -173,8 +175,6 @@ STATUS_RULE_EN = (
 
 # Cities per province, to tell whether a store covers a provincial target's whole area.
 PROVINCE_CITY_COUNTS = {"210000": 14, "220000": 9}
-
-SPUR_STATUSES = ("规划", "在建", "建成")
 
 
 class CitationError(ValueError):
@@ -771,78 +771,6 @@ class _Frame:
     other_no_data: list[tuple[_Layer, np.ndarray, str]] = field(default_factory=list)
 
 
-PARK_COLS = (
-    "level",
-    "circular_retrofit_status",
-    "circular_retrofit_year",
-    "bulk_cargo_10kt_per_year",
-)
-SPUR_COLS = ("status", "status_year")
-
-
-def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """Each value's index in `names`, -1 for anything else (None, unknown text)."""
-    code = np.full(len(values), -1, dtype=np.int8)
-    for i, name in enumerate(names):
-        code[values == name] = i
-    return code
-
-
-def _spur_state(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Spur lines and their status at the end of `year` (kept per store and year)."""
-    return data.memo(("spurs", year), lambda: _spur_state_at(data, year))
-
-
-def _spur_state_at(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Spur lines and their status at the end of `year`.
-
-    Assumptions: `status_year` is the year the current status began. A 规划 line exists (as a
-    plan) from its status year; an 在建 line was 规划 before, and a 建成 line 在建 before, so
-    both count as at least planned in every earlier year. Missing year / unknown status →
-    无数据 (and such a line reaches nothing).
-    """
-    layer = data.layer("rail_spurs", SPUR_COLS)
-    status = layer.cols["status"]
-    status_year = layer.num("status_year")
-    known_status = np.isin(status, SPUR_STATUSES)
-    no_year = np.isnan(status_year)
-    before = np.full(len(status), None, dtype=object)
-    before[status == "建成"] = "在建"
-    before[status == "在建"] = "规划"
-    state = np.where(status_year > year, before, status).astype(object)
-    state[~(known_status & ~no_year)] = None
-    no_data = [
-        (~known_status, f"{NO_DATA}：未知状态"),
-        (known_status & no_year, f"{NO_DATA}：缺少状态年份 status_year"),
-    ]
-    return layer, state, no_data
-
-
-def _compute_bulk_no_spur(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    parks = data.layer("parks", PARK_COLS)
-    spurs, spur_state, spur_no_data = _spur_state(data, year)
-    bulk = parks.num("bulk_cargo_10kt_per_year")
-    candidate = bulk >= 150
-    existing = np.isin(spur_state, SPUR_STATUSES)
-    built = spur_state == "建成"
-    reached = data.reached(parks, spurs, existing)
-    reached_built = data.reached(parks, spurs, built)
-    counted = candidate & ~reached
-    return _Frame(
-        layer=parks,
-        universe=candidate,
-        num=counted * 1.0,
-        listed=counted,
-        columns={"bulk_cargo_10kt_per_year": bulk},
-        details={
-            "bulk_parks": candidate * 1.0,
-            "reached_by_built": (candidate & reached_built) * 1.0,
-            "reached_by_planned_only": (candidate & reached & ~reached_built) * 1.0,
-        },
-        other_no_data=[(spurs, m, r) for m, r in spur_no_data],
-    )
-
-
 # ============================================================================= the catalogue
 
 _RECORDS = load_records()
@@ -880,51 +808,28 @@ def _from_record(rec: Record) -> Indicator:
     )
 
 
-def _record(record_id: str) -> Indicator:
-    return _from_record(_RECORDS[record_id])
-
-
-INDICATORS: tuple[Indicator, ...] = (
-    _record("boilers_small_builtup"),
-    _record("boilers_small_builtup_capacity"),
-    _record("boilers_heating_coverage"),
-    _record("boilers_large_ultra_low"),
-    _record("boilers_waste_heat_candidates"),
-    Indicator(
-        id="parks_bulk_no_spur",
-        name_zh="年大宗货运量≥150万吨但无铁路专用线通达的园区",
-        name_en="Parks with ≥1.5 Mt/yr bulk cargo and no spur line reaching them",
-        measures=("001/三/四",),
-        target_text=(
-            "新（迁）建年大宗货物运量达到150万吨大型工矿企业和物流园区原则上同步规划建设铁路专用线",
-        ),
-        layers=("parks", "rail_spurs"),
-        unit="个",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="年大宗货物运量≥150万吨/年、且没有任何（建成、在建或已规划的）铁路专用线通达"
-        "（相交，或端点距园区不超过50 m）的园区个数",
-        features_zh="无专用线通达的园区",
-        target_basis_zh="规划要求新（迁）建的此类企业和园区“原则上同步规划建设”，未给出数量和年份；"
-        "数据无法区分新（迁）建园区",
-        compute=_compute_bulk_no_spur,
-    ),
-    _record("rail_spurs_built"),
-    _record("wastewater_low_bod_unrectified"),
-    _record("rural_sewage_rate"),
-    _record("beautiful_villages_2022"),
-    _record("beautiful_villages_liaoning"),
-    _record("village_toilet_retrofit"),
-    _record("village_clean_heating"),
-    _record("parks_circular_retrofit"),
+# The order pages list the indicators in; a record not named here comes last (by file name).
+ORDER = (
+    "boilers_small_builtup",
+    "boilers_small_builtup_capacity",
+    "boilers_heating_coverage",
+    "boilers_large_ultra_low",
+    "boilers_waste_heat_candidates",
+    "parks_bulk_no_spur",
+    "rail_spurs_built",
+    "wastewater_low_bod_unrectified",
+    "rural_sewage_rate",
+    "beautiful_villages_2022",
+    "beautiful_villages_liaoning",
+    "village_toilet_retrofit",
+    "village_clean_heating",
+    "parks_circular_retrofit",
 )
-
-# Records (data/indicators/*.toml) not placed above come last, in file-name order.
-INDICATORS += tuple(
-    _from_record(rec) for rec in _RECORDS.values() if rec.id not in {i.id for i in INDICATORS}
+INDICATORS: tuple[Indicator, ...] = tuple(
+    _from_record(rec)
+    for rec in sorted(
+        _RECORDS.values(), key=lambda r: ORDER.index(r.id) if r.id in ORDER else len(ORDER)
+    )
 )
 _BY_ID = {ind.id: ind for ind in INDICATORS}
 
@@ -935,15 +840,11 @@ def get_indicator(indicator_id: str) -> Indicator:
 
 
 # The columns each layer is read with (`_StoreData.layer` reads a layer always with the same):
-# what the functions read and every field a record reads.
-COLUMNS_READ: dict[str, tuple[str, ...]] = {
-    "parks": PARK_COLS,
-    "rail_spurs": SPUR_COLS,
-}
+# every field a record reads.
+COLUMNS_READ: dict[str, tuple[str, ...]] = {}
 for _rec in _RECORDS.values():
-    COLUMNS_READ[_rec.layer] = tuple(
-        dict.fromkeys(COLUMNS_READ.get(_rec.layer, ()) + _rec.fields())
-    )
+    for _name, _fields in ((_rec.layer, _rec.fields()), (_rec.layers[-1], _rec.other_fields())):
+        COLUMNS_READ[_name] = tuple(dict.fromkeys(COLUMNS_READ.get(_name, ()) + _fields))
 
 
 def visible(store: FeatureStore, indicator: Indicator) -> bool:

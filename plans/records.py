@@ -23,7 +23,13 @@ SCHEMA (every key at the top level unless shown under a table)
         rule = "within_m", layer, distance_m: within that many metres of the layer's
                nearest feature (in each feature's Gauss-Krüger zone); param: the name of
                the evaluate() keyword that may set the distance instead
-    [as_of]     the state of each feature at the end of a year (the layer's year rule)
+        rule = "reached_by", layer = "<line layer>", as_of = {...} (the lines' own year
+               rule): selects nothing itself; conditions op = "reached_by" /
+               "not_reached_by", value = [line states] (no field) in [[count.where]] or
+               [[details.where]] ask whether a line in those states at the year reaches the
+               feature (crosses it or ends within 50 m)
+    [as_of]     the state of each feature at the end of a year (the layer's year rule);
+                without it every feature is in state 是 every year
         rule = "status_since": field (status), year_field, states (the vocabulary);
                before = "<state>" or {<state> = "<state>"}: the state before year_field
                (a state not named keeps itself; "" : the feature did not exist before
@@ -47,11 +53,13 @@ SCHEMA (every key at the top level unless shown under a table)
                 line's length in its Gauss-Krüger zone) optional (default: a count);
                 summed per area.
     [[no_data]] when = ["unknown" | "undated" | "missing:<filter field>" |
-                "unknown:<field>" | "undated:<field>", ...], reason_zh: features put under
+                "unknown:<field>" | "undated:<field>" | "spatial:unknown" |
+                "spatial:undated", ...], reason_zh: features put under
                 无数据, in this order: candidates whose [as_of] state is unknown / undated;
                 for a missing filter field, the features meeting every other rule; for the
                 unknown / undated state of a state filter on <field>, the features meeting
-                the spatial rule (the state is asked first).
+                the spatial rule (the state is asked first); for spatial:…, the lines of a
+                reached_by rule whose state is unknown / undated (listed as theirs).
     [target]    direction ("higher" | "lower", required), basis_zh (required);
                 value, deadline, areas (adcodes) — no value: 无量化目标;
                 county_target (default true), baseline_year (2020), province_level (false)
@@ -86,6 +94,7 @@ __all__ = [
 RECORDS_DIR = Path(__file__).resolve().parents[1] / "data" / "indicators"
 
 OPS = ("in", "not_in", "==", "<=", "<", ">=", ">")
+REACH_OPS = ("reached_by", "not_reached_by")
 AGGREGATES = ("count", "sum", "share")
 AS_OF_RULES = ("status_since", "flag_since", "since")
 FLAG_STATES = ("否", "是")
@@ -113,6 +122,7 @@ class Spatial:
     layer: str
     distance_m: float | None = None
     param: str | None = None  # the evaluate() keyword overriding distance_m
+    as_of: AsOf | None = None  # reached_by: the lines' year rule
 
 
 @dataclass(frozen=True)
@@ -189,13 +199,18 @@ class Record:
 
     def fields(self) -> tuple[str, ...]:
         """Every field of `layer` the record reads."""
-        names = [c.field for c in self.filters + self.count_where]
+        names = [c.field for c in self.filters + self.count_where if c.op not in REACH_OPS]
         names += [c.as_of.year_field for c in self.filters if c.as_of]
         names += [n for n in (self.as_of.field, self.as_of.year_field, self.sum_field) if n]
         names += [c.source[6:] for c in self.columns if c.source.startswith("field:")]
         names += [d.sum for d in self.details if d.sum and d.sum != LENGTH]
-        names += [c.field for d in self.details for c in d.where]
-        return tuple(dict.fromkeys(names))
+        names += [c.field for d in self.details for c in d.where if c.op not in REACH_OPS]
+        return tuple(n for n in dict.fromkeys(names) if n)
+
+    def other_fields(self) -> tuple[str, ...]:
+        """The fields of the spatial layer the record reads (a reached_by rule's states)."""
+        rule = self.spatial.as_of if self.spatial else None
+        return tuple(n for n in (rule.field, rule.year_field) if n) if rule else ()
 
 
 class _Reader:
@@ -261,8 +276,16 @@ def _field_types(layer: str) -> dict[str, str]:
     return {f.name: f.type for f in registry()[layer].fields}
 
 
-def _condition(r: _Reader, types: Mapping[str, str], layer: str) -> Condition:
+def _condition(
+    r: _Reader, types: Mapping[str, str], layer: str, spatial: Spatial | None = None
+) -> Condition:
     r.unknown_keys({"field", "op", "value", "known", "as_of"})
+    if r.table.get("op") in REACH_OPS:
+        if spatial is None or spatial.as_of is None:
+            raise r.fail("op", "需要 reached_by 空间规则", "needs a reached_by spatial rule")
+        if not set(r.texts("value")) <= set(spatial.as_of.states):
+            raise r.fail("value", "状态不在 spatial.as_of.states 中", "state not in its states")
+        return Condition("", r.table["op"], r.texts("value"))
     if "as_of" in r.table:
         rule = _as_of(r.sub("as_of"), types, layer)
         if r.choice("op", ("in",)) and not set(r.texts("value")) <= set(rule.states):
@@ -356,24 +379,35 @@ def load_record(path: Path) -> Record:
     s = r.sub("spatial", required=False)
     spatial = None
     if s is not None:
-        s.unknown_keys({"rule", "layer", "distance_m", "param"})
-        rule = s.choice("rule", ("inside", "within_m"))
+        s.unknown_keys({"rule", "layer", "distance_m", "param", "as_of"})
+        rule = s.choice("rule", ("inside", "within_m", "reached_by"))
         other = s.text("layer")
         if other not in layers:
             raise s.fail("layer", f"未知图层 {other}", f"unknown layer {other}")
+        lines_rule = None
+        if rule == "reached_by":
+            lines_rule = _as_of(s.sub("as_of"), _field_types(other), other)
+        elif "as_of" in s.table:
+            raise s.fail("as_of", "只用于 reached_by", "only for reached_by")
         distance = s.get("distance_m", (int, float), None, en="metres")
         if (rule == "within_m") != (distance is not None):
             raise s.fail("distance_m", "仅且必须用于 within_m", "needed by, and only by, within_m")
         param = s.text("param", None)
         if param is not None and rule != "within_m":
             raise s.fail("param", "只用于 within_m", "only for within_m")
-        spatial = Spatial(rule, other, None if distance is None else float(distance), param)
+        spatial = Spatial(
+            rule, other, None if distance is None else float(distance), param, lines_rule
+        )
 
-    as_of = _as_of(r.sub("as_of"), types, layer)
+    as_of = (
+        _as_of(r.sub("as_of"), types, layer)
+        if "as_of" in table
+        else AsOf("always", None, "", FLAG_STATES[1:])
+    )
     count = r.sub("count", required=False) or _Reader(source, {}, "count.")
     count.unknown_keys({"states", "where"})
     count_states = count.texts("states", ("是",))
-    count_where = tuple(_condition(c, types, layer) for c in count.tables("where"))
+    count_where = tuple(_condition(c, types, layer, spatial) for c in count.tables("where"))
 
     def states_known(reader: _Reader, key: str, states: tuple[str, ...] | None) -> None:
         if states is not None and not set(states) <= set(as_of.states):
@@ -410,7 +444,7 @@ def load_record(path: Path) -> Record:
         states_known(d, "states", states)
         total = d.text("sum", None)
         known_field(d, "sum", total, numeric=True)
-        where = tuple(_condition(c, types, layer) for c in d.tables("where"))
+        where = tuple(_condition(c, types, layer, spatial) for c in d.tables("where"))
         details.append(Detail(d.text("name"), d.choice("of", DETAIL_OF), states, total, where))
     filter_fields = {c.field for c in filters}
     state_fields = {c.field for c in filters if c.as_of}
@@ -422,8 +456,12 @@ def load_record(path: Path) -> Record:
             if case in ("unknown", "undated"):
                 continue
             kind, _, name = case.partition(":")
+            reach = kind == "spatial" and name in ("unknown", "undated")
+            if reach and (spatial is None or spatial.as_of is None):
+                raise n.fail("when", f"{case} 需要 reached_by 空间规则", "needs reached_by")
             if not (
-                (kind == "missing" and name in filter_fields)
+                reach
+                or (kind == "missing" and name in filter_fields)
                 or (kind in ("unknown", "undated") and name in state_fields)
             ):
                 raise n.fail(
