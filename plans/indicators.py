@@ -1,13 +1,15 @@
 """Plan indicators: progress against the mapped targets, computed from the layers by spatial
 rules, per city and per county, at any year 2020–2025.
 
-Every indicator is declared once in `INDICATORS` (an `Indicator` each): the measures it answers
-to and the EXACT plan text it cites (checked against the store's catalog tables at evaluation
-time: a citation not found raises `CitationError`), the layer it counts, unit, target (None:
-无量化目标 — the plan gives no number, so none is invented), direction, deadline and a compute
-function. `evaluate(store, year)` returns one `IndicatorResult` per indicator with an
-`AreaResult` per city and county (and province for a provincial target): value, target, gap,
-deadline, status, the features behind the number, features under 无数据, and the trend.
+Every indicator is a record, not a function: data/indicators/<id>.toml (schema and loader in
+`plans.records`, evaluated by `plans.engine`), made into an `Indicator` each in `INDICATORS`:
+the measures it answers to and the EXACT plan text it cites (checked against the store's
+catalog tables at evaluation time: a citation not found raises `CitationError`), the layer it
+counts, unit, target (None: 无量化目标 — the plan gives no number, so none is invented),
+direction and deadline. `evaluate(store, year)` returns one `IndicatorResult` per indicator
+with an `AreaResult` per city and county (and province for a provincial target): value,
+target, gap, deadline, status, the features behind the number, features under 无数据, and
+the trend.
 
 Numbers come from the map, never from a stored flag that can disagree with it: membership of
 built-up areas, heating coverage and counties is computed spatially (`geo.analysis.within`),
@@ -42,7 +44,7 @@ judged for the province only, with each city's and county's contribution in `det
 A result area whose plans set no target is 无量化目标 even where another city has one.
 
 TIME (values are states at the end of the year asked for; each status year is the year the
-current status began — the assumptions, also written where each is applied):
+current status began — the assumptions, each written as the `as_of` rule of its records):
 - boilers: before `status_year` a boiler was 运行 (the brief's rule), so one 已淘汰 in 2023
   still runs in 2022, one 超低排放改造完成 in 2023 runs without ultra-low emission in 2022;
 - villages: a flag (污水治理, 清洁取暖, 改厕, 美丽宜居村) counts from its year;
@@ -70,7 +72,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 import numpy as np
@@ -79,6 +81,7 @@ import shapely
 from geo.analysis import length_m, nearest, reaches, within
 from geo.errors import LayerNotFound
 from geo.store.base import Feature, FeatureStore, LayerInfo
+from plans.records import Record, load_records
 
 __all__ = [
     "AT_RISK",
@@ -114,15 +117,12 @@ __all__ = [
 FIRST_YEAR = 2020
 LAST_YEAR = 2025
 YINGKOU = "210800"
-LIAOYUAN = "220400"
-LIAONING = "210000"
 
 MET = "已达标"
 ON_TRACK = "进度正常"
 AT_RISK = "有风险"
 BEHIND = "滞后"
 NO_DATA = "无数据"
-YEAR_UNKNOWN = "年份未知"  # a yes/no done, but not since when
 NO_TARGET = "无量化目标"
 STATUSES = (MET, ON_TRACK, AT_RISK, BEHIND, NO_DATA, NO_TARGET)
 # One colour per status, the same on the dashboard, the maps and the printed reports, and
@@ -175,15 +175,6 @@ STATUS_RULE_EN = (
 
 # Cities per province, to tell whether a store covers a provincial target's whole area.
 PROVINCE_CITY_COUNTS = {"210000": 14, "220000": 9}
-
-BOILER_STATUSES = ("运行", "超低排放改造完成", "已淘汰", "已替代")
-IN_SERVICE = ("运行", "超低排放改造完成")  # still burning coal: not 淘汰/替代
-SPUR_STATUSES = ("规划", "在建", "建成")
-PLANT_STATUSES = ("运行", "在建", "规划", "停运")
-RECTIFICATION = ("不需要", "未启动", "实施中", "已完成")
-RETROFIT = ("未启动", "规划中", "实施中", "已完成")
-PARK_LEVELS = ("国家级", "省级", "市级", "县级")
-PROVINCIAL_OR_HIGHER = ("国家级", "省级")
 
 
 class CitationError(ValueError):
@@ -546,7 +537,9 @@ class _StoreData:
         return [(f.properties, f.geometry) for f in result.features]
 
     def layer(self, name: str, columns: tuple[str, ...]) -> _Layer:
-        """A layer with `columns` (the same columns every time for one layer name)."""
+        """A layer with `columns`, or with `COLUMNS_READ[name]` for a layer named there (the
+        same columns every time for one layer name, whether a function or a record reads it)."""
+        columns = COLUMNS_READ.get(name, columns)
         return self.memo(("layer", name), lambda: self._read_layer(name, columns))
 
     def _read_layer(self, name: str, columns: tuple[str, ...]) -> _Layer:
@@ -778,680 +771,66 @@ class _Frame:
     other_no_data: list[tuple[_Layer, np.ndarray, str]] = field(default_factory=list)
 
 
-BOILER_COLS = ("capacity_t_per_h", "status", "status_year", "replacement")
-VILLAGE_COLS = (
-    "beautiful_village_year",
-    "sewage_treated",
-    "sewage_year",
-    "clean_heating",
-    "clean_heating_year",
-    "toilet_retrofit",
-    "toilet_retrofit_year",
-)
-PARK_COLS = (
-    "level",
-    "circular_retrofit_status",
-    "circular_retrofit_year",
-    "bulk_cargo_10kt_per_year",
-)
-SPUR_COLS = ("status", "status_year")
-PLANT_COLS = (
-    "influent_bod_mg_l",
-    "status",
-    "status_year",
-    "network_rectification",
-    "network_rectification_year",
-)
-
-
-RUNNING, ULTRA_LOW, ELIMINATED, REPLACED = range(4)  # codes of BOILER_STATUSES
-_BOILER_NAMES = np.array([*BOILER_STATUSES, None], dtype=object)  # code -1 → None
-
-
-def _boilers(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Boilers, their status code at the end of `year` (index into BOILER_STATUSES, -1:
-    unknown) and their 无数据 masks; kept per store and year."""
-    return data.memo(("boilers", year), lambda: _boilers_at(data, year))
-
-
-def _boilers_at(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Assumption: `status_year` is the year the current status began; before it the boiler
-    was 运行 (so a boiler 已淘汰 in 2023 was running in 2022, and one 超低排放改造完成 in 2023
-    was running without ultra-low emission). A missing status year or an unknown status →
-    无数据."""
-    layer = data.layer("coal_boilers", BOILER_COLS)
-    code = data.memo("boiler_codes", lambda: _codes(layer.cols["status"], BOILER_STATUSES))
-    status_year = layer.num("status_year")
-    no_year = np.isnan(status_year)
-    state = np.where(status_year > year, RUNNING, code).astype(np.int8)
-    state[(code < 0) | no_year] = -1
-    no_data = data.memo(
-        "boiler_no_data",
-        lambda: [
-            (code < 0, f"{NO_DATA}：未知状态"),
-            ((code >= 0) & no_year, f"{NO_DATA}：缺少状态年份 status_year"),
-        ],
-    )
-    return layer, state, no_data
-
-
-def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """Each value's index in `names`, -1 for anything else (None, unknown text)."""
-    code = np.full(len(values), -1, dtype=np.int8)
-    for i, name in enumerate(names):
-        code[values == name] = i
-    return code
-
-
-def _capacity(layer: _Layer) -> tuple[np.ndarray, np.ndarray]:
-    capacity = layer.num("capacity_t_per_h")
-    return capacity, np.isnan(capacity)
-
-
-def _small_builtup(data: _StoreData, year: int, params: Mapping[str, Any], weight: str) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, no_cap = _capacity(layer)
-    inside = data.inside("coal_boilers", BOILER_COLS, "built_up_areas")
-    candidate = inside & (capacity <= 35)
-    counted = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    count = counted * 1.0
-    cap = np.where(counted, capacity, 0.0)
-    return _Frame(
-        layer=layer,
-        universe=candidate & (state >= 0),
-        num=cap if weight == "capacity" else count,
-        listed=counted,
-        columns={"capacity_t_per_h": capacity, "status": _BOILER_NAMES[state]},
-        details={
-            "count" if weight == "capacity" else "capacity_t_per_h": count
-            if weight == "capacity"
-            else cap,
-            "eliminated_or_replaced": (candidate & (state >= ELIMINATED)) * 1.0,
-        },
-        no_data=[(candidate & m, r) for m, r in no_data]
-        + [(inside & no_cap, f"{NO_DATA}：缺少额定蒸发量")],
-    )
-
-
-def _compute_small_builtup_count(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _small_builtup(data, year, params, "count")
-
-
-def _compute_small_builtup_capacity(
-    data: _StoreData, year: int, params: Mapping[str, Any]
-) -> _Frame:
-    return _small_builtup(data, year, params, "capacity")
-
-
-def _compute_heating_coverage(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, _ = _capacity(layer)
-    candidate = data.inside("coal_boilers", BOILER_COLS, "heating_coverage")
-    counted = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    return _Frame(
-        layer=layer,
-        universe=candidate & (state >= 0),
-        num=counted * 1.0,
-        listed=counted,
-        columns={"capacity_t_per_h": capacity, "status": _BOILER_NAMES[state]},
-        details={
-            "capacity_t_per_h": np.where(counted & ~np.isnan(capacity), capacity, 0.0),
-            "eliminated_or_replaced": (candidate & (state >= ELIMINATED)) * 1.0,
-        },
-        no_data=[(candidate & m, r) for m, r in no_data],
-    )
-
-
-def _compute_large_ultra_low(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, no_cap = _capacity(layer)
-    candidate = capacity >= 65
-    in_service = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    ultra_low = in_service & (state == ULTRA_LOW)
-    return _Frame(
-        layer=layer,
-        universe=in_service,
-        num=ultra_low * 1.0,
-        den=in_service * 1.0,
-        listed=in_service,
-        columns={
-            "capacity_t_per_h": capacity,
-            "status": _BOILER_NAMES[state],
-            "ultra_low": ultra_low,
-        },
-        details={"ultra_low": ultra_low * 1.0, "in_service": in_service * 1.0},
-        no_data=[(candidate & m, r) for m, r in no_data] + [(no_cap, f"{NO_DATA}：缺少额定蒸发量")],
-    )
-
-
-def _compute_waste_heat(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    layer, state, no_data = _boilers(data, year)
-    capacity, _ = _capacity(layer)
-    source, dist = data.nearest_source("coal_boilers", BOILER_COLS, "waste_heat_sources")
-    candidate = dist <= float(params["waste_heat_distance_m"])
-    counted = candidate & (state >= 0) & (state <= ULTRA_LOW)
-    by_waste_heat = candidate & (state == REPLACED) & (layer.cols["replacement"] == "余热")
-    return _Frame(
-        layer=layer,
-        universe=candidate & (state >= 0),
-        num=counted * 1.0,
-        listed=counted,
-        columns={
-            "distance_m": np.round(dist, 1),
-            "source_id": source,
-            "capacity_t_per_h": capacity,
-            "status": _BOILER_NAMES[state],
-        },
-        details={
-            "capacity_t_per_h": np.where(counted & ~np.isnan(capacity), capacity, 0.0),
-            "replaced_by_waste_heat": by_waste_heat * 1.0,
-        },
-        no_data=[(candidate & m, r) for m, r in no_data],
-    )
-
-
-def _spur_state(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Spur lines and their status at the end of `year` (kept per store and year)."""
-    return data.memo(("spurs", year), lambda: _spur_state_at(data, year))
-
-
-def _spur_state_at(data: _StoreData, year: int) -> tuple[_Layer, np.ndarray, list]:
-    """Spur lines and their status at the end of `year`.
-
-    Assumptions: `status_year` is the year the current status began. A 规划 line exists (as a
-    plan) from its status year; an 在建 line was 规划 before, and a 建成 line 在建 before, so
-    both count as at least planned in every earlier year. Missing year / unknown status →
-    无数据 (and such a line reaches nothing).
-    """
-    layer = data.layer("rail_spurs", SPUR_COLS)
-    status = layer.cols["status"]
-    status_year = layer.num("status_year")
-    known_status = np.isin(status, SPUR_STATUSES)
-    no_year = np.isnan(status_year)
-    before = np.full(len(status), None, dtype=object)
-    before[status == "建成"] = "在建"
-    before[status == "在建"] = "规划"
-    state = np.where(status_year > year, before, status).astype(object)
-    state[~(known_status & ~no_year)] = None
-    no_data = [
-        (~known_status, f"{NO_DATA}：未知状态"),
-        (known_status & no_year, f"{NO_DATA}：缺少状态年份 status_year"),
-    ]
-    return layer, state, no_data
-
-
-def _compute_bulk_no_spur(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    parks = data.layer("parks", PARK_COLS)
-    spurs, spur_state, spur_no_data = _spur_state(data, year)
-    bulk = parks.num("bulk_cargo_10kt_per_year")
-    candidate = bulk >= 150
-    existing = np.isin(spur_state, SPUR_STATUSES)
-    built = spur_state == "建成"
-    reached = data.reached(parks, spurs, existing)
-    reached_built = data.reached(parks, spurs, built)
-    counted = candidate & ~reached
-    return _Frame(
-        layer=parks,
-        universe=candidate,
-        num=counted * 1.0,
-        listed=counted,
-        columns={"bulk_cargo_10kt_per_year": bulk},
-        details={
-            "bulk_parks": candidate * 1.0,
-            "reached_by_built": (candidate & reached_built) * 1.0,
-            "reached_by_planned_only": (candidate & reached & ~reached_built) * 1.0,
-        },
-        other_no_data=[(spurs, m, r) for m, r in spur_no_data],
-    )
-
-
-def _compute_spurs_built(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    spurs, state, no_data = _spur_state(data, year)
-    km = data.lengths_km("rail_spurs", SPUR_COLS)
-    existing = np.isin(state, SPUR_STATUSES)
-    built = state == "建成"
-    return _Frame(
-        layer=spurs,
-        universe=existing,
-        num=built * 1.0,
-        listed=existing,
-        columns={"status": state, "length_km": np.round(km, 2)},
-        details={
-            "built": built * 1.0,
-            "under_construction": (state == "在建") * 1.0,
-            "planned": (state == "规划") * 1.0,
-            "built_km": np.where(built, km, 0.0),
-            "not_built_km": np.where(existing & ~built, km, 0.0),
-        },
-        no_data=no_data,
-    )
-
-
-def _compute_low_bod(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """Assumptions: a 运行 plant runs from its status year (在建 before); a 停运 plant ran
-    until its status year; 在建/规划 plants do not run. Rectification 已完成 counts from its
-    year (实施中 before); 不需要 is not counted."""
-    layer = data.layer("wastewater_plants", PLANT_COLS)
-    status = layer.cols["status"]
-    status_year = layer.num("status_year")
-    bod = layer.num("influent_bod_mg_l")
-    rect = layer.cols["network_rectification"]
-    rect_year = layer.num("network_rectification_year")
-    known_status = np.isin(status, PLANT_STATUSES)
-    no_year = np.isnan(status_year)
-    running = ((status == "运行") & (status_year <= year)) | (
-        (status == "停运") & (status_year > year)
-    )
-    running &= known_status & ~no_year
-    low = running & (bod < 100)
-    rect_known = np.isin(rect, RECTIFICATION) & ~((rect == "已完成") & np.isnan(rect_year))
-    done = (rect == "已完成") & (rect_year <= year)
-    state = np.where((rect == "已完成") & (rect_year > year), "实施中", rect).astype(object)
-    counted = low & rect_known & ~done & (rect != "不需要")
-    return _Frame(
-        layer=layer,
-        universe=low & rect_known,
-        num=counted * 1.0,
-        listed=counted,
-        columns={"influent_bod_mg_l": bod, "network_rectification": state},
-        details={"low_bod_running": (low & rect_known) * 1.0, "rectified": (low & done) * 1.0},
-        no_data=[
-            (~known_status, f"{NO_DATA}：未知状态"),
-            (known_status & no_year, f"{NO_DATA}：缺少状态年份 status_year"),
-            (running & np.isnan(bod), f"{NO_DATA}：缺少进水BOD浓度"),
-            (low & ~rect_known, f"{NO_DATA}：管网整治状态或年份缺失/未知"),
-        ],
-    )
-
-
-def _village_flag(
-    data: _StoreData, year: int, flag: str, flag_year: str
-) -> tuple[_Layer, np.ndarray, np.ndarray, list]:
-    """Villages with `flag` done by the end of `year`, and those whose flag is unknown.
-
-    Assumption: a flag counts from its year; a missing flag (无数据) or a true flag without a
-    year (年份未知: the ledger said 是 but not since when, and no 统计年份 was given on import)
-    cannot be placed in time, out of both numerator and denominator."""
-    layer = data.layer("villages", VILLAGE_COLS)
-    value = layer.flag(flag)
-    when = layer.num(flag_year)
-    missing = np.isnan(value)
-    undated = (value == 1) & np.isnan(when)
-    done = (value == 1) & (when <= year)
-    reasons = [
-        (missing, f"{NO_DATA}：{flag} 缺失"),
-        (undated, f"{YEAR_UNKNOWN}：{flag} 为是，但未填 {flag_year}"),
-    ]
-    return layer, done, ~(missing | undated), reasons
-
-
-def _village_share(data: _StoreData, year: int, flag: str, flag_year: str) -> _Frame:
-    layer, done, known, no_data = _village_flag(data, year, flag, flag_year)
-    return _Frame(
-        layer=layer,
-        universe=known,
-        num=done * 1.0,
-        den=known * 1.0,
-        listed=done,
-        details={"done": done * 1.0, "villages": known * 1.0},
-        no_data=no_data,
-    )
-
-
-def _compute_sewage(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _village_share(data, year, "sewage_treated", "sewage_year")
-
-
-def _compute_toilet(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _village_share(data, year, "toilet_retrofit", "toilet_retrofit_year")
-
-
-def _compute_clean_heating(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    return _village_share(data, year, "clean_heating", "clean_heating_year")
-
-
-def _compute_beautiful_2022(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """Villages made 美丽宜居村 in 2022 (the campaign year); none before 2022 ends."""
-    layer = data.layer("villages", VILLAGE_COLS)
-    since = layer.num("beautiful_village_year")
-    counted = (since == 2022) & (year >= 2022)
-    return _Frame(
-        layer=layer,
-        universe=np.ones(len(layer), dtype=bool),
-        num=counted * 1.0,
-        listed=counted,
-        details={"all_beautiful_so_far": (since <= year) * 1.0},
-    )
-
-
-def _compute_beautiful_total(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """All 美丽宜居村 made by the end of `year` (a village counts from its year)."""
-    layer = data.layer("villages", VILLAGE_COLS)
-    since = layer.num("beautiful_village_year")
-    counted = since <= year
-    return _Frame(
-        layer=layer,
-        universe=np.ones(len(layer), dtype=bool),
-        num=counted * 1.0,
-        listed=counted,
-        columns={"beautiful_village_year": since},
-    )
-
-
-def _compute_parks_circular(data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
-    """Assumption: a park's retrofit counts as done from `circular_retrofit_year` (it was
-    实施中 before); 已完成 without a year, an unknown status or level → 无数据. Every
-    provincial-or-higher park is taken as 具备条件 (the data cannot tell which are not)."""
-    layer = data.layer("parks", PARK_COLS)
-    level = layer.cols["level"]
-    status = layer.cols["circular_retrofit_status"]
-    when = layer.num("circular_retrofit_year")
-    eligible = np.isin(level, PROVINCIAL_OR_HIGHER)
-    known = np.isin(status, RETROFIT) & ~((status == "已完成") & np.isnan(when))
-    done = eligible & known & (status == "已完成") & (when <= year)
-    state = np.where((status == "已完成") & (when > year), "实施中", status).astype(object)
-    universe = eligible & known
-    return _Frame(
-        layer=layer,
-        universe=universe,
-        num=done * 1.0,
-        den=universe * 1.0,
-        listed=universe,
-        columns={"level": level, "circular_retrofit_status": state, "done": done},
-        details={"done": done * 1.0, "parks": universe * 1.0},
-        no_data=[
-            (~np.isin(level, PARK_LEVELS), f"{NO_DATA}：未知园区级别"),
-            (eligible & ~known, f"{NO_DATA}：循环化改造状态未知或已完成但缺少年份"),
-        ],
-    )
-
-
 # ============================================================================= the catalogue
 
-_T_SMALL = "城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉"
-_T_CIRCULAR_000 = "到2025年底，具备条件的省级以上园区全部实施循环化改造"
-_T_CIRCULAR_001 = "具备条件的省级以上园区全部实施循环化改造"
-_T_CIRCULAR_002 = "推动具备条件的省级以上工业园区2025年年底前全部实施循环化改造"
-_T_CIRCULAR_004 = "省级以上园区实施园区循环化改造"
-_BOTH = (YINGKOU, LIAOYUAN)
+_RECORDS = load_records()
 
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        id="boilers_small_builtup",
-        name_zh="建成区内仍在运行的35蒸吨/小时及以下燃煤锅炉",
-        name_en="Coal boilers ≤35 t/h still running in built-up areas",
-        measures=("001/三/八",),
-        target_text=(_T_SMALL,),
-        layers=("coal_boilers", "built_up_areas"),
-        unit="台",
-        kind="count",
-        target=0,
-        direction="lower",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="额定蒸发量≤35蒸吨/小时、位于城市建成区（空间判断）且年底仍在运行"
-        "（运行或超低排放改造完成，即未淘汰、未替代）的燃煤锅炉台数",
-        features_zh="仍在运行的锅炉",
-        target_basis_zh="“到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉”：2025年为0台",
-        compute=_compute_small_builtup_count,
-    ),
-    Indicator(
-        id="boilers_small_builtup_capacity",
-        name_zh="建成区内仍在运行的35蒸吨/小时及以下燃煤锅炉容量",
-        name_en="Capacity of coal boilers ≤35 t/h still running in built-up areas",
-        measures=("001/三/八",),
-        target_text=(_T_SMALL,),
-        layers=("coal_boilers", "built_up_areas"),
-        unit="蒸吨/小时",
-        kind="sum",
-        target=0,
-        direction="lower",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="同上锅炉的额定蒸发量合计",
-        features_zh="仍在运行的锅炉",
-        target_basis_zh="“到2025年，城市建成区基本淘汰35蒸吨/小时及以下燃煤锅炉”：2025年为0",
-        compute=_compute_small_builtup_capacity,
-    ),
-    Indicator(
-        id="boilers_heating_coverage",
-        name_zh="供热管网覆盖范围内仍在运行的燃煤锅炉",
-        name_en="Coal boilers still running inside heating-network coverage",
-        measures=("001/三/八",),
-        target_text=("推动淘汰供热管网覆盖范围内的燃煤锅炉和散煤",),
-        layers=("coal_boilers", "heating_coverage"),
-        unit="台",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="位于供热管网覆盖范围内（空间判断）且年底仍在运行的燃煤锅炉台数（任何容量）",
-        features_zh="仍在运行的锅炉",
-        target_basis_zh="规划要求“推动淘汰”，未给出数量和年份",
-        compute=_compute_heating_coverage,
-    ),
-    Indicator(
-        id="boilers_large_ultra_low",
-        name_zh="65蒸吨/小时及以上燃煤锅炉超低排放比例",
-        name_en="Share of coal boilers ≥65 t/h with ultra-low emission",
-        measures=("001/三/一",),
-        target_text=("推进65蒸吨/小时以上的燃煤锅炉超低排放",),
-        layers=("coal_boilers",),
-        unit="%",
-        kind="share",
-        target=100,
-        direction="higher",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="年底在用（运行或超低排放改造完成）的≥65蒸吨/小时燃煤锅炉中，超低排放改造完成的比例",
-        features_zh="在用的≥65蒸吨/小时锅炉（ultra_low 列标明是否已超低排放）",
-        target_basis_zh="“到2025年……推进65蒸吨/小时以上的燃煤锅炉超低排放”：读作2025年在用的此类锅炉全部超低排放",
-        compute=_compute_large_ultra_low,
-    ),
-    Indicator(
-        id="boilers_waste_heat_candidates",
-        name_zh="余热资源周边可替代的燃煤锅炉",
-        name_en="Running coal boilers near a waste-heat source (replacement candidates)",
-        measures=("000/二/八", "003/二/八", "004/四/五/3"),
-        target_text=(
-            "利用鞍钢、日钢（五矿）等余热资源为附近工业园区、居民区提供供热服务，替代燃煤锅炉项目",
-            "利用鞍钢、本钢、凌钢等余热资源为附近工业园区提供供热服务，替代燃煤锅炉项目",
-            "推动钢铁、化工等企业余热用于城市集中供暖",
-        ),
-        layers=("coal_boilers", "waste_heat_sources"),
-        unit="台",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="距最近余热资源不超过设定距离（默认10 km，按所在高斯-克吕格投影带以米计）"
-        "且年底仍在运行的燃煤锅炉台数",
-        features_zh="替代候选锅炉，附最近余热资源及距离（米）",
-        target_basis_zh="规划要求利用余热替代燃煤锅炉，未给出数量和年份",
-        compute=_compute_waste_heat,
-        params=("waste_heat_distance_m",),
-    ),
-    Indicator(
-        id="parks_bulk_no_spur",
-        name_zh="年大宗货运量≥150万吨但无铁路专用线通达的园区",
-        name_en="Parks with ≥1.5 Mt/yr bulk cargo and no spur line reaching them",
-        measures=("001/三/四",),
-        target_text=(
-            "新（迁）建年大宗货物运量达到150万吨大型工矿企业和物流园区原则上同步规划建设铁路专用线",
-        ),
-        layers=("parks", "rail_spurs"),
-        unit="个",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="年大宗货物运量≥150万吨/年、且没有任何（建成、在建或已规划的）铁路专用线通达"
-        "（相交，或端点距园区不超过50 m）的园区个数",
-        features_zh="无专用线通达的园区",
-        target_basis_zh="规划要求新（迁）建的此类企业和园区“原则上同步规划建设”，未给出数量和年份；"
-        "数据无法区分新（迁）建园区",
-        compute=_compute_bulk_no_spur,
-    ),
-    Indicator(
-        id="rail_spurs_built",
-        name_zh="铁路专用线建成数（对比规划、在建）",
-        name_en="Rail spur lines built (against planned and under construction)",
-        measures=("000/三/十",),
-        target_text=(
-            "因地因企加快铁路专用线建设，打通重要港区、重点园区、大型工矿企业货运服务最后一公里",
-        ),
-        layers=("rail_spurs",),
-        unit="条",
-        kind="count",
-        target=None,
-        direction="higher",
-        deadline=None,
-        target_areas=(),
-        definition_zh="年底已建成的铁路专用线条数；规划、在建条数和按投影带计算的长度见明细",
-        features_zh="当年已存在（规划、在建或建成）的专用线，附当年状态和长度",
-        target_basis_zh="规划要求“加快铁路专用线建设”，未给出数量和年份",
-        compute=_compute_spurs_built,
-    ),
-    Indicator(
-        id="wastewater_low_bod_unrectified",
-        name_zh="进水BOD低于100毫克/升、片区管网整治未完成的污水处理厂",
-        name_en="Plants with influent BOD < 100 mg/L whose network rectification is not done",
-        measures=("001/三/十", "001/三/二"),
-        target_text=(
-            "对进水生化需氧量浓度低于100毫克/升的城市污水处理厂服务片区，实施管网系统化整治",
-            "对进水浓度异常的污水处理厂开展片区管网系统化整治",
-        ),
-        layers=("wastewater_plants",),
-        unit="座",
-        kind="count",
-        target=None,
-        direction="lower",
-        deadline=None,
-        target_areas=(),
-        definition_zh="年底运行、进水BOD<100 mg/L、服务片区管网系统化整治未完成"
-        "（未启动或实施中）的污水处理厂座数",
-        features_zh="整治未完成的污水处理厂",
-        target_basis_zh="规划要求对此类片区实施管网整治，未给出完成年份",
-        compute=_compute_low_bod,
-    ),
-    Indicator(
-        id="rural_sewage_rate",
-        name_zh="农村生活污水处理率",
-        name_en="Rural sewage treatment rate",
-        measures=("001/三/五",),
-        target_text=("全市农村生活污水处理率达到35%以上",),
-        layers=("villages",),
-        unit="%",
-        kind="share",
-        target=35,
-        direction="higher",
-        deadline=2025,
-        target_areas=(YINGKOU,),
-        definition_zh="生活污水已治理（按治理年份计）的村占全部村的比例（按村个数）",
-        features_zh="已治理的村",
-        target_basis_zh="“到2025年，全市农村生活污水处理率达到35%以上”；各县按同一比例对照",
-        compute=_compute_sewage,
-    ),
-    Indicator(
-        id="beautiful_villages_2022",
-        name_zh="2022年创建美丽宜居村",
-        name_en="Beautiful villages created in 2022",
-        measures=("000/五/十八",),
-        target_text=("2022年力争创建100个美丽宜居村",),
-        layers=("villages",),
-        unit="个",
-        kind="count",
-        target=100,
-        direction="higher",
-        deadline=2022,
-        target_areas=(YINGKOU,),
-        definition_zh="创建年份为2022年的美丽宜居村个数（2022年底起计）",
-        features_zh="2022年创建的美丽宜居村",
-        target_basis_zh="“2022年力争创建100个美丽宜居村”：全市总量，不分解到县",
-        compute=_compute_beautiful_2022,
-        county_target=False,
-        baseline_year=2021,
-    ),
-    Indicator(
-        id="beautiful_villages_liaoning",
-        name_zh="美丽宜居村累计（辽宁省1000个目标）",
-        name_en="Beautiful villages to date (Liaoning target of 1,000)",
-        measures=("003/五/十八",),
-        target_text=("建设1000个美丽宜居村",),
-        layers=("villages",),
-        unit="个",
-        kind="count",
-        target=1000,
-        direction="higher",
-        deadline=2025,
-        target_areas=(LIAONING,),
-        definition_zh="年底已创建的美丽宜居村累计个数；市、县为对全省目标的贡献",
-        features_zh="已创建的美丽宜居村",
-        target_basis_zh="辽宁省“建设1000个美丽宜居村”，文件未写年份，按其规划期至2025年；"
-        "全省目标，不分解到市县（辽源属吉林省，不在此目标内）",
-        compute=_compute_beautiful_total,
-        county_target=False,
-        province_level=True,
-    ),
-    Indicator(
-        id="village_toilet_retrofit",
-        name_zh="农村户厕改造村比例",
-        name_en="Share of villages with household toilet retrofit",
-        measures=("002/五/十七",),
-        target_text=("开展农村户用卫生厕所改造",),
-        layers=("villages",),
-        unit="%",
-        kind="share",
-        target=None,
-        direction="higher",
-        deadline=None,
-        target_areas=(),
-        definition_zh="户厕改造已完成（按改造年份计）的村占全部村的比例",
-        features_zh="已完成户厕改造的村",
-        target_basis_zh="辽源规划要求“开展农村户用卫生厕所改造”，未给出数量和年份",
-        compute=_compute_toilet,
-    ),
-    Indicator(
-        id="village_clean_heating",
-        name_zh="农村清洁取暖改造村比例",
-        name_en="Share of villages with clean-heating retrofit",
-        measures=("004/四/二/2",),
-        target_text=("北方地区冬季清洁取暖试点城市建设",),
-        layers=("villages",),
-        unit="%",
-        kind="share",
-        target=None,
-        direction="higher",
-        deadline=None,
-        target_areas=(),
-        definition_zh="清洁取暖改造已完成（按改造年份计）的村占全部村的比例",
-        features_zh="已完成清洁取暖改造的村",
-        target_basis_zh="辽源规划要求加快清洁取暖试点城市建设，未给出数量和年份",
-        compute=_compute_clean_heating,
-    ),
-    Indicator(
-        id="parks_circular_retrofit",
-        name_zh="省级以上园区循环化改造完成比例",
-        name_en="Share of provincial-level-and-higher parks with circular retrofit done",
-        measures=("000/二/八", "001/三/二", "002/二/七", "004/四/一/4"),
-        target_text=(_T_CIRCULAR_000, _T_CIRCULAR_001, _T_CIRCULAR_002, _T_CIRCULAR_004),
-        layers=("parks",),
-        unit="%",
-        kind="share",
-        target=100,
-        direction="higher",
-        deadline=2025,
-        target_areas=_BOTH,
-        definition_zh="国家级、省级园区中循环化改造已完成（按状态年份计）的比例；所有省级以上园区视为具备条件",
-        features_zh="省级以上园区（done 列标明是否已完成）",
-        target_basis_zh="营口、辽源规划均要求2025年底前具备条件的省级以上园区全部实施循环化改造",
-        compute=_compute_parks_circular,
-    ),
+
+def _record_frame(rec: Record, data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
+    from plans.engine import record_frame  # the engine builds on this module's data access
+
+    return record_frame(data, rec, year, params)
+
+
+def _from_record(rec: Record) -> Indicator:
+    """An indicator declared by a record (data/indicators/<id>.toml), evaluated by the engine."""
+    return Indicator(
+        id=rec.id,
+        name_zh=rec.name_zh,
+        name_en=rec.name_en,
+        measures=rec.measures,
+        target_text=rec.target_text,
+        layers=rec.layers,
+        unit=rec.unit,
+        kind=rec.aggregate,  # type: ignore[arg-type]  # checked by the loader
+        target=rec.target,
+        direction=rec.direction,  # type: ignore[arg-type]
+        deadline=rec.deadline,
+        target_areas=rec.target_areas,
+        definition_zh=rec.definition_zh,
+        features_zh=rec.features_zh,
+        target_basis_zh=rec.target_basis_zh,
+        compute=partial(_record_frame, rec),
+        county_target=rec.county_target,
+        baseline_year=rec.baseline_year,
+        province_level=rec.province_level,
+        params=rec.params,
+    )
+
+
+# The order pages list the indicators in; a record not named here comes last (by file name).
+ORDER = (
+    "boilers_small_builtup",
+    "boilers_small_builtup_capacity",
+    "boilers_heating_coverage",
+    "boilers_large_ultra_low",
+    "boilers_waste_heat_candidates",
+    "parks_bulk_no_spur",
+    "rail_spurs_built",
+    "wastewater_low_bod_unrectified",
+    "rural_sewage_rate",
+    "beautiful_villages_2022",
+    "beautiful_villages_liaoning",
+    "village_toilet_retrofit",
+    "village_clean_heating",
+    "parks_circular_retrofit",
 )
-
+INDICATORS: tuple[Indicator, ...] = tuple(
+    _from_record(rec)
+    for rec in sorted(
+        _RECORDS.values(), key=lambda r: ORDER.index(r.id) if r.id in ORDER else len(ORDER)
+    )
+)
 _BY_ID = {ind.id: ind for ind in INDICATORS}
 
 
@@ -1460,14 +839,12 @@ def get_indicator(indicator_id: str) -> Indicator:
     return _BY_ID[indicator_id]
 
 
-# The columns each layer is read with (`_StoreData.layer` reads a layer always with the same).
-COLUMNS_READ = {
-    "coal_boilers": BOILER_COLS,
-    "villages": VILLAGE_COLS,
-    "parks": PARK_COLS,
-    "rail_spurs": SPUR_COLS,
-    "wastewater_plants": PLANT_COLS,
-}
+# The columns each layer is read with (`_StoreData.layer` reads a layer always with the same):
+# every field a record reads.
+COLUMNS_READ: dict[str, tuple[str, ...]] = {}
+for _rec in _RECORDS.values():
+    for _name, _fields in ((_rec.layer, _rec.fields()), (_rec.layers[-1], _rec.other_fields())):
+        COLUMNS_READ[_name] = tuple(dict.fromkeys(COLUMNS_READ.get(_name, ()) + _fields))
 
 
 def visible(store: FeatureStore, indicator: Indicator) -> bool:
