@@ -168,28 +168,22 @@ def build_region_features(regions: Sequence[Region], land: Path) -> list[dict[st
     cities = [r for r in regions if r.level == "city"]
     provinces = [r for r in regions if r.level == "province"]
 
-    geoms: dict[str, MultiPolygon] = {}
+    def simplified(rows: list[Region], tolerance: float) -> dict[str, MultiPolygon]:
+        """Adcode -> polygon of `rows`, simplified as one coverage (no gaps between them)."""
+        if not rows:
+            return {}
+        shapes = _simplify_coverage([source[r.adcode] for r in rows], tolerance)
+        return {r.adcode: g for r, g in zip(rows, shapes, strict=True)}
+
     # Counties of all cities as one coverage; each city is the union of its simplified
     # counties, so city edges coincide exactly with county edges.
-    if counties:
-        for r, g in zip(
-            counties,
-            _simplify_coverage([source[r.adcode] for r in counties], COUNTY_TOLERANCE),
-            strict=True,
-        ):
-            geoms[r.adcode] = g
+    geoms = simplified(counties, COUNTY_TOLERANCE)
     for city in cities:
         members = [geoms[r.adcode] for r in counties if r.parent_adcode == city.adcode]
         if not members:
             raise ValueError(f"city {city.adcode} has no county among the regions")
         geoms[city.adcode] = _polygonal(shapely.union_all(members))
-    if provinces:
-        for r, g in zip(
-            provinces,
-            _simplify_coverage([source[r.adcode] for r in provinces], PROVINCE_TOLERANCE),
-            strict=True,
-        ):
-            geoms[r.adcode] = g
+    geoms |= simplified(provinces, PROVINCE_TOLERANCE)
 
     ordered = sorted(regions, key=lambda r: (_LEVEL_ORDER[r.level], r.adcode))
     return [_feature(r, geoms[r.adcode]) for r in ordered]
