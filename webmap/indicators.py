@@ -283,7 +283,7 @@ def indicator_page(indicator_id: str) -> Response | str:
         )
     layers = [visible_layer("districts"), visible_layer(ind.layer)]
     if bounds is None and area and area.feature_ids:  # the features behind the city's number
-        bounds = extent(store, layers[1:], bbox=view.bounds, filters={"id": list(area.feature_ids)})
+        bounds = extent(store, layers[1:], view, {"id": list(area.feature_ids)})
     fmap = build_map(
         view,
         layers,

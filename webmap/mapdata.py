@@ -12,6 +12,7 @@ from shapely.geometry import mapping
 from geo.cluster import grid_clusters
 from geo.store import BBox, FeatureStore
 from layers.base import LayerType
+from webmap.regions import RegionView
 
 
 def view_data(
@@ -73,15 +74,16 @@ def view_data(
 def extent(
     store: FeatureStore,
     layers: list[LayerType],
-    *,
-    bbox: BBox,
-    filters: dict[str, Any] | None,
+    view: RegionView,
+    extra: dict[str, Any] | None = None,
 ) -> BBox | None:
-    """The bounds of the features of `layers` in `bbox` (None: there are none), so a map of a
-    measure or an indicator opens on its own features rather than the whole region."""
+    """The bounds of the features of `layers` in the region `view` (narrowed by `extra`; None:
+    there are none), so a map of a measure or an indicator opens on its own features rather
+    than the whole region."""
     bounds: list[tuple[float, float, float, float]] = []
+    bbox = view.bounds
     for layer in layers:
-        where = filters if "city_adcode" in layer.field_map else None
+        where = view.filters_for(layer, extra)
         if layer.geometry_type == "Point":
             at = store.positions(layer.id, bbox=bbox, filters=where)
             if len(at):

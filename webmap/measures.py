@@ -132,7 +132,7 @@ def measure(measure_id: str) -> Response | str:
                 url_for=url_for,
                 has_demo=True,
                 config=current_app.config,
-                bounds=extent(store, facilities, bbox=view.bounds, filters=view.filters),
+                bounds=extent(store, facilities, view),
                 focus=focus_arg(),
             )
         )

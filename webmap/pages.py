@@ -76,9 +76,8 @@ def layer_data(layer_id: str) -> Response:
         raise QueryError("bbox=minx,miny,maxx,maxy and a numeric zoom are required") from None
     if len(bbox) != 4:
         raise QueryError("bbox needs four numbers: minx, miny, maxx, maxy")
-    filters = view.filters if "city_adcode" in layer.field_map else None
-    if request.args.get("indicator"):
-        filters = (filters or {}) | _indicator_filter(layer_id)
+    extra = _indicator_filter(layer_id) if request.args.get("indicator") else None
+    filters = view.filters_for(layer, extra)
     answer = view_data(
         get_store(),
         layer,

@@ -11,6 +11,7 @@ from shapely.ops import unary_union
 
 from geo.regions import read_regions
 from geo.store import FeatureStore
+from layers.base import LayerType
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ class RegionView:
     districts: list[Any]  # store Features
     filters: dict[str, list[str]] | None
     bounds: tuple[float, float, float, float]
+
+    def filters_for(
+        self, layer: LayerType, extra: dict[str, list[str]] | None = None
+    ) -> dict[str, list[str]] | None:
+        """The store filter for `layer` in this region, plus `extra`: layers with a city are
+        narrowed to the region's cities (context layers without one are not). The map data, its
+        warm-up and a map's opening extent ask the same, so they share cached positions."""
+        own = self.filters if "city_adcode" in layer.field_map else None
+        if extra:
+            return (own or {}) | extra
+        return own
 
 
 @lru_cache(maxsize=32)  # a store is immutable while open; views are asked for on every fetch

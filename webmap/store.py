@@ -221,8 +221,7 @@ def _warm(app: Flask) -> None:
             view = region_view(store, key)
             for layer in all_layers():
                 if layer.geometry_type == "Point" and layer.id in store.layers():
-                    filters = view.filters if "city_adcode" in layer.field_map else None
-                    store.positions(layer.id, filters=filters)
+                    store.positions(layer.id, filters=view.filters_for(layer))
         warm_indicators(store)
         holder = app.extensions[_EXTENSION]
         for public in {False, bool(holder.restrictions)}:
