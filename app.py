@@ -28,6 +28,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # metadata); the published ones join the catalog.
         "ADDED_PLANS_DIR": str(Path(instance_path) / "plans"),
         "LINKS_PATH": str(HERE / "plans" / "links.csv"),  # curated measure-layer links
+        # Links an editor confirmed (or rejected) on a plan's review page, read with LINKS_PATH.
+        "ADDED_LINKS_PATH": str(Path(instance_path) / "links.csv"),
+        # Indicator records an administrator built (one TOML file each), read with the
+        # shipped data/indicators/.
+        "ADDED_INDICATORS_DIR": str(Path(instance_path) / "indicators"),
         # Planners' imports and edits with their audit log, laid over the sources.
         "EDITS_PATH": str(Path(instance_path) / "edits.sqlite"),
         # How far (m) outside the city outline a ledger position may lie and still be taken,

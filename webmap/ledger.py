@@ -44,7 +44,25 @@ NOTHING_TO_IMPORT = "没有可写入的行 nothing to import: no row would be ad
 # The stages of an import, as its progress reports name them.
 STAGE_ZH = {"read": "读取", "check": "校验与匹配", "write": "写入", "rebuild": "重建地图库"}
 # What the audit log can say of a change (imports never delete; people do, one at a time).
-AUDIT_ACTION_ZH = {"add": "新增", "change": "更新", "delete": "删除"}
+AUDIT_ACTION_ZH = {
+    "add": "新增",
+    "change": "更新",
+    "delete": "删除",
+    # changes to the catalog (EditStore.record): plan documents, their links, indicators
+    "upload": "上传",
+    "correct": "更正",
+    "publish": "发布",
+    "unpublish": "撤回",
+    "confirm": "确认",
+    "reject": "否决",
+    "remove": "移除",
+}
+# What the audit log calls the catalog tables an EditStore.record entry changes.
+CATALOG_SUBJECTS = {
+    "plan_documents": ("规划文件", "Plan documents"),
+    "measure_links": ("措施关联", "Measure links"),
+    "indicators": ("指标", "Indicators"),
+}
 # The audit log is read in local time; it is stored, and exported as CSV, in ISO 8601 UTC.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 LOCAL_ZONE_LABEL = "北京时间 Asia/Shanghai, UTC+8"
@@ -435,7 +453,10 @@ def local_time(at: str) -> str:
 
 
 def layer_name(layer_id: str) -> tuple[str, str]:
-    """(Chinese, English) name of a layer in the audit log; its id when it is no longer one."""
+    """(Chinese, English) name of a layer in the audit log (or of the catalog table an entry
+    changed); its id when it is no longer one."""
+    if layer_id in CATALOG_SUBJECTS:
+        return CATALOG_SUBJECTS[layer_id]
     try:
         layer = get_layer(layer_id)
     except LayerNotFound:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +199,46 @@ class EditStore:
         if progress is not None:
             progress("write", total, total)
         return Committed(batch, added, changed)
+
+    def record(
+        self,
+        user: str,
+        action: str,
+        subject: str,
+        subject_id: str,
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        source: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> str:
+        """One audit entry for a change that is not a feature's: a plan document corrected or
+        published, a link confirmed, an indicator added (`subject` is then the catalog table
+        it changes: plan_documents, measure_links, indicators; `subject_id` its row's id).
+        Returns the entry's batch id."""
+        if not user:
+            raise ValueError("留痕须写明操作人 an audit entry needs the name of who acts")
+        batch = uuid.uuid4().hex[:12]
+        dump = partial(json.dumps, ensure_ascii=False)
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO audit (at, user, action, layer, feature_id, before, after, source,"
+                " batch, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    now().isoformat(timespec="seconds"),
+                    user,
+                    action,
+                    subject,
+                    subject_id,
+                    dump(before) if before is not None else None,
+                    dump(after) if after is not None else None,
+                    source,
+                    batch,
+                    dump(details) if details is not None else None,
+                ),
+            )
+        return batch
 
     def delete(
         self,
