@@ -17,7 +17,7 @@ from layers.base import MeasureTie
 from plans.added import published_plans
 from plans.cascade import Cascade
 from plans.errors import PlanError
-from plans.links import LINKS_PATH, Link, read_links
+from plans.links import LINKS_PATH, Link, catalog_links, read_decisions, read_links
 from plans.model import Document, Node
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
@@ -46,14 +46,21 @@ def plan_files(plans_dir: Path = PLANS_DIR) -> list[Path]:
 
 
 def inputs(
-    plans_dir: Path = PLANS_DIR, links_path: Path = LINKS_PATH, added_dir: Path | None = None
+    plans_dir: Path = PLANS_DIR,
+    links_path: Path = LINKS_PATH,
+    added_dir: Path | None = None,
+    added_links_path: Path | None = None,
 ) -> list[Path]:
     """Every file whose change changes the catalog: texts (shipped, and added ones published
-    with their metadata), link table, unit aliases and the parsing code."""
+    with their metadata), link tables (shipped, and the added links when there are any), unit
+    aliases and the parsing code."""
     code = sorted(Path(__file__).parent.glob("*.py"))
     units = Path(__file__).with_name("units.csv")
     added = [path for p in published_plans(added_dir) for path in (p.text_path, p.meta_path)]
-    return [*plan_files(plans_dir), *added, Path(links_path), units, *code]
+    decided = (
+        [Path(added_links_path)] if added_links_path and Path(added_links_path).is_file() else []
+    )
+    return [*plan_files(plans_dir), *added, Path(links_path), *decided, units, *code]
 
 
 def load_catalog(
@@ -61,9 +68,11 @@ def load_catalog(
     links_path: Path = LINKS_PATH,
     layer_ids: Iterable[str] | None = None,
     added_dir: Path | None = None,
+    added_links_path: Path | None = None,
 ) -> Catalog:
     """Parse every plan (the shipped ones and the published added ones in `added_dir`), check
-    the link table against them, pair city and provincial measures."""
+    the link table against them, add the links an editor confirmed (`added_links_path`) on
+    measures the catalog has, pair city and provincial measures."""
     from plans.cascade import match
     from plans.parse import parse_file  # imported here: parsing is the slow, optional part
 
@@ -80,7 +89,10 @@ def load_catalog(
             )
         seen[doc.id] = doc.path
     ids = {node.id for doc in documents for node in doc.walk()}
-    links = read_links(links_path, measure_ids=ids, layer_ids=layer_ids)
+    layer_ids = list(layer_ids) if layer_ids is not None else None
+    shipped = read_links(links_path, measure_ids=ids, layer_ids=layer_ids)
+    decisions = read_decisions(added_links_path, layer_ids=layer_ids)
+    links = catalog_links(shipped, decisions, ids)
     catalog = Catalog(documents=documents, links=links, areas={p.id: p.region for p in added})
     by_title = {_plain(doc.title): doc for doc in documents}
     for child in documents:
@@ -168,6 +180,9 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "layer_id": "str",
         "reason": "str",
         "rule": "str",
+        "source": "str",  # 随附 shipped (plans/links.csv) / 确认 confirmed by an editor
+        "confirmed_by": "str",
+        "confirmed_at": "str",  # ISO 8601, UTC
     },
 }
 TABLE_DESCRIPTIONS = {
@@ -282,6 +297,9 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
             "layer_id": k.layer_id,
             "reason": k.reason,
             "rule": k.rule,
+            "source": k.source,
+            "confirmed_by": k.confirmed_by,
+            "confirmed_at": k.confirmed_at,
         }
         for k in catalog.links
     ]

@@ -90,9 +90,11 @@ def build_store_files(
     edits_path: Path | None = None,
     regions_dir: Path | None = None,
     added_plans_dir: Path | None = None,
+    added_links_path: Path | None = None,
 ) -> bool:
     """(Re)build the GeoPackage when the layer sources, the added regions, plan texts (shipped
-    and published added ones), link table, parser or the planners' edits changed: the layers
+    and published added ones), link tables (shipped, and the links editors confirmed), parser
+    or the planners' edits changed: the layers
     (edits laid over the sources), plus the plan catalog and the regions (from the districts)
     as attribute tables."""
     layers = all_layers()
@@ -102,7 +104,11 @@ def build_store_files(
 
     def tables(data: dict[str, LayerData]) -> list[AttributeTable]:
         catalog = load_catalog(
-            plans_dir, links_path, [layer.id for layer in layers], added_dir=added_plans_dir
+            plans_dir,
+            links_path,
+            [layer.id for layer in layers],
+            added_dir=added_plans_dir,
+            added_links_path=added_links_path,
         )
         rows = catalog_rows(catalog)
         return [
@@ -118,7 +124,7 @@ def build_store_files(
         layers,
         source_dirs,
         extra_inputs=[
-            *catalog_inputs(plans_dir, links_path, added_plans_dir),
+            *catalog_inputs(plans_dir, links_path, added_plans_dir, added_links_path),
             Path(region_table.__file__),  # the regions table's code
             *([edits.path] if edits else []),
         ],
@@ -137,6 +143,7 @@ def build_store(app: Flask) -> bool:
         Path(app.config["EDITS_PATH"]),
         Path(app.config["REGIONS_DIR"]),
         Path(app.config["ADDED_PLANS_DIR"]),
+        Path(app.config["ADDED_LINKS_PATH"]),
     )
 
 
