@@ -52,7 +52,7 @@ def _shipped_files() -> list[Path]:
     return plan_files(Path(current_app.config["PLANS_DIR"]))
 
 
-def _user() -> str:
+def cli_user() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in a bare container
@@ -95,7 +95,7 @@ def add_command(file: Path, region: str, publish: bool, by: str | None) -> None:
     """Add the plan document FILE (.txt in UTF-8/GBK, .docx, .pdf) for the region ADCODE, as a
     draft unless --publish."""
     region = region.strip()
-    by = by or _user()
+    by = by or cli_user()
     regions = {r.adcode: r for r in read_regions(get_store())}
     try:
         if region not in regions:
@@ -188,7 +188,7 @@ def publish_command(plan_id: str, by: str | None) -> None:
     plan = _added(plan_id)
     if plan.status == PUBLISHED:
         raise click.ClickException(f"「{plan.id}」已发布 '{plan.id}' is published already")
-    set_plan_status(_added_dir(), plan.id, PUBLISHED, by or _user())
+    set_plan_status(_added_dir(), plan.id, PUBLISHED, by or cli_user())
     _rebuild(
         lambda: set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by),
         ("发布", f"'{plan.id}' not published"),
