@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from plans.catalog import PLANS_DIR, load_catalog
-from plans.links import LINKS_PATH, suggest
+from plans.links import LINKS_PATH, read_decisions, suggest
 
 
 def _layer_keywords() -> dict[str, tuple[str, ...]]:
@@ -60,13 +60,17 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_links(args: argparse.Namespace) -> int:
     """Keyword suggestions that the curated table does not have yet (a person decides)."""
     keywords = _layer_keywords()
-    catalog = load_catalog(Path(args.plans), Path(args.links), layer_ids=keywords)
+    added = Path(args.added) if args.added else None
+    catalog = load_catalog(
+        Path(args.plans), Path(args.links), layer_ids=keywords, added_links_path=added
+    )
     confirmed = {(k.measure_id, k.layer_id) for k in catalog.links}
+    decided = {d.key for d in read_decisions(added)}  # rejected ones are not suggested again
     headings = {node.id: node.heading for node in catalog.measures()}
     fresh = [
         s
         for s in suggest(catalog.documents, keywords)
-        if (s.measure_id, s.layer_id) not in confirmed
+        if (s.measure_id, s.layer_id) not in confirmed | decided
     ]
     for s in fresh:
         print(
@@ -94,3 +98,9 @@ def add_load(subparsers: argparse._SubParsersAction) -> None:
 
 def add_links(subparsers: argparse._SubParsersAction) -> None:
     _add(subparsers, "links", cmd_links, json_option=False)
+    p = subparsers.choices["links"]
+    p.add_argument(
+        "--added",
+        default=None,
+        help="the added-links file (instance/links.csv): its decisions are not suggested again",
+    )

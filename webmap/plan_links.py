@@ -344,7 +344,10 @@ def links_page(plan_id: str):
                     + (f"#{anchor}" if anchor.startswith("m-") and anchor[2:].isdigit() else "")
                 )
     doc = _document(plan)
-    rows, orphans = overview(doc)
+    try:
+        rows, orphans = overview(doc)
+    except LinkTableError as exc:  # a hand-edited file gone bad: say where, decide nothing
+        rows, orphans, error, status = [], [], str(exc), 500
     return render_template(
         "admin_plan_links.html",
         plan=plan,

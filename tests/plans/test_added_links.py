@@ -184,3 +184,18 @@ def test_load_catalog_reads_the_added_links(tmp_path: Path) -> None:
     assert (shipped["source"], shipped["confirmed_by"]) == ("随附", None)
     measure = next(m for m in rows["plan_measures"] if m["id"] == "001/三/八")
     assert measure["layers"].split(",")[-1] == "parks"
+
+
+def test_python_m_plans_links_leaves_out_decided_ones(tmp_path: Path, capsys) -> None:
+    from plans.__main__ import main
+
+    assert main(["links"]) == 0
+    before = capsys.readouterr().out
+    line = next(ln for ln in before.splitlines() if not ln.startswith("#"))
+    measure_id, layer_id = line.split(",")[:2]
+    path = tmp_path / "links.csv"
+    decide(path, make_decision(measure_id, layer_id, REJECTED, "editor1", at=AT))
+    assert main(["links", "--added", str(path)]) == 0
+    after = capsys.readouterr().out
+    assert line in before and line not in after
+    assert len(after.splitlines()) == len(before.splitlines()) - 1

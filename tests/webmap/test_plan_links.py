@@ -123,6 +123,8 @@ def test_confirm_on_the_page(links_app, tmp_path: Path) -> None:
     # The measure page lists the layer; a 营口 boiler's popup lists the measure.
     measure = reader.get(f"/measures/{MEASURE}").get_data(as_text=True)
     assert "关联图层" in measure and "淘汰小锅炉" in measure
+    assert PAGE not in measure  # readers are not offered the links page; editors are
+    assert PAGE in editor.get(f"/measures/{MEASURE}").get_data(as_text=True)
     items = reader.get("/ogc/collections/coal_boilers/items?f=json&limit=500").get_json()
     yingkou = next(f["id"] for f in items["features"] if f["properties"]["city_adcode"] == YINGKOU)
     liaoyuan = next(f["id"] for f in items["features"] if f["properties"]["city_adcode"] != YINGKOU)
@@ -171,6 +173,14 @@ def test_bad_decisions_are_refused(links_app, tmp_path: Path) -> None:
     assert chinese_first(error)
     assert not Path(links_app.config["ADDED_LINKS_PATH"]).exists()
     assert Path(links_app.config["STORE_PATH"]).stat().st_mtime_ns == stamp
+
+
+def test_a_bad_decisions_file_is_named_on_the_page(links_app) -> None:
+    path = Path(links_app.config["ADDED_LINKS_PATH"])
+    path.write_text("measure_id,layer_id,reason,rule,decision,by,at\n001/三/八,parks,,,maybe,e,x\n")
+    answer = logged_in(links_app, "editor1").get("/admin/plans/001/links")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 500 and "第 2 行" in text and "decision" in text
 
 
 def test_shipped_plan_links_are_read_only(links_app) -> None:
