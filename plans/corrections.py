@@ -208,8 +208,11 @@ def _char_class(char: str) -> str:
 
 
 def _pattern(quote: str, raw: bool = False) -> re.Pattern[str]:
-    """The quote with any whitespace (a line break the text joined) between its characters."""
-    chars = squeeze(quote)
+    """The quote with any whitespace (a line break the text joined) between its characters;
+    full-width letters and digits read as the cleaned text has them (ASCII)."""
+    chars = "".join(
+        chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in squeeze(quote)
+    )
     gap = "[" + re.escape("".join(WHITESPACE)) + "]*"
     return re.compile(gap.join(_char_class(c) if raw else re.escape(c) for c in chars))
 

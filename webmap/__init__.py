@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         maps,
         measures,
         pages,
+        plan_review,
         plan_sources,
         region_sources,
         reports,
@@ -41,3 +42,4 @@ def init_app(app: Flask) -> None:
     ledger_pages.init_app(app)
     region_sources.init_app(app)
     plan_sources.init_app(app)
+    plan_review.init_app(app)
