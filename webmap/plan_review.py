@@ -221,6 +221,7 @@ def _pieces(doc: Document) -> list[Piece]:
             continue
         if start > pos:
             out.append(Piece(pos, doc.raw[pos:start]))
+        first = len(out)  # the index of this run's first piece
         marks = sorted((t.span.start, t.span.end) for t in node.targets)
         cursor = start
         for a, b in marks:
@@ -233,10 +234,9 @@ def _pieces(doc: Document) -> list[Piece]:
             cursor = b
         if cursor < end:
             out.append(Piece(cursor, doc.raw[cursor:end], node.id))
-        for p in out:
-            if p.measure == node.id and node.id not in seen:
-                p.first = True
-                seen.add(node.id)
+        if node.id not in seen:
+            out[first].first = True
+            seen.add(node.id)
         pos = end
     if pos < len(doc.raw):
         out.append(Piece(pos, doc.raw[pos:]))
