@@ -93,11 +93,11 @@ def _listed() -> list[Listed]:
     titles = {k: d["title"] for k, d in catalog_view(get_store()).documents.items()}
     shipped = [
         Listed(default_doc_id(p), titles.get(default_doc_id(p), p.name), "随附 shipped", "—")
-        for p in plan_sources._shipped_files()
+        for p in plan_sources.shipped_files()
     ]
     added = [
         Listed(p.id, p.title, f"{p.status} {STATUS_EN[p.status]}", p.region, p)
-        for p in added_plans(plan_sources._added_dir())
+        for p in added_plans(plan_sources.added_dir())
     ]
     return [*shipped, *added]
 
@@ -190,7 +190,7 @@ class Review:
 
 def _review(plan_id: str) -> Review:
     if plan_id in plan_sources.shipped_ids():
-        path = next(p for p in plan_sources._shipped_files() if default_doc_id(p) == plan_id)
+        path = next(p for p in plan_sources.shipped_files() if default_doc_id(p) == plan_id)
         doc = parse_file(path)
         review = Review(None, doc, [], [])
     else:

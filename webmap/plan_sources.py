@@ -45,11 +45,11 @@ plans_cli = AppGroup(
 _LEVELS = {1: "一级 一、", 2: "二级 （一）", 3: "三级 1.", 4: "四级 ——"}
 
 
-def _added_dir() -> Path:
+def added_dir() -> Path:
     return Path(current_app.config["ADDED_PLANS_DIR"])
 
 
-def _shipped_files() -> list[Path]:
+def shipped_files() -> list[Path]:
     return plan_files(Path(current_app.config["PLANS_DIR"]))
 
 
@@ -95,12 +95,12 @@ def add_plan(
             "with flask regions add)",
         )
     text = plan_text(data, name, where=where)
-    taken = [default_doc_id(p) for p in _shipped_files()]
-    taken += [p.id for p in added_plans(_added_dir())]
+    taken = [default_doc_id(p) for p in shipped_files()]
+    taken += [p.id for p in added_plans(added_dir())]
     plan_id = next_plan_id(taken)
     doc = parse_text(text, plan_id, where)  # a plan the parser refuses is not kept
     plan = write_added_plan(
-        _added_dir(),
+        added_dir(),
         plan_id,
         text,
         region=region,
@@ -111,7 +111,7 @@ def add_plan(
     )
     if publish:
         _rebuild(
-            lambda: remove_added_plan(_added_dir(), plan_id),
+            lambda: remove_added_plan(added_dir(), plan_id),
             ("添加规划", f"plan {Path(name).name} not added"),
             where,
         )
@@ -119,7 +119,7 @@ def add_plan(
 
 
 def shipped_ids() -> set[str]:
-    return {default_doc_id(p) for p in _shipped_files()}
+    return {default_doc_id(p) for p in shipped_files()}
 
 
 def find_added(plan_id: str) -> AddedPlan:
@@ -131,7 +131,7 @@ def find_added(plan_id: str) -> AddedPlan:
             f"「{plan_id}」是随附的规划文件，不能在此更改 '{plan_id}' is a shipped plan "
             "document: it cannot be changed here",
         )
-    found = next((p for p in added_plans(_added_dir()) if p.id == plan_id), None)
+    found = next((p for p in added_plans(added_dir()) if p.id == plan_id), None)
     if found is None:
         raise PlanError(
             plan_id,
@@ -145,9 +145,9 @@ def publish_plan(plan_id: str, by: str) -> AddedPlan:
     plan = find_added(plan_id)
     if plan.status == PUBLISHED:
         raise PlanError(plan.id, f"「{plan.id}」已发布 '{plan.id}' is published already")
-    published = set_plan_status(_added_dir(), plan.id, PUBLISHED, by)
+    published = set_plan_status(added_dir(), plan.id, PUBLISHED, by)
     _rebuild(
-        lambda: set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by),
+        lambda: set_plan_status(added_dir(), plan.id, DRAFT, plan.added_by),
         ("发布", f"'{plan.id}' not published"),
         plan.id,
     )
@@ -160,9 +160,9 @@ def unpublish_plan(plan_id: str, by: str) -> AddedPlan:
     plan = find_added(plan_id)
     if plan.status != PUBLISHED:
         raise PlanError(plan.id, f"「{plan.id}」是草稿，未发布 '{plan.id}' is a draft already")
-    draft = set_plan_status(_added_dir(), plan.id, DRAFT, by)
+    draft = set_plan_status(added_dir(), plan.id, DRAFT, by)
     _rebuild(
-        lambda: set_plan_status(_added_dir(), plan.id, PUBLISHED, plan.published_by or by),
+        lambda: set_plan_status(added_dir(), plan.id, PUBLISHED, plan.published_by or by),
         ("撤回", f"'{plan.id}' not taken back to draft"),
         plan.id,
     )
@@ -175,13 +175,13 @@ def remove_plan(plan_id: str) -> AddedPlan:
     if plan.status == PUBLISHED:
         # Out of the catalog first (back to draft, store rebuilt), then deleted: a failed
         # rebuild leaves it published, as it was.
-        set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by)
+        set_plan_status(added_dir(), plan.id, DRAFT, plan.added_by)
         _rebuild(
-            lambda: set_plan_status(_added_dir(), plan.id, PUBLISHED, plan.published_by or ""),
+            lambda: set_plan_status(added_dir(), plan.id, PUBLISHED, plan.published_by or ""),
             ("移除", f"'{plan.id}' not removed"),
             plan.id,
         )
-    return remove_added_plan(_added_dir(), plan.id)
+    return remove_added_plan(added_dir(), plan.id)
 
 
 def summary(doc: Document) -> list[str]:
@@ -238,11 +238,11 @@ def add_command(file: Path, region: str, publish: bool, by: str | None) -> None:
 def list_command() -> None:
     """Every plan document: the shipped ones and the added ones with their status."""
     titles = {k: d["title"] for k, d in catalog_view(get_store()).documents.items()}
-    for path in _shipped_files():
+    for path in shipped_files():
         doc_id = default_doc_id(path)
         click.echo(f"{doc_id}  随附 shipped      {'-':<6}  {titles.get(doc_id, path.name)}")
     try:
-        added = added_plans(_added_dir())
+        added = added_plans(added_dir())
     except PlanError as exc:
         raise click.ClickException(str(exc)) from None
     for p in added:
