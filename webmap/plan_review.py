@@ -58,6 +58,7 @@ from plans.parse import default_doc_id, parse_file
 from webmap import plan_sources
 from webmap.auth import current_user, role_required
 from webmap.catalog import catalog_view
+from webmap.ledger import LOCAL_ZONE_LABEL, local_time
 from webmap.store import get_store
 
 bp = Blueprint("plan_review", __name__, template_folder="templates")
@@ -113,6 +114,8 @@ def _plans_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
             error=error,
             max_mb=_max_bytes() / (1024 * 1024),
             chosen=request.form.get("region", ""),
+            when=local_time,
+            zone=LOCAL_ZONE_LABEL,
         ),
         status,
     )
@@ -285,6 +288,8 @@ def _review_page(
             error=error,
             messages=get_flashed_messages(),
             PUBLISHED=PUBLISHED,
+            when=local_time,
+            zone=LOCAL_ZONE_LABEL,
         ),
         status,
     )
