@@ -141,10 +141,11 @@ def upload() -> Response | tuple[str, int]:
             f"(at most {_max_bytes() / (1024 * 1024):g} MB)",
             400,
         )
+    region = request.form.get("region", "").strip()
+    if not region:
+        return _plans_page(f"{name}：请选择规划所属的区划 choose the region the plan is for", 400)
     try:
-        plan, doc = plan_sources.add_plan(
-            data, name, region=request.form.get("region", ""), by=_user(), where=name
-        )
+        plan, doc = plan_sources.add_plan(data, name, region=region, by=_user(), where=name)
     except (LutuError, PlanError) as exc:
         return _plans_page(str(exc), 400)
     _audit(

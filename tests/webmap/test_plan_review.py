@@ -274,13 +274,14 @@ def _scanned() -> bytes:
     ("name", "data", "region", "words"),
     [
         ("p.txt", C1.encode(), "999999", ("没有区划", "no region")),
+        ("p.txt", C1.encode(), "", ("请选择", "choose the region")),
         ("p.txt", b"\x81\x30\xff" * 40, "210800", ("编码", "encoding")),
         ("p.docx", _tables_only(), "210800", ("只有表格", "only tables")),
         ("p.pdf", _scanned(), "210800", ("扫描件？没有文字层", "no text layer")),
         ("p.txt", C1.encode() * 60, "210800", ("文件过大", "too big")),
         ("p.doc", b"\xd0\xcf\x11\xe0", "210800", ("不支持", "unsupported")),
     ],
-    ids=["unknown-region", "encoding", "tables-only", "scanned", "too-big", "suffix"],
+    ids=["unknown-region", "no-region", "encoding", "tables-only", "scanned", "too-big", "suffix"],
 )
 def test_bad_upload_writes_nothing(review_app, editor, name, data, region, words) -> None:
     store_path = Path(review_app.config["STORE_PATH"])
