@@ -41,7 +41,7 @@ from typing import Any
 from plans.added import AddedPlan
 from plans.errors import PlanError
 from plans.model import Document, Node, ResponsibleUnit, Span, Target
-from plans.text import WHITESPACE, clean_line, squeeze
+from plans.text import _FULLWIDTH, WHITESPACE, clean_line, squeeze
 
 __all__ = [
     "BOUNDS",
@@ -100,6 +100,7 @@ class Correction:
     bound: str = ""  # one of BOUNDS
     target_kind: str = "numeric"  # numeric / qualitative
     year: int | None = None  # the target year (deadline), optional
+    nth: int = 0  # unmark_target, fix_unit: which of the targets with the same text (0: first)
     by: str = ""
     at: str = ""  # ISO 8601 UTC
 
@@ -199,9 +200,7 @@ def reviewed_document(plan: AddedPlan) -> Document:
 # -- finding text again ---------------------------------------------------------------------
 def _char_class(char: str) -> str:
     """A cleaned character, and what it may have been in the raw text (full-width forms)."""
-    forms = {char}
-    if "!" <= char <= "~":
-        forms.add(chr(ord(char) + 0xFEE0))
+    forms = {char, *(wide for wide, narrow in _FULLWIDTH.items() if narrow == char)}
     if char == ".":
         forms.add("．")
     return "[" + "".join(re.escape(f) for f in sorted(forms)) + "]"
@@ -210,9 +209,7 @@ def _char_class(char: str) -> str:
 def _pattern(quote: str, raw: bool = False) -> re.Pattern[str]:
     """The quote with any whitespace (a line break the text joined) between its characters;
     full-width letters and digits read as the cleaned text has them (ASCII)."""
-    chars = "".join(
-        chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in squeeze(quote)
-    )
+    chars = "".join(_FULLWIDTH.get(c, c) for c in squeeze(quote))
     gap = "[" + re.escape("".join(WHITESPACE)) + "]*"
     return re.compile(gap.join(_char_class(c) if raw else re.escape(c) for c in chars))
 
@@ -284,15 +281,19 @@ def _locate(doc: Document, c: Correction) -> tuple[Node, tuple[int, int]] | str:
 
 
 def _target_at(node: Node, c: Correction) -> Target | str:
-    """The target of a node whose text is the correction's quote (the nearest when several)."""
-    found = [(k, t) for k, t in enumerate(node.targets) if squeeze(t.text) == squeeze(c.quote)]
-    if not found:
+    """The target of a node whose text is the correction's quote: of those at the place nearest
+    the correction's offset, the `nth` (targets of one 分别 list share their text)."""
+    found = [t for t in node.targets if squeeze(t.text) == squeeze(c.quote)]
+    if found:
+        places = {id(t): node.text.find(t.text) for t in found}
+        nearest = min(abs(places[id(t)] - c.offset) for t in found)
+        found = [t for t in found if abs(places[id(t)] - c.offset) == nearest]
+    if c.nth >= len(found):
         return (
             f"措施「{node.id}」已没有目标「{c.quote}」 measure '{node.id}' has no target "
             f"'{c.quote}' any more"
         )
-    places = {id(t): (node.text.find(t.text), k) for k, t in found}
-    return min((t for _, t in found), key=lambda t: abs(places[id(t)][0] - c.offset))
+    return found[c.nth]
 
 
 # -- applying -------------------------------------------------------------------------------
@@ -574,11 +575,21 @@ def _target(doc: Document, measure_id: str, number: int) -> tuple[Node, Target]:
     return node, node.targets[number - 1]
 
 
+def _same_text(node: Node, target: Target) -> int:
+    """How many targets before `target` share its text (a 分别 list's)."""
+    before = node.targets[: next(k for k, t in enumerate(node.targets) if t is target)]
+    return sum(squeeze(t.text) == squeeze(target.text) for t in before)
+
+
 def make_unmark(doc: Document, measure_id: str, number: int) -> Correction:
     """Unmark the measure's target number `number` (1-based, as the page lists them)."""
     node, target = _target(doc, measure_id, number)
     return Correction(
-        "unmark_target", node.id, target.text, offset=max(0, node.text.find(target.text))
+        "unmark_target",
+        node.id,
+        target.text,
+        offset=max(0, node.text.find(target.text)),
+        nth=_same_text(node, target),
     )
 
 
@@ -594,4 +605,5 @@ def make_fix_unit(doc: Document, measure_id: str, number: int, unit: str) -> Cor
         offset=max(0, node.text.find(target.text)),
         unit=unit,
         old_unit=target.unit,
+        nth=_same_text(node, target),
     )

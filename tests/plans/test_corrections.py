@@ -240,3 +240,29 @@ def test_catalog_takes_the_reviewed_document(tmp_path: Path) -> None:
     assert marked["id"] == "005/二/二#2"  # after the parsed target, whose id is kept
     assert "005/二/三" not in by_measure
     assert reviewed_document(plan).node("005/二/二").targets[-1].text == "15分钟生活圈"
+
+
+def test_every_shipped_target_can_be_corrected_and_quotes_read_full_width() -> None:
+    """Each parsed target of the shipped plans found again by its quote (full-width
+    punctuation such as ， stays as the cleaned text has it; full-width digits typed by a
+    person read as the ASCII ones the parser made of them)."""
+    from plans.catalog import PLANS_DIR, plan_files
+    from plans.parse import parse_file
+
+    for path in plan_files(PLANS_DIR):
+        doc = parse_file(path)
+        for node in doc.walk():
+            for number in range(1, len(node.targets) + 1):
+                fix = make_fix_unit(doc, node.id, number, "单位X")
+                fixed, problems = apply_corrections(doc, [fix])
+                assert problems == [], (path.name, node.id, problems)
+                assert fixed.node(node.id).targets[number - 1].unit == "单位X"
+                unmarked, problems = apply_corrections(doc, [make_unmark(doc, node.id, number)])
+                left = [t.indicator for t in unmarked.node(node.id).targets]
+                expected = [t.indicator for t in node.targets]
+                assert problems == [] and left == expected[: number - 1] + expected[number:]
+    doc = parse_text(C1, "005", "c1.txt")
+    typed = make_mark(
+        doc, "005/二/二", "１５分钟生活圈", value=15, unit="分钟", bound="≤", target_kind="numeric"
+    )
+    assert typed.quote == "15分钟生活圈"
