@@ -1,4 +1,4 @@
-"""`flask plans add/list/publish/remove`: plan documents added by a person, as data.
+"""`flask plans add/list/publish/unpublish/remove`: plan documents added by a person, as data.
 
 `add` reads the file (plans.documents: .txt, .docx, .pdf), parses it with the catalog's parser
 and writes it to ADDED_PLANS_DIR as a draft (草稿); a draft is in no catalog until published.
@@ -263,6 +263,18 @@ def publish_command(plan_id: str, by: str | None) -> None:
     except PlanError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已发布 published {plan.id}《{plan.title}》; 地图库已重建 store rebuilt")
+
+
+@plans_cli.command("unpublish")
+@click.argument("plan_id")
+@click.option("--by", "by", default=None, help="who takes it back (default: the system user)")
+def unpublish_command(plan_id: str, by: str | None) -> None:
+    """Take the published plan PLAN_ID back to draft: it leaves the catalog (store rebuilt)."""
+    try:
+        plan = unpublish_plan(plan_id, by or _user())
+    except PlanError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已撤回为草稿 back to draft {plan.id}《{plan.title}》; 地图库已重建 store rebuilt")
 
 
 @plans_cli.command("remove")
