@@ -105,10 +105,15 @@ def _listed() -> list[Listed]:
 
 def _plans_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     regions = read_regions(get_store())
+    try:
+        plans = _listed()
+    except PlanError as exc:  # a damaged plan.json: say which, list nothing
+        plans, error = [], "；".join(filter(None, [error, str(exc)]))
+        status = 500 if status == 200 else status
     return (
         render_template(
             "admin_plans.html",
-            plans=_listed(),
+            plans=plans,
             regions=regions,
             region_names={r.adcode: r.name_zh for r in regions},
             error=error,
@@ -152,13 +157,12 @@ def upload() -> Response | tuple[str, int]:
         "upload",
         plan.id,
         after=plan.to_json(),
-        details={"summary": f"上传 upload {name}：" + "；".join(s.strip() for s in _summary(doc))},
+        details={
+            "summary": f"上传 upload {name}："
+            + "；".join(line.strip() for line in plan_sources.summary(doc))
+        },
     )
     return redirect(url_for("plan_review.review", plan_id=plan.id))
-
-
-def _summary(doc: Document) -> list[str]:
-    return plan_sources.summary(doc)
 
 
 # -- the review page --------------------------------------------------------------------------
