@@ -16,6 +16,7 @@ from geo.store import FeatureStore
 from layers.base import MeasureTie
 from plans.added import published_plans
 from plans.cascade import Cascade
+from plans.corrections import CORRECTIONS_FILE, reviewed_document
 from plans.errors import PlanError
 from plans.links import LINKS_PATH, Link, catalog_links, read_decisions, read_links
 from plans.model import Document, Node
@@ -52,11 +53,16 @@ def inputs(
     added_links_path: Path | None = None,
 ) -> list[Path]:
     """Every file whose change changes the catalog: texts (shipped, and added ones published
-    with their metadata), link tables (shipped, and the added links when there are any), unit
-    aliases and the parsing code."""
+    with their metadata and corrections), link tables (shipped, and the added links when
+    there are any), unit aliases and the parsing code."""
     code = sorted(Path(__file__).parent.glob("*.py"))
     units = Path(__file__).with_name("units.csv")
-    added = [path for p in published_plans(added_dir) for path in (p.text_path, p.meta_path)]
+    added = [
+        path
+        for p in published_plans(added_dir)
+        for path in (p.text_path, p.meta_path, p.text_path.with_name(CORRECTIONS_FILE))
+        if path.exists()
+    ]
     decided = (
         [Path(added_links_path)] if added_links_path and Path(added_links_path).is_file() else []
     )
@@ -78,7 +84,7 @@ def load_catalog(
 
     added = published_plans(added_dir)
     documents = [parse_file(path) for path in plan_files(plans_dir)]
-    documents += [parse_file(p.text_path, p.id) for p in added]
+    documents += [reviewed_document(p) for p in added]  # parsed, then corrected
     seen: dict[str, str] = {}
     for doc in documents:
         if doc.id in seen:

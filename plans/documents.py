@@ -22,7 +22,7 @@ from pathlib import Path
 from plans.errors import PlanError
 from plans.text import check_text, decode
 
-__all__ = ["PLAN_SUFFIXES", "plan_text", "read_plan_file"]
+__all__ = ["PLAN_SUFFIXES", "plan_text", "read_plan_bytes", "read_plan_file"]
 
 PLAN_SUFFIXES = (".txt", ".docx", ".pdf")
 
@@ -30,13 +30,17 @@ PLAN_SUFFIXES = (".txt", ".docx", ".pdf")
 def read_plan_file(path: str | Path) -> str:
     """The text of the plan file at `path` (see the module docstring for the formats)."""
     path = Path(path)
+    return plan_text(read_plan_bytes(path), path.name, where=str(path))
+
+
+def read_plan_bytes(path: str | Path) -> bytes:
+    """The bytes of the file at `path`; PlanError naming it when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise PlanError(
             str(path), f"无法读取文件 cannot read the file: {exc.strerror or exc}"
         ) from exc
-    return plan_text(data, path.name, where=str(path))
 
 
 def plan_text(data: bytes, name: str, where: str | None = None) -> str:

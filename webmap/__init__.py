@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         measures,
         pages,
         plan_links,
+        plan_review,
         plan_sources,
         region_sources,
         reports,
@@ -43,3 +44,4 @@ def init_app(app: Flask) -> None:
     region_sources.init_app(app)
     plan_sources.init_app(app)
     plan_links.init_app(app)
+    plan_review.init_app(app)

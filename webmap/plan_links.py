@@ -33,8 +33,9 @@ from markupsafe import Markup
 from geo.ledger.edits import EditStore
 from layers import all_layers, registry
 from layers.base import LayerType
-from plans.added import PUBLISHED, STATUS_EN, added_plans
+from plans.added import PUBLISHED, STATUS_EN, AddedPlan, added_plans
 from plans.catalog import plan_files
+from plans.corrections import reviewed_document
 from plans.errors import PlanError
 from plans.links import (
     CONFIRMED,
@@ -78,6 +79,7 @@ class PlanInfo:
     status: str  # 随附 / 草稿 / 已发布
     status_en: str
     path: Path
+    added: AddedPlan | None = None  # None: a shipped plan
 
     @property
     def shipped(self) -> bool:
@@ -90,13 +92,15 @@ def _plan(plan_id: str) -> PlanInfo | None:
             return PlanInfo(plan_id, SHIPPED_STATUS, "shipped", path)
     for p in added_plans(Path(current_app.config["ADDED_PLANS_DIR"])):
         if p.id == plan_id:
-            return PlanInfo(p.id, p.status, STATUS_EN[p.status], p.text_path)
+            return PlanInfo(p.id, p.status, STATUS_EN[p.status], p.text_path, p)
     return None
 
 
 def _document(plan: PlanInfo) -> Document:
-    """The plan's document as the catalog parses it. (At merge time: an added plan's corrected
-    document, plans.corrections.)"""
+    """The plan's document as the catalog takes it: an added plan as reviewed (parsed, then
+    corrected)."""
+    if plan.added is not None:
+        return reviewed_document(plan.added)
     return parse_file(plan.path, plan.id)
 
 

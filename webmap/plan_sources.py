@@ -1,4 +1,4 @@
-"""`flask plans add/list/publish/remove`: plan documents added by a person, as data.
+"""`flask plans add/list/publish/unpublish/remove`: plan documents added by a person, as data.
 
 `add` reads the file (plans.documents: .txt, .docx, .pdf), parses it with the catalog's parser
 and writes it to ADDED_PLANS_DIR as a draft (草稿); a draft is in no catalog until published.
@@ -23,6 +23,7 @@ from plans.added import (
     DRAFT,
     PUBLISHED,
     STATUS_EN,
+    AddedPlan,
     added_plans,
     next_plan_id,
     remove_added_plan,
@@ -30,7 +31,7 @@ from plans.added import (
     write_added_plan,
 )
 from plans.catalog import plan_files
-from plans.documents import read_plan_file
+from plans.documents import plan_text, read_plan_bytes
 from plans.errors import PlanError
 from plans.model import Document
 from plans.parse import default_doc_id, parse_text
@@ -44,11 +45,11 @@ plans_cli = AppGroup(
 _LEVELS = {1: "一级 一、", 2: "二级 （一）", 3: "三级 1.", 4: "四级 ——"}
 
 
-def _added_dir() -> Path:
+def added_dir() -> Path:
     return Path(current_app.config["ADDED_PLANS_DIR"])
 
 
-def _shipped_files() -> list[Path]:
+def shipped_files() -> list[Path]:
     return plan_files(Path(current_app.config["PLANS_DIR"]))
 
 
@@ -59,15 +60,128 @@ def cli_user() -> str:
         return "cli"
 
 
-def _rebuild(undo, what: str) -> None:
+def _rebuild(undo, what: tuple[str, str], where: str) -> None:
     """Rebuild the store; on failure undo the change (nothing half-saved) and say so."""
     try:
         build_store(current_app)
     except Exception as exc:
         undo()
-        raise click.ClickException(
-            f"地图库重建失败，未{what[0]} store rebuild failed, {what[1]}: {exc}"
+        raise PlanError(
+            where, f"地图库重建失败，未{what[0]} store rebuild failed, {what[1]}: {exc}"
         ) from None
+
+
+def add_plan(
+    data: bytes,
+    name: str,
+    *,
+    region: str,
+    by: str,
+    where: str | None = None,
+    publish: bool = False,
+) -> tuple[AddedPlan, Document]:
+    """Add a plan file's bytes (`name` says its format, `where` is what errors name) for the
+    store's region `region`: read, parsed with the catalog's parser and written as a draft
+    (published at once, the store rebuilt, with `publish`). Raises PlanError naming the file,
+    with nothing written, for an unknown region, an unreadable file or one the parser refuses.
+    What `flask plans add` and the upload page both do."""
+    where = where or name
+    region = region.strip()
+    if region not in {r.adcode for r in read_regions(get_store())}:
+        raise PlanError(
+            where,
+            f"地图库中没有区划「{region}」（flask regions list 列出已有的，flask regions add "
+            f"添加） the store has no region '{region}' (see flask regions list; add it "
+            "with flask regions add)",
+        )
+    text = plan_text(data, name, where=where)
+    taken = [default_doc_id(p) for p in shipped_files()]
+    taken += [p.id for p in added_plans(added_dir())]
+    plan_id = next_plan_id(taken)
+    doc = parse_text(text, plan_id, where)  # a plan the parser refuses is not kept
+    plan = write_added_plan(
+        added_dir(),
+        plan_id,
+        text,
+        region=region,
+        title=doc.title,
+        original_name=Path(name).name,
+        added_by=by,
+        publish=publish,
+    )
+    if publish:
+        _rebuild(
+            lambda: remove_added_plan(added_dir(), plan_id),
+            ("添加规划", f"plan {Path(name).name} not added"),
+            where,
+        )
+    return plan, doc
+
+
+def shipped_ids() -> set[str]:
+    return {default_doc_id(p) for p in shipped_files()}
+
+
+def find_added(plan_id: str) -> AddedPlan:
+    """The added plan `plan_id`; PlanError for a shipped or unknown id."""
+    plan_id = plan_id.strip()
+    if plan_id in shipped_ids():
+        raise PlanError(
+            plan_id,
+            f"「{plan_id}」是随附的规划文件，不能在此更改 '{plan_id}' is a shipped plan "
+            "document: it cannot be changed here",
+        )
+    found = next((p for p in added_plans(added_dir()) if p.id == plan_id), None)
+    if found is None:
+        raise PlanError(
+            plan_id,
+            f"没有添加过文件「{plan_id}」 document '{plan_id}' was not added (flask plans list)",
+        )
+    return found
+
+
+def publish_plan(plan_id: str, by: str) -> AddedPlan:
+    """Publish a draft: it joins the catalog (the store rebuilt; a failure leaves a draft)."""
+    plan = find_added(plan_id)
+    if plan.status == PUBLISHED:
+        raise PlanError(plan.id, f"「{plan.id}」已发布 '{plan.id}' is published already")
+    published = set_plan_status(added_dir(), plan.id, PUBLISHED, by)
+    _rebuild(
+        lambda: set_plan_status(added_dir(), plan.id, DRAFT, plan.added_by),
+        ("发布", f"'{plan.id}' not published"),
+        plan.id,
+    )
+    return published
+
+
+def unpublish_plan(plan_id: str, by: str) -> AddedPlan:
+    """Take a published plan back to draft: out of the catalog (the store rebuilt; a failure
+    leaves it published)."""
+    plan = find_added(plan_id)
+    if plan.status != PUBLISHED:
+        raise PlanError(plan.id, f"「{plan.id}」是草稿，未发布 '{plan.id}' is a draft already")
+    draft = set_plan_status(added_dir(), plan.id, DRAFT, by)
+    _rebuild(
+        lambda: set_plan_status(added_dir(), plan.id, PUBLISHED, plan.published_by or by),
+        ("撤回", f"'{plan.id}' not taken back to draft"),
+        plan.id,
+    )
+    return draft
+
+
+def remove_plan(plan_id: str) -> AddedPlan:
+    """Remove an added plan; a published one leaves the catalog first."""
+    plan = find_added(plan_id)
+    if plan.status == PUBLISHED:
+        # Out of the catalog first (back to draft, store rebuilt), then deleted: a failed
+        # rebuild leaves it published, as it was.
+        set_plan_status(added_dir(), plan.id, DRAFT, plan.added_by)
+        _rebuild(
+            lambda: set_plan_status(added_dir(), plan.id, PUBLISHED, plan.published_by or ""),
+            ("移除", f"'{plan.id}' not removed"),
+            plan.id,
+        )
+    return remove_added_plan(added_dir(), plan.id)
 
 
 def summary(doc: Document) -> list[str]:
@@ -94,39 +208,16 @@ def summary(doc: Document) -> list[str]:
 def add_command(file: Path, region: str, publish: bool, by: str | None) -> None:
     """Add the plan document FILE (.txt in UTF-8/GBK, .docx, .pdf) for the region ADCODE, as a
     draft unless --publish."""
-    region = region.strip()
     by = by or cli_user()
-    regions = {r.adcode: r for r in read_regions(get_store())}
     try:
-        if region not in regions:
-            raise PlanError(
-                str(file),
-                f"地图库中没有区划「{region}」（flask regions list 列出已有的，flask regions add "
-                f"添加） the store has no region '{region}' (see flask regions list; add it "
-                "with flask regions add)",
-            )
-        text = read_plan_file(file)
-        taken = [default_doc_id(p) for p in _shipped_files()]
-        taken += [p.id for p in added_plans(_added_dir())]
-        plan_id = next_plan_id(taken)
-        doc = parse_text(text, plan_id, str(file))  # a plan the parser refuses is not kept
-        plan = write_added_plan(
-            _added_dir(),
-            plan_id,
-            text,
-            region=region,
-            title=doc.title,
-            original_name=file.name,
-            added_by=by,
-            publish=publish,
+        plan, doc = add_plan(
+            read_plan_bytes(file), file.name, region=region, by=by, where=str(file), publish=publish
         )
     except (LutuError, PlanError) as exc:
         raise click.ClickException(str(exc)) from None
-    if publish:
-        _rebuild(
-            lambda: remove_added_plan(_added_dir(), plan_id),
-            ("添加规划", f"plan {file.name} not added"),
-        )
+    plan_id = plan.id
+    regions = {r.adcode: r for r in read_regions(get_store())}
+    region = plan.region
     status = f"{plan.status} {STATUS_EN[plan.status]}"
     click.echo(
         f"已添加 added {plan_id}《{doc.title}》 {regions[region].name_zh} {region}，"
@@ -147,11 +238,11 @@ def add_command(file: Path, region: str, publish: bool, by: str | None) -> None:
 def list_command() -> None:
     """Every plan document: the shipped ones and the added ones with their status."""
     titles = {k: d["title"] for k, d in catalog_view(get_store()).documents.items()}
-    for path in _shipped_files():
+    for path in shipped_files():
         doc_id = default_doc_id(path)
         click.echo(f"{doc_id}  随附 shipped      {'-':<6}  {titles.get(doc_id, path.name)}")
     try:
-        added = added_plans(_added_dir())
+        added = added_plans(added_dir())
     except PlanError as exc:
         raise click.ClickException(str(exc)) from None
     for p in added:
@@ -162,54 +253,38 @@ def list_command() -> None:
         )
 
 
-def _added(plan_id: str):
-    plan_id = plan_id.strip()
-    if plan_id in {default_doc_id(p) for p in _shipped_files()}:
-        raise click.ClickException(
-            f"「{plan_id}」是随附的规划文件，不能在此更改 '{plan_id}' is a shipped plan "
-            "document: it cannot be changed here"
-        )
-    try:
-        found = next((p for p in added_plans(_added_dir()) if p.id == plan_id), None)
-    except PlanError as exc:
-        raise click.ClickException(str(exc)) from None
-    if found is None:
-        raise click.ClickException(
-            f"没有添加过文件「{plan_id}」 document '{plan_id}' was not added (flask plans list)"
-        )
-    return found
-
-
 @plans_cli.command("publish")
 @click.argument("plan_id")
 @click.option("--by", "by", default=None, help="who publishes it (default: the system user)")
 def publish_command(plan_id: str, by: str | None) -> None:
     """Publish the added draft PLAN_ID: it joins the catalog (the store is rebuilt)."""
-    plan = _added(plan_id)
-    if plan.status == PUBLISHED:
-        raise click.ClickException(f"「{plan.id}」已发布 '{plan.id}' is published already")
-    set_plan_status(_added_dir(), plan.id, PUBLISHED, by or cli_user())
-    _rebuild(
-        lambda: set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by),
-        ("发布", f"'{plan.id}' not published"),
-    )
+    try:
+        plan = publish_plan(plan_id, by or cli_user())
+    except PlanError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"已发布 published {plan.id}《{plan.title}》; 地图库已重建 store rebuilt")
+
+
+@plans_cli.command("unpublish")
+@click.argument("plan_id")
+@click.option("--by", "by", default=None, help="who takes it back (default: the system user)")
+def unpublish_command(plan_id: str, by: str | None) -> None:
+    """Take the published plan PLAN_ID back to draft: it leaves the catalog (store rebuilt)."""
+    try:
+        plan = unpublish_plan(plan_id, by or cli_user())
+    except PlanError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已撤回为草稿 back to draft {plan.id}《{plan.title}》; 地图库已重建 store rebuilt")
 
 
 @plans_cli.command("remove")
 @click.argument("plan_id")
 def remove_command(plan_id: str) -> None:
     """Remove the added plan PLAN_ID (shipped ones stay); a published one leaves the catalog."""
-    plan = _added(plan_id)
-    if plan.status == PUBLISHED:
-        # Out of the catalog first (back to draft, store rebuilt), then deleted: a failed
-        # rebuild leaves it published, as it was.
-        set_plan_status(_added_dir(), plan.id, DRAFT, plan.added_by)
-        _rebuild(
-            lambda: set_plan_status(_added_dir(), plan.id, PUBLISHED, plan.published_by or ""),
-            ("移除", f"'{plan.id}' not removed"),
-        )
-    remove_added_plan(_added_dir(), plan.id)
+    try:
+        plan = remove_plan(plan_id)
+    except PlanError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"已移除 removed {plan.id}《{plan.title}》")
 
 

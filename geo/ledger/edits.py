@@ -421,6 +421,8 @@ def details_text(details: Mapping[str, Any] | None) -> str:
     if not details:
         return ""
     parts = []
+    if details.get("summary"):  # a catalog change in words: 更正 merge：005/三/一 ← 005/三/二
+        parts.append(str(details["summary"]))
     if details.get("row"):
         parts.append(f"第 {details['row']} 行")
     for w in details.get("warnings") or ():

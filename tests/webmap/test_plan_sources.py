@@ -222,3 +222,14 @@ def test_failed_rebuild_keeps_a_published_plan(plans_app, plan_file: Path, monke
     meta = json.loads((_added_dir(plans_app) / "005" / "plan.json").read_text(encoding="utf-8"))
     assert meta["status"] == "已发布"
     assert "005" in _documents(plans_app.test_client())
+
+
+def test_unpublish_takes_a_plan_out_of_the_catalog(plans_app, plan_file: Path) -> None:
+    runner = plans_app.test_cli_runner()
+    args = ["plans", "add", str(plan_file), "--region", "210800", "--publish"]
+    assert runner.invoke(args=args).exit_code == 0
+    back = runner.invoke(args=["plans", "unpublish", "005", "--by", "editor"])
+    assert back.exit_code == 0 and "已撤回为草稿" in back.output, back.output
+    assert "005" not in _documents(plans_app.test_client())
+    again = runner.invoke(args=["plans", "unpublish", "005"])
+    assert again.exit_code != 0 and "草稿" in again.output
