@@ -23,9 +23,6 @@ from plans.model import Document, Node
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
 
-# Which map region a document's issuer governs (the map's `city=` keys).
-REGION_BY_ISSUER = (("营口", "yingkou"), ("辽源", "liaoyuan"), ("辽宁", "liaoning"))
-
 
 @dataclass
 class Catalog:
@@ -117,11 +114,18 @@ def _plain(title: str) -> str:
     return re.sub(r"[\s《》“”\"]", "", title)
 
 
-def region_of(doc: Document) -> str | None:
-    issuer = (doc.issuer or "") + doc.title
-    for word, region in REGION_BY_ISSUER:
-        if word in issuer:
-            return region
+def region_key(
+    adcode: str | None, areas: Mapping[str, Area], region_keys: Mapping[str, str]
+) -> str | None:
+    """The region (the map's `city=` key) an area belongs to: the area itself when it is a
+    region, else the nearest region above it (a county's city)."""
+    seen: set[str] = set()
+    while adcode and adcode not in seen:
+        if adcode in region_keys:
+            return region_keys[adcode]
+        seen.add(adcode)
+        area = areas.get(adcode)
+        adcode = area.parent_adcode if area else None
     return None
 
 
@@ -136,7 +140,7 @@ TABLE_FIELDS: dict[str, dict[str, str]] = {
         "implements": "str",
         "lead_rule": "str",  # stated (…牵头) / first listed (the plan never says 牵头)
         "region": "str",
-        "adcode": "str",  # the region a person added the plan for; else from title and issuer
+        "adcode": "str",  # the area a person added the plan for; else from title and issuer
         "measure_count": "int",
         "target_count": "int",
         "cascade": "str",
@@ -199,8 +203,16 @@ TABLE_DESCRIPTIONS = {
 }
 
 
-def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
-    """The catalog as rows of the four store tables (lists are joined with 、 or JSON)."""
+def catalog_rows(
+    catalog: Catalog,
+    areas: Mapping[str, Area] | None = None,
+    region_keys: Mapping[str, str] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The catalog as rows of the four store tables (lists are joined with 、 or JSON). With
+    the store's districts (`areas`) and regions (adcode -> key), each document gets the area it
+    governs (`adcode`: the one it was added for, else the one its title or issuer names) and
+    that area's region."""
+    areas = areas or {}
     layers_of: dict[str, list[str]] = {}
     for link in catalog.links:
         layers_of.setdefault(link.measure_id, []).append(link.layer_id)
@@ -227,6 +239,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
 
     documents, measures, targets = [], [], []
     for doc in catalog.documents:
+        adcode = catalog.areas.get(doc.id) or plan_area(doc.title, doc.issuer, areas)
         nodes = list(doc.walk())
         for position, node in enumerate(nodes):
             parent_id = "/".join([doc.id, *node.path[:-1]]) if node.level > 1 else None
@@ -289,8 +302,8 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
                 "status": doc.status,
                 "implements": json.dumps(doc.implements, ensure_ascii=False),
                 "lead_rule": doc.lead_rule,
-                "region": region_of(doc),
-                "adcode": catalog.areas.get(doc.id),
+                "region": region_key(adcode, areas, region_keys or {}),
+                "adcode": adcode,
                 "measure_count": len(nodes),
                 "target_count": sum(len(n.targets) for n in nodes),
                 "cascade": _json(cascades.get(doc.id)),

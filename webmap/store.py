@@ -26,7 +26,7 @@ from geo.store.memory import CombinedStore, MemoryStore
 from geo.store.restricted import restricted_view
 from layers import all_layers, get_layer, parse_restrictions
 from layers.base import LayerType
-from plans.catalog import TABLE_DESCRIPTIONS, TABLE_FIELDS, catalog_rows, load_catalog
+from plans.catalog import TABLE_DESCRIPTIONS, TABLE_FIELDS, Area, catalog_rows, load_catalog
 from plans.catalog import inputs as catalog_inputs
 
 _EXTENSION = "lutu_store"
@@ -110,13 +110,18 @@ def build_store_files(
             added_dir=added_plans_dir,
             added_links_path=added_links_path,
         )
-        rows = catalog_rows(catalog)
+        regions = region_table.regions_table(data["districts"])
+        areas = {
+            p["adcode"]: Area(p["adcode"], p["name_zh"], p["level"], p.get("parent_adcode"))
+            for p in data["districts"].properties
+        }
+        rows = catalog_rows(catalog, areas, {r["adcode"]: r["key"] for r in regions.rows})
         return [
             *(
                 AttributeTable(name, fields, rows[name], TABLE_DESCRIPTIONS[name])
                 for name, fields in TABLE_FIELDS.items()
             ),
-            region_table.regions_table(data["districts"]),
+            regions,
         ]
 
     return ensure_geopackage(

@@ -3,7 +3,7 @@
 import pytest
 
 from layers import all_layers
-from plans.catalog import TABLE_FIELDS, catalog_rows, load_catalog, region_of
+from plans.catalog import TABLE_FIELDS, catalog_rows, load_catalog
 
 
 @pytest.fixture(scope="module")
@@ -11,14 +11,17 @@ def catalog():
     return load_catalog(layer_ids=[layer.id for layer in all_layers()])
 
 
-def test_five_documents_with_regions(catalog) -> None:
+def test_five_documents_with_regions(catalog, store) -> None:
+    """Each document's area and region come from the store's districts and regions (the
+    title or issuer names the place), not from a table of issuers in code."""
     assert [d.id for d in catalog.documents] == ["000", "001", "002", "003", "004"]
-    assert [region_of(d) for d in catalog.documents] == [
-        "yingkou",
-        "yingkou",
-        "liaoyuan",
-        "liaoning",
-        "liaoyuan",
+    rows = store.query("plan_documents", limit=None, sortby=[("id", True)]).features
+    assert [(r.properties["adcode"], r.properties["region"]) for r in rows] == [
+        ("210800", "yingkou"),
+        ("210800", "yingkou"),
+        ("220400", "liaoyuan"),
+        ("210000", "liaoning"),
+        ("220400", "liaoyuan"),
     ]
 
 
