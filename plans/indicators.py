@@ -91,6 +91,7 @@ __all__ = [
     "SHIPPED_INDICATORS",
     "Catalogue",
     "catalogue_of",
+    "citation_texts",
     "columns_read",
     "evaluate_record",
     "indicators_of",
@@ -907,6 +908,11 @@ def catalogue_of(store: FeatureStore) -> Catalogue:
         records[rec.id] = rec
         added.append(rec.id)
     return make_catalogue(records.values(), added, refused)
+
+
+def citation_texts(store: FeatureStore) -> dict[str, list[str]]:
+    """Every text of the store's catalog by measure id: what a citation must be found in."""
+    return _store_data(store).citations()
 
 
 def indicators_of(store: FeatureStore) -> tuple[Indicator, ...]:

@@ -163,6 +163,7 @@ def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any)
         "EDITS_PATH": str(folder / "edits.sqlite"),
         "REGIONS_DIR": str(folder / "regions"),
         "ADDED_PLANS_DIR": str(folder / "plans"),
+        "ADDED_INDICATORS_DIR": str(folder / "indicators"),
         **extra,
     }
 

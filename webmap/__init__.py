@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         api,
         auth,
         errors,
+        indicator_builder,
         indicators,
         ledger,
         ledger_pages,
@@ -41,3 +42,4 @@ def init_app(app: Flask) -> None:
     ledger_pages.init_app(app)
     region_sources.init_app(app)
     plan_sources.init_app(app)
+    indicator_builder.init_app(app)
