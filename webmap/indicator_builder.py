@@ -166,7 +166,10 @@ def _page(fields: dict[str, Any], edit_of: str | None = None, errors=(), status:
 
 
 def _blank() -> dict[str, Any]:
-    first = next(iter(layers_json()))
+    """An empty form, on the layer asked for (`?layer=`) or the first that is no base map."""
+    asked = request.args.get("layer", "")
+    layers = [layer.id for layer in all_layers() if layer.map_group != "base"]
+    first = asked if asked in layers_json() else layers[0]
     return {**form_fields({"layer": first}, {}), "filters": [], "where": []}
 
 
