@@ -89,7 +89,8 @@ def layers_json() -> dict[str, Any]:
 
 
 def _direction(row: dict[str, Any]) -> str:
-    return "lower" if row.get("bound") in ("≤", "<") else "higher"
+    """Lower is better for an upper bound and for "none left" (基本淘汰 → 0), else higher."""
+    return "lower" if row.get("bound") in ("≤", "<") or row.get("value") == 0 else "higher"
 
 
 def _target_options(targets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
