@@ -24,7 +24,7 @@ from typing import Any
 from layers import registry
 from plans.records import NUMERIC, RecordError
 
-__all__ = ["draft_table", "dump_toml", "form_fields"]
+__all__ = ["draft_table", "dump_toml", "form_fields", "lost_keys"]
 
 _SPLIT = re.compile(r"[,，、;；]")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -182,6 +182,38 @@ def form_fields(table: Mapping[str, Any], targets: Mapping[str, Mapping[str, Any
         "county_target": "false" if target.get("county_target") is False else "true",
         "basis_zh": target.get("basis_zh", ""),
     }
+
+
+# The keys the form can say, per table (a record written by hand may have more).
+_FORM_KEYS = {
+    "": {
+        *("id", "name_zh", "name_en", "definition_zh", "features_zh", "layer", "unit"),
+        *("order", "aggregate", "sum_field", "list", "filter", "spatial", "as_of", "count"),
+        "target",
+    },
+    "filter": {"field", "op", "value"},
+    "spatial": {"rule", "layer", "distance_m"},
+    "as_of": {"rule"},
+    "count": {"states", "where"},
+    "count.where": {"field", "op", "value"},
+    "target": {"value", "direction", "deadline", "areas", "county_target", "basis_zh", "cites"},
+}
+
+
+def lost_keys(table: Mapping[str, Any]) -> list[str]:
+    """The keys of a record the form cannot show (saving it from the form drops them)."""
+    lost = [k for k in table if k not in _FORM_KEYS[""]]
+    if table.get("as_of", {}).get("rule", "always") != "always":
+        lost.append("as_of")
+    for i, c in enumerate(table.get("filter", [])):
+        lost += [f"filter[{i}].{k}" for k in c if k not in _FORM_KEYS["filter"]]
+    for name in ("spatial", "count", "target"):
+        lost += [f"{name}.{k}" for k in table.get(name, {}) if k not in _FORM_KEYS[name]]
+    for i, c in enumerate(table.get("count", {}).get("where", [])):
+        lost += [f"count.where[{i}].{k}" for k in c if k not in _FORM_KEYS["count.where"]]
+    if len(table.get("target", {}).get("cites", [])) > 1:
+        lost.append("target.cites[1]")
+    return lost
 
 
 def _plain(value: Any) -> str:

@@ -45,7 +45,8 @@ judged for the province only, with each city's and county's contribution in `det
 A result area whose plans set no target is 无量化目标 even where another city has one.
 
 TIME (values are states at the end of the year asked for; each status year is the year the
-current status began — the assumptions, each written as the `as_of` rule of its records):
+current status began — the assumptions, each the `year_rule` of its layer's module, which a
+record takes unless its own `[as_of]` says otherwise):
 - boilers: before `status_year` a boiler was 运行 (the brief's rule), so one 已淘汰 in 2023
   still runs in 2022, one 超低排放改造完成 in 2023 runs without ultra-low emission in 2022;
 - villages: a flag (污水治理, 清洁取暖, 改厕, 美丽宜居村) counts from its year;

@@ -1,4 +1,5 @@
-"""Indicators as records: one TOML file per indicator in data/indicators/, read and checked here.
+"""Indicators as records: one TOML file per indicator in data/indicators/ (and those an
+administrator added, `plans.added_indicators`), read and checked here.
 
 An indicator is data, not a function: the engine (`plans.engine.record_frame`) evaluates any
 record. A rule a record cannot say is a reason to extend this schema, never to write a special

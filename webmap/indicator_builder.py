@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, r
 from werkzeug.wrappers import Response
 
 from layers import all_layers
-from plans.drafts import draft_table, dump_toml, form_fields
+from plans.drafts import draft_table, dump_toml, form_fields, lost_keys
 from plans.indicators import FIRST_YEAR, LAST_YEAR
 from plans.records import RecordError, describe_as_of, layer_rule
 from webmap import indicator_sources as sources
@@ -145,7 +145,13 @@ def preview() -> Response:
         return jsonify({"ok": False, "errors": _errors(exc)})
 
 
-def _page(fields: dict[str, Any], edit_of: str | None = None, errors=(), status: int = 200):
+def _page(
+    fields: dict[str, Any],
+    edit_of: str | None = None,
+    errors=(),
+    status: int = 200,
+    lost: list[str] | None = None,
+):
     store = get_store(public=False)
     targets = targets_of(store)
     regions = [r for r in regions_of(store).values() if r.adcode]
@@ -156,6 +162,7 @@ def _page(fields: dict[str, Any], edit_of: str | None = None, errors=(), status:
         layer_id=fields.get("layer") if fields.get("layer") in layers else next(iter(layers)),
         edit_of=edit_of,
         errors=list(errors),
+        lost=lost or [],
         layers=layers,
         targets=_target_options(targets),
         regions=regions,
@@ -230,7 +237,8 @@ def edit(indicator_id: str) -> Any:
     if request.method == "POST":
         return _save(indicator_id)
     table = tomllib.loads(added[indicator_id].toml)
-    return _page(form_fields(table, targets_of(get_store(public=False))), indicator_id)
+    fields = form_fields(table, targets_of(get_store(public=False)))
+    return _page(fields, indicator_id, lost=lost_keys(table))
 
 
 @bp.route("/admin/indicators", methods=["GET", "POST"])
@@ -248,6 +256,7 @@ def admin_page() -> Any:
     return render_template(
         "admin_indicators.html",
         indicators=sources.listed_indicators(),
+        left_out=sources.left_out(),
         message=message,
         error=error,
     ), status

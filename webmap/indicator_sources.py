@@ -187,6 +187,24 @@ def listed_indicators() -> list[tuple[Any, Any]]:
     return [(ind, added.get(ind.id)) for ind in catalogue.indicators]
 
 
+def left_out() -> list[tuple[str, str]]:
+    """Added records in the folder that the store does not hold, each with why (a record
+    that no longer passes its checks, e.g. a plan text since changed)."""
+    store = get_store(public=False)
+    taken = catalogue_of(store).added
+    out = []
+    for added in read_added(added_dir()):
+        if added.id in taken:
+            continue
+        try:
+            checked(added.toml, added.source, store)
+            reason = "地图库尚未重建 / the store is not rebuilt yet"
+        except RecordError as exc:
+            reason = str(exc)
+        out.append((added.id, reason))
+    return out
+
+
 def _read_file(path: str) -> tuple[str, str]:
     file = Path(path)
     try:

@@ -293,3 +293,43 @@ def test_a_bad_save_shows_the_form_again_with_the_error(builder_app) -> None:
     body = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "spatial.layer" in body and "不是面图层" in body
     assert XSS not in body and _added_files(builder_app) == []
+
+
+def test_a_failed_rebuild_undoes_the_add(make_app, source_dirs, tmp_path: Path) -> None:
+    """A source that no longer reads makes the rebuild fail: the record is not kept."""
+    broken = tmp_path / "broken-sources"
+    broken.mkdir()
+    (broken / "coal_boilers.geojson").write_text("{not json", encoding="utf-8")
+    app = make_app(own_store=True, SOURCE_DIRS=[str(p) for p in [*source_dirs, broken]])
+    file = tmp_path / "mine.toml"
+    file.write_text(RECORD, encoding="utf-8")
+    before = Path(app.config["STORE_PATH"]).read_bytes()
+    result = app.test_cli_runner().invoke(args=["indicators", "add", str(file)])
+    assert result.exit_code != 0 and "地图库重建失败" in result.output, result.output
+    assert result.output.index("地图库重建失败") < result.output.index("store rebuild failed")
+    assert _added_files(app) == []
+    assert Path(app.config["STORE_PATH"]).read_bytes() == before
+    assert not EditStore(Path(app.config["EDITS_PATH"])).audit(layer="indicators")
+
+
+def test_a_record_the_store_left_out_is_listed_with_its_reason(builder_app) -> None:
+    folder = Path(builder_app.config["ADDED_INDICATORS_DIR"])
+    folder.mkdir(parents=True)
+    (folder / "boilers_outside.toml").write_text(RECORD.replace(CITED, "规划里没有这句话"), "utf-8")
+    built = builder_app.test_cli_runner().invoke(args=["build-store"])
+    assert built.exit_code == 0, built.output
+    assert _store_ids(builder_app) == [i.id for i in SHIPPED_INDICATORS]  # the others built
+    page = logged_in(builder_app, "admin1").get("/admin/indicators").get_data(as_text=True)
+    assert "未载入地图库" in page and "boilers_outside" in page and "target.cites[0].text" in page
+
+
+def test_editing_a_hand_written_record_names_the_keys_the_form_drops(builder_app) -> None:
+    folder = Path(builder_app.config["ADDED_INDICATORS_DIR"])
+    folder.mkdir(parents=True)
+    text = RECORD + '\n[[columns]]\nname = "status"\nsource = "state"\n'
+    (folder / "boilers_outside.toml").write_text(text, encoding="utf-8")
+    page = logged_in(builder_app, "admin1").get("/admin/indicators/boilers_outside/edit")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "表单不能显示的键" in body and "columns" in body
+    assert 'value="outside" selected' in body and 'value="built_up_areas" selected' in body
