@@ -9,7 +9,8 @@ The form's fields (every value a list of text, as a browser posts them):
     spatial_rule (none | inside | outside | within_m), spatial_layer, spatial_distance_m
     year_rule ("layer": the layer's own | "always"), count_states (states counted)
     where_field / where_op / where_value        rows: which candidates a share counts
-    target (a plan_targets id: its measure and quoted text are cited), target_value,
+    target (a plan_targets id: its measure and quoted text are cited), or instead
+    cite_measure + cite_text (a measure's id and a passage of its text, quoted), target_value,
     target_deadline, direction, areas (adcodes), county_target ("true" | "false"), basis_zh
 A value that cannot be read raises RecordError naming the record key it would fill.
 """
@@ -127,6 +128,8 @@ def draft_table(
         target["cites"] = [{"measure": chosen["measure_id"], "text": quoted}]
     elif one("target"):
         raise _fail("target.cites", f"目录中没有目标 {one('target')}", "no such plan target")
+    elif one("cite_measure") or one("cite_text"):
+        target["cites"] = [{"measure": one("cite_measure"), "text": one("cite_text")}]
     table["target"] = target
     return table
 
@@ -136,7 +139,7 @@ def form_fields(table: Mapping[str, Any], targets: Mapping[str, Mapping[str, Any
     per field, and the condition rows."""
     target = table.get("target", {})
     cites = target.get("cites", [])
-    chosen = ""
+    chosen, cite_measure, cite_text = "", "", ""
     if cites:
         measure, text = cites[0].get("measure"), cites[0].get("text")
         chosen = next(
@@ -147,6 +150,8 @@ def form_fields(table: Mapping[str, Any], targets: Mapping[str, Mapping[str, Any
             ),
             "",
         )
+        if not chosen:
+            cite_measure, cite_text = str(measure or ""), str(text or "")
     spatial = table.get("spatial", {})
 
     def rows(items: list[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -175,6 +180,8 @@ def form_fields(table: Mapping[str, Any], targets: Mapping[str, Mapping[str, Any
         "count_states": list(table.get("count", {}).get("states", [])),
         "where": rows(table.get("count", {}).get("where", [])),
         "target": chosen,
+        "cite_measure": cite_measure,
+        "cite_text": cite_text,
         "target_value": _plain(target.get("value")),
         "target_deadline": _plain(target.get("deadline")),
         "direction": target.get("direction", "higher"),

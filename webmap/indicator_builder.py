@@ -197,7 +197,7 @@ def _posted_fields(form: dict[str, list[str]]) -> dict[str, Any]:
         *("id", "name_zh", "name_en", "definition_zh", "features_zh", "layer", "unit", "order"),
         *("aggregate", "sum_field", "spatial_rule", "spatial_layer", "spatial_distance_m"),
         *("year_rule", "target", "target_value", "target_deadline", "direction"),
-        *("county_target", "basis_zh"),
+        *("county_target", "basis_zh", "cite_measure", "cite_text"),
     )
     return {
         **{k: one(k) for k in plain},

@@ -139,7 +139,7 @@ def preview_json(rec: Record, year: int, limit: int = PREVIEW_FEATURES) -> dict[
             "reason": a.status_reason,
             "features": len(a.feature_ids),
         }
-        for a in result.areas
+        for a in _grouped(result.areas)
     ]
     wanted: list[tuple[str, str]] = []  # (city key, feature id)
     for a in result.areas:
@@ -178,6 +178,14 @@ def preview_json(rec: Record, year: int, limit: int = PREVIEW_FEATURES) -> dict[
         "feature_count": total,
         "status_rule": result.status_rule,
     }
+
+
+def _grouped(areas: list[Any]) -> list[Any]:
+    """Provinces, then each city followed by its counties."""
+    out = [a for a in areas if a.level == "province"]
+    for city in (a for a in areas if a.level == "city"):
+        out += [city, *(a for a in areas if a.level == "county" and a.parent_adcode == city.adcode)]
+    return out + [a for a in areas if a not in out]
 
 
 def listed_indicators() -> list[tuple[Any, Any]]:

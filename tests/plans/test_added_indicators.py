@@ -179,3 +179,13 @@ def test_the_forms_draft_is_a_record(shipped) -> None:
     assert back["filters"][1]["value"] == "运行、超低排放改造完成"
     with pytest.raises(RecordError, match=r"键 filter\[0\].value"):
         draft_table({**FORM, "filter_value": ["abc", "", ""]}, targets)
+
+
+def test_a_draft_may_quote_a_measure_instead_of_a_target() -> None:
+    form = {**FORM, "target": [""], "target_value": [""], "target_deadline": [""]}
+    form |= {"cite_measure": ["001/三/八"], "cite_text": [CITED]}
+    table = draft_table(form, {})
+    assert table["target"]["cites"] == [{"measure": "001/三/八", "text": CITED}]
+    assert "value" not in table["target"]
+    back = form_fields(table, {})
+    assert (back["target"], back["cite_measure"], back["cite_text"]) == ("", "001/三/八", CITED)

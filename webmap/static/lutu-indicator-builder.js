@@ -97,7 +97,8 @@
     }
     var names = {
       "target.value": "target_value", "target.deadline": "target_deadline",
-      "target.cites": "target", "target.direction": "direction", "target.basis_zh": "basis_zh",
+      "target.cites": "target", "target.cites[0].measure": "cite_measure",
+      "target.cites[0].text": "cite_text", "target.direction": "direction", "target.basis_zh": "basis_zh",
       "spatial.layer": "spatial_layer", "spatial.rule": "spatial_rule",
       "spatial.distance_m": "spatial_distance_m", "count.states": "layer"
     };
@@ -138,7 +139,7 @@
     data.areas.forEach(function (a) {
       var tr = el("tr", null, { "data-adcode": a.adcode, "class": "lutu-preview-" + a.level });
       tr.appendChild(el("td", (a.level === "county" ? "　" : "") + a.name));
-      tr.appendChild(el("td", fmt(a.value) + " " + data.unit));
+      tr.appendChild(el("td", a.value === null ? "—" : fmt(a.value) + " " + data.unit));
       tr.appendChild(el("td", a.target === null ? "—" : fmt(a.target) + " " + data.unit));
       tr.appendChild(el("td", a.status, { title: a.reason }));
       body.appendChild(tr);
