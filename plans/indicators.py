@@ -73,7 +73,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
 from typing import Any, Literal
 
@@ -948,11 +948,27 @@ def visible_indicators(store: FeatureStore) -> list[Indicator]:
     return [ind for ind in indicators_of(store) if visible(store, ind)]
 
 
-@lru_cache(maxsize=2)
-def _preview_data(store: FeatureStore, columns: tuple[tuple[str, tuple[str, ...]], ...]):
-    data = _StoreData(store)
-    data.columns_read = dict(columns)
-    return data
+class _DraftData(_StoreData):
+    """The store's data for one draft record, made per preview and dropped with it: the
+    layer reads, spatial relations and year states of the store's own data are shared (a
+    layer is read anew only when the draft reads a column the store's indicators do not),
+    the draft's own tests and sums are kept here, so previews never grow the store's data."""
+
+    _SHARED = frozenset({"areas", "citations", "inside", "nearest", "length", "record-state"})
+
+    def __init__(self, base: _StoreData, columns: Mapping[str, tuple[str, ...]]) -> None:
+        super().__init__(base.store)
+        self.base = base
+        self.columns_read = dict(columns)
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        kind = key if isinstance(key, str) else key[0]
+        same_layer = kind == "layer" and (
+            self.columns_read.get(key[1]) == self.base.columns_read.get(key[1])
+        )
+        if kind in self._SHARED or same_layer:
+            return self.base.memo(key, make)
+        return super().memo(key, make)
 
 
 def evaluate_record(
@@ -962,21 +978,12 @@ def evaluate_record(
     preview of a draft). Raises CitationError when its citations are not in the catalog."""
     if not FIRST_YEAR <= int(year) <= LAST_YEAR:
         raise ValueError(f"year must be {FIRST_YEAR}–{LAST_YEAR}, got {year!r}")
-    ind = _from_record(rec)
+    ind = _from_record.__wrapped__(rec)  # a draft is not kept among the indicators
     check_citations(store, [ind])
-    base = columns_read(store)
-    wanted = _columns_read([rec], base)
-    if wanted == dict(base):
-        data = _store_data(store)  # its layers are read already
-    else:
-        data = _preview_data(store, tuple(sorted(wanted.items())))
-    # Under an id of its own: the per-year sums are kept by id, and a draft is not the
-    # indicator it may replace.
-    draft = replace(ind, id=f"{rec.id}#draft{hash(rec) & 0xFFFFFFFF:x}")
+    base = _store_data(store)
+    data = _DraftData(base, _columns_read([rec], base.columns_read))
     params = {"waste_heat_distance_m": float(waste_heat_distance_m)}
-    result = _evaluate_one(data, draft, int(year), params)
-    result.indicator = ind
-    return result
+    return _evaluate_one(data, ind, int(year), params)
 
 
 # ============================================================================== evaluation

@@ -189,3 +189,26 @@ def test_a_draft_may_quote_a_measure_instead_of_a_target() -> None:
     assert "value" not in table["target"]
     back = form_fields(table, {})
     assert (back["target"], back["cite_measure"], back["cite_text"]) == ("", "001/三/八", CITED)
+
+
+def test_a_draft_reading_a_new_column_is_previewed_apart(shipped) -> None:
+    """A draft filtering on a field no indicator reads (a boiler's use) is evaluated on its
+    own read of the layer; the store's shared data gains none of the draft's work."""
+    from plans.indicators import _store_data, evaluate_record
+
+    text = record().replace('field = "capacity_t_per_h"\nop = "<="\nvalue = 35', "")
+    text = text.replace("[[filter]]\n", '[[filter]]\nfield = "use"\nop = "in"\nvalue = ["供暖"]')
+    rec = parse_record(text, "boilers_outside.toml")
+    base = _store_data(shipped)
+    evaluate(shipped, 2025)
+    before = set(base._memo)
+    result = evaluate_record(shipped, rec, 2025)
+    assert not {k for k in set(base._memo) - before if k[0] not in ("record-state",)}
+    heating = {
+        f.id
+        for f in shipped.query("coal_boilers", limit=None, with_geometry=False).features
+        if f.properties["use"] == "供暖"
+    }
+    ids = [i for a in result.areas if a.level == "city" for i in a.feature_ids]
+    assert ids and set(ids) <= heating
+    assert result.indicator.id == "boilers_outside"
