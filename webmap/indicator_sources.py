@@ -224,11 +224,16 @@ def _read_file(path: str) -> tuple[str, str]:
 @indicators_cli.command("add")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--user", default="cli", show_default=True, help="who adds it (audit log)")
-def add_command(file: str, user: str) -> None:
+@click.option("--replace", is_flag=True, help="replace the added record of the same id")
+def add_command(file: str, user: str, replace: bool) -> None:
     """Add the indicator record FILE.toml (checked, then the store is rebuilt)."""
     text, source = _read_file(file)
     try:
-        rec = save_indicator(text, source, user)
+        edit_of = None
+        if replace:
+            rec_id = checked(text, source).id
+            edit_of = rec_id if rec_id in {a.id for a in read_added(added_dir())} else None
+        rec = save_indicator(text, source, user, edit_of)
     except RecordError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已添加 added {rec.id} {rec.name_zh} -> {added_dir() / (rec.id + '.toml')}")

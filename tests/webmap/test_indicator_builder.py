@@ -86,6 +86,10 @@ def test_cli_add_list_preview_remove(builder_app, tmp_path: Path) -> None:
 
     again = runner.invoke(args=["indicators", "add", str(file)])
     assert again.exit_code != 0 and "已有添加的指标" in again.output
+    file.write_text(RECORD.replace("建成区外仍在运行的燃煤锅炉", "建成区外的锅炉（新）"), "utf-8")
+    replaced = runner.invoke(args=["indicators", "add", str(file), "--replace", "--user", "管理员"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "建成区外的锅炉（新）" in runner.invoke(args=["indicators", "list"]).output
 
     removed = runner.invoke(args=["indicators", "remove", "boilers_outside", "--user", "管理员"])
     assert removed.exit_code == 0, removed.output
@@ -97,6 +101,7 @@ def test_cli_add_list_preview_remove(builder_app, tmp_path: Path) -> None:
     log = EditStore(Path(builder_app.config["EDITS_PATH"])).audit(layer="indicators")
     assert [(e.action, e.feature_id, e.user) for e in log] == [
         ("remove", "boilers_outside", "管理员"),
+        ("change", "boilers_outside", "管理员"),
         ("add", "boilers_outside", "管理员"),
     ]
 
