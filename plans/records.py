@@ -18,8 +18,9 @@ SCHEMA (every key at the top level unless shown under a table)
     [[filter]]  conditions on the layer's fields; together they make the candidates
         field, op ("in" "not_in" "==" "<=" "<" ">=" ">"), value (a list for in / not_in)
         known   optional vocabulary of the field: a value outside it is "missing"
-        or, instead of field, as_of = {...} (as [as_of] below), op = "in", value = [states]:
-        a condition on a state at the year (a plant running that year)
+        or, instead of field, as_of = {...} (as [as_of] below) or as_of = "layer" (the
+        layer's year_rule), op = "in", value = [states]: a condition on a state at the year
+        (a plant running that year)
     [spatial]   optional, relative to another layer (year-independent)
         rule = "inside", layer = "<polygon layer>"   (boundary included)
         rule = "outside", layer = "<polygon layer>"  (in none of its polygons)
@@ -308,7 +309,12 @@ def _condition(
             raise r.fail("value", "状态不在 spatial.as_of.states 中", "state not in its states")
         return Condition("", r.table["op"], r.texts("value"))
     if "as_of" in r.table:
-        rule = _as_of(r.sub("as_of"), types, layer)
+        if r.table["as_of"] == "layer":  # the layer's own year rule
+            rule = _layer_rule(layer, types)
+            if rule is None:
+                raise r.fail("as_of", f"图层 {layer} 没有年份规则", f"{layer} has no year rule")
+        else:
+            rule = _as_of(r.sub("as_of"), types, layer)
         if r.choice("op", ("in",)) and not set(r.texts("value")) <= set(rule.states):
             raise r.fail("value", "状态不在 as_of.states 中", "state not in as_of.states")
         return Condition(rule.field or rule.year_field, "in", r.texts("value"), None, rule)

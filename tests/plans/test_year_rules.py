@@ -85,6 +85,14 @@ def test_shipped_records_do_not_repeat_their_layers_rule() -> None:
     assert {"boilers_small_builtup", "rail_spurs_built", "parks_circular_retrofit"} <= taking
     spurs = records["parks_bulk_no_spur"].spatial
     assert spurs is not None and spurs.as_of == layer_rule("rail_spurs")
+    running = records["wastewater_low_bod_unrectified"].filters[0]  # as_of = "layer"
+    assert running.as_of == layer_rule("wastewater_plants") and running.value == ("运行",)
+
+
+def test_a_state_filter_on_a_layer_without_a_rule_is_refused() -> None:
+    extra = '[[filter]]\nas_of = "layer"\nop = "in"\nvalue = ["是"]\n'
+    with pytest.raises(RecordError, match=r"键 filter\[0\]\.as_of"):
+        record("villages", extra)
 
 
 def test_records_have_an_order() -> None:
