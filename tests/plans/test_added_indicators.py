@@ -10,6 +10,8 @@ import pytest
 from support import SHIPPED_SOURCES
 
 from geo.store import GeoPackageStore
+from geo.store.base import Restrictions
+from geo.store.restricted import RestrictedStore
 from plans import added_indicators as added
 from plans.catalog import PLANS_DIR
 from plans.drafts import draft_table, dump_toml, form_fields
@@ -20,6 +22,7 @@ from plans.indicators import (
     citation_texts,
     evaluate,
     indicators_of,
+    visible_indicators,
 )
 from plans.links import LINKS_PATH
 from plans.records import RecordError, parse_record
@@ -118,6 +121,9 @@ def test_the_build_takes_good_records_and_leaves_a_bad_one_out(tmp_path: Path, s
             assert mine[ind.id].area("210800").value == theirs[ind.id].area("210800").value
         outside = mine["boilers_outside"].area("210800")
         assert outside.value and outside.value > 0
+        public = RestrictedStore(store, Restrictions(frozenset({"coal_boilers"})))
+        assert "boilers_outside" not in {i.id for i in visible_indicators(public)}
+        assert "boilers_outside" in {i.id for i in visible_indicators(store)}
         row = store.query("indicator_records", limit=None, with_geometry=False).features[0]
         assert row.properties["added_by"] == "管理员"
         assert "boilers_outside" in row.properties["toml"]
