@@ -8,7 +8,7 @@ checked when the layer is defined (folium's habit), so tests look at dicts and s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -113,6 +113,10 @@ class LayerType(LayerSchema):
     # The feature's properties at the end of `year` (a copy); returns None when it did not
     # exist yet. Unset for layers drawn as they are today in every year.
     as_of: Callable[[Mapping[str, Any], int], dict[str, Any] | None] | None = None
+    # The same rule as data: the default `[as_of]` of an indicator record counting this
+    # layer (schema in plans/records.py; a record may override it). None: every feature is
+    # counted as drawn, every year.
+    year_rule: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()

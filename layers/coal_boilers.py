@@ -420,6 +420,14 @@ LAYER = LayerType(
     ),
     temporal_field="status_year",
     as_of=as_of,
+    # status_year: the year the current status began; a boiler was 运行 before it
+    year_rule={
+        "rule": "status_since",
+        "field": "status",
+        "year_field": "status_year",
+        "states": ["运行", "超低排放改造完成", "已淘汰", "已替代"],
+        "before": "运行",
+    },
     status_field="status",
     legend=(
         LegendEntry(key="运行", label_zh="运行", label_en="Operating", color="#67001f"),

@@ -439,6 +439,16 @@ LAYER = LayerType(
     ),
     temporal_field="circular_retrofit_year",
     as_of=as_of,
+    # a circular retrofit is done from circular_retrofit_year, 实施中 before; only 已完成
+    # needs a year
+    year_rule={
+        "rule": "status_since",
+        "field": "circular_retrofit_status",
+        "year_field": "circular_retrofit_year",
+        "states": ["未启动", "规划中", "实施中", "已完成"],
+        "before": {"已完成": "实施中"},
+        "dated": ["已完成"],
+    },
     status_field="circular_retrofit_status",
     legend=(
         LegendEntry(

@@ -486,6 +486,15 @@ LAYER = LayerType(
     ),
     temporal_field="status_year",
     as_of=as_of,
+    # 建成 from its year (在建 before), 在建 from its year (规划 before); a 规划 line exists
+    # only from its year
+    year_rule={
+        "rule": "status_since",
+        "field": "status",
+        "year_field": "status_year",
+        "states": ["规划", "在建", "建成"],
+        "before": {"建成": "在建", "在建": "规划", "规划": ""},
+    },
     status_field="status",
     legend=(
         LegendEntry(key="规划", label_zh="规划", label_en="Planned", color="#9e9ac8", dash="8 5"),

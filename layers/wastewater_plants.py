@@ -253,6 +253,14 @@ LAYER = LayerType(
     ),
     temporal_field="status_year",
     as_of=as_of,
+    # a 运行 plant runs from its status year (在建 before), a 停运 one ran until it
+    year_rule={
+        "rule": "status_since",
+        "field": "status",
+        "year_field": "status_year",
+        "states": ["运行", "在建", "规划", "停运"],
+        "before": {"运行": "在建", "停运": "运行"},
+    },
     classify=classify,
     symbol_fields=("status", "status_year", "influent_bod_mg_l"),
     legend=(

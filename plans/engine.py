@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from layers import registry
-from plans.indicators import COLUMNS_READ, _Frame, _Layer, _StoreData
+from plans.indicators import _Frame, _Layer, _StoreData
 from plans.records import LENGTH, REACH_OPS, AsOf, Condition, Record
 
 __all__ = ["record_frame"]
@@ -32,7 +32,7 @@ def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
 
 
 def _layer(data: _StoreData, name: str) -> _Layer:
-    return data.layer(name, COLUMNS_READ[name])
+    return data.layer(name, data.columns_read[name])
 
 
 def _values(layer: _Layer, field: str) -> np.ndarray:
@@ -113,11 +113,12 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
     tests = [_test(data, layer, c, year) for c in rec.filters]
     where = np.ones(n, dtype=bool)
     nearest_id = distance = None
-    if rec.spatial and rec.spatial.rule == "inside":
-        where = data.inside(rec.layer, COLUMNS_READ[rec.layer], rec.spatial.layer)
+    if rec.spatial and rec.spatial.rule in ("inside", "outside"):
+        where = data.inside(rec.layer, data.columns_read[rec.layer], rec.spatial.layer)
+        where = where if rec.spatial.rule == "inside" else ~where
     elif rec.spatial and rec.spatial.rule == "within_m":
         nearest_id, distance = data.nearest_source(
-            rec.layer, COLUMNS_READ[rec.layer], rec.spatial.layer
+            rec.layer, data.columns_read[rec.layer], rec.spatial.layer
         )
         limit = params.get(rec.spatial.param, rec.spatial.distance_m)
         where = distance <= float(limit)
@@ -149,7 +150,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         counted &= test(cond)
 
     def length_km() -> np.ndarray:
-        return data.lengths_km(rec.layer, COLUMNS_READ[rec.layer])
+        return data.lengths_km(rec.layer, data.columns_read[rec.layer])
 
     def total(mask: np.ndarray, field: str | None) -> np.ndarray:
         if field is None:

@@ -2,7 +2,8 @@
 rules, per city and per county, at any year 2020–2025.
 
 Every indicator is a record, not a function: data/indicators/<id>.toml (schema and loader in
-`plans.records`, evaluated by `plans.engine`), made into an `Indicator` each in `INDICATORS`:
+`plans.records`, evaluated by `plans.engine`), made into an `Indicator` each — the shipped
+ones and those an administrator added, per store (`indicators_of(store)`, the catalogue):
 the measures it answers to and the EXACT plan text it cites (checked against the store's
 catalog tables at evaluation time: a citation not found raises `CitationError`), the layer it
 counts, unit, target (None: 无量化目标 — the plan gives no number, so none is invented),
@@ -44,7 +45,8 @@ judged for the province only, with each city's and county's contribution in `det
 A result area whose plans set no target is 无量化目标 even where another city has one.
 
 TIME (values are states at the end of the year asked for; each status year is the year the
-current status began — the assumptions, each written as the `as_of` rule of its records):
+current status began — the assumptions, each the `year_rule` of its layer's module, which a
+record takes unless its own `[as_of]` says otherwise):
 - boilers: before `status_year` a boiler was 运行 (the brief's rule), so one 已淘汰 in 2023
   still runs in 2022, one 超低排放改造完成 in 2023 runs without ultra-low emission in 2022;
 - villages: a flag (污水治理, 清洁取暖, 改厕, 美丽宜居村) counts from its year;
@@ -72,7 +74,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, Literal
 
 import numpy as np
@@ -81,13 +83,19 @@ import shapely
 from geo.analysis import length_m, nearest, reaches, within
 from geo.errors import LayerNotFound
 from geo.store.base import Feature, FeatureStore, LayerInfo
-from plans.records import Record, load_records
+from plans.records import Record, RecordError, load_records, parse_record
 
 __all__ = [
     "AT_RISK",
     "BEHIND",
     "CitationError",
-    "INDICATORS",
+    "SHIPPED_INDICATORS",
+    "Catalogue",
+    "catalogue_of",
+    "citation_texts",
+    "columns_read",
+    "evaluate_record",
+    "indicators_of",
     "MET",
     "NO_DATA",
     "NO_TARGET",
@@ -494,6 +502,7 @@ class _StoreData:
         self.store = store
         self._memo: dict[Any, Any] = {}
         self._lock = threading.RLock()
+        self.columns_read = columns_read(store)  # the columns each layer is read with
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         with self._lock:
@@ -537,9 +546,9 @@ class _StoreData:
         return [(f.properties, f.geometry) for f in result.features]
 
     def layer(self, name: str, columns: tuple[str, ...]) -> _Layer:
-        """A layer with `columns`, or with `COLUMNS_READ[name]` for a layer named there (the
+        """A layer with `columns`, or with `columns_read[name]` for a layer named there (the
         same columns every time for one layer name, whether a function or a record reads it)."""
-        columns = COLUMNS_READ.get(name, columns)
+        columns = self.columns_read.get(name, columns)
         return self.memo(("layer", name), lambda: self._read_layer(name, columns))
 
     def _read_layer(self, name: str, columns: tuple[str, ...]) -> _Layer:
@@ -690,6 +699,7 @@ def _store_data(store: FeatureStore) -> _StoreData:
 def clear_cache() -> None:
     """Forget every store's cached layers and relations."""
     _store_data.cache_clear()
+    catalogue_of.cache_clear()
 
 
 def warm(store: FeatureStore) -> None:
@@ -742,7 +752,7 @@ def check_citations(store: FeatureStore, indicators: Iterable[Indicator] | None 
     """Raise CitationError unless every cited text occurs in its measure's text or targets."""
     texts = _store_data(store).citations()
     missing = []
-    for ind in INDICATORS if indicators is None else indicators:
+    for ind in indicators_of(store) if indicators is None else indicators:
         for measure, text in zip(ind.measures, ind.target_text, strict=True):
             if not any(text in t for t in texts.get(measure, ())):
                 missing.append(f"{ind.id}: {measure} «{text}»")
@@ -772,8 +782,22 @@ class _Frame:
 
 
 # ============================================================================= the catalogue
+#
+# The indicator set belongs to a store, not to this module: the shipped records
+# (data/indicators/) and the records an administrator added, which the store build copies
+# into the store's `indicator_records` table, so every app server reading the store sees
+# the same set. Read once per store object (a store is immutable while open).
 
-_RECORDS = load_records()
+SHIPPED_RECORDS: dict[str, Record] = load_records()
+RECORDS_TABLE = "indicator_records"
+RECORDS_TABLE_FIELDS = {
+    "id": "str",
+    "toml": "str",  # the record, as written
+    "source": "str",  # its file name
+    "added_by": "str",
+    "added_at": "str",  # ISO 8601, UTC
+}
+RECORDS_TABLE_DESCRIPTION = "管理员添加的指标记录 Indicator records an administrator added"
 
 
 def _record_frame(rec: Record, data: _StoreData, year: int, params: Mapping[str, Any]) -> _Frame:
@@ -782,6 +806,7 @@ def _record_frame(rec: Record, data: _StoreData, year: int, params: Mapping[str,
     return record_frame(data, rec, year, params)
 
 
+@cache  # one Indicator per record: the same object in every store's set
 def _from_record(rec: Record) -> Indicator:
     """An indicator declared by a record (data/indicators/<id>.toml), evaluated by the engine."""
     return Indicator(
@@ -808,43 +833,102 @@ def _from_record(rec: Record) -> Indicator:
     )
 
 
-# The order pages list the indicators in; a record not named here comes last (by file name).
-ORDER = (
-    "boilers_small_builtup",
-    "boilers_small_builtup_capacity",
-    "boilers_heating_coverage",
-    "boilers_large_ultra_low",
-    "boilers_waste_heat_candidates",
-    "parks_bulk_no_spur",
-    "rail_spurs_built",
-    "wastewater_low_bod_unrectified",
-    "rural_sewage_rate",
-    "beautiful_villages_2022",
-    "beautiful_villages_liaoning",
-    "village_toilet_retrofit",
-    "village_clean_heating",
-    "parks_circular_retrofit",
-)
-INDICATORS: tuple[Indicator, ...] = tuple(
-    _from_record(rec)
-    for rec in sorted(
-        _RECORDS.values(), key=lambda r: ORDER.index(r.id) if r.id in ORDER else len(ORDER)
+def _columns_read(
+    records: Iterable[Record], base: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The columns each layer is read with (`_StoreData.layer` reads a layer always with the
+    same): every field a record reads, added to `base`."""
+    out = dict(base or {})
+    for rec in records:
+        for name, fields in ((rec.layer, rec.fields()), (rec.layers[-1], rec.other_fields())):
+            out[name] = tuple(dict.fromkeys(out.get(name, ()) + fields))
+    return out
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The indicators of one store, in page order (each record's `order`, then its id)."""
+
+    indicators: tuple[Indicator, ...]
+    records: Mapping[str, Record]
+    added: frozenset[str]  # the ids of added records
+    columns_read: Mapping[str, tuple[str, ...]]
+    refused: tuple[str, ...] = ()  # why a row of the store's table was not taken
+
+    def get(self, indicator_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+
+def make_catalogue(
+    records: Iterable[Record], added: Iterable[str] = (), refused: Iterable[str] = ()
+) -> Catalogue:
+    ordered = sorted(records, key=lambda r: (r.order, r.id))
+    return Catalogue(
+        indicators=tuple(_from_record(rec) for rec in ordered),
+        records={rec.id: rec for rec in ordered},
+        added=frozenset(added),
+        columns_read=_columns_read(ordered),
+        refused=tuple(refused),
     )
-)
-_BY_ID = {ind.id: ind for ind in INDICATORS}
 
 
-def get_indicator(indicator_id: str) -> Indicator:
-    """One definition by id; raises KeyError."""
-    return _BY_ID[indicator_id]
+SHIPPED = make_catalogue(SHIPPED_RECORDS.values())
+SHIPPED_INDICATORS: tuple[Indicator, ...] = SHIPPED.indicators  # without any store's added ones
 
 
-# The columns each layer is read with (`_StoreData.layer` reads a layer always with the same):
-# every field a record reads.
-COLUMNS_READ: dict[str, tuple[str, ...]] = {}
-for _rec in _RECORDS.values():
-    for _name, _fields in ((_rec.layer, _rec.fields()), (_rec.layers[-1], _rec.other_fields())):
-        COLUMNS_READ[_name] = tuple(dict.fromkeys(COLUMNS_READ.get(_name, ()) + _fields))
+def added_rows(store: FeatureStore) -> list[dict[str, Any]]:
+    """The rows of the store's table of added records ([] for a store without one)."""
+    if RECORDS_TABLE not in store.layers():
+        return []
+    rows = store.query(RECORDS_TABLE, limit=None, with_geometry=False).features
+    return [dict(f.properties) for f in rows]
+
+
+@lru_cache(maxsize=8)  # the open store and its views, and the next ones after a rebuild
+def catalogue_of(store: FeatureStore) -> Catalogue:
+    """The store's indicators: the shipped records and the added ones of its table. A row
+    that no longer reads (a layer or field since removed) is left out, with its reason in
+    `refused`, never breaking the others."""
+    rows = added_rows(store)
+    if not rows:
+        return SHIPPED
+    records = dict(SHIPPED_RECORDS)
+    added, refused = [], []
+    for row in rows:
+        try:
+            rec = parse_record(row["toml"], row["source"], row["id"])
+        except RecordError as exc:
+            refused.append(str(exc))
+            continue
+        if rec.id in SHIPPED_RECORDS:
+            refused.append(f"{row['source']}：键 id：与随附指标重名 / key id: a shipped indicator")
+            continue
+        records[rec.id] = rec
+        added.append(rec.id)
+    return make_catalogue(records.values(), added, refused)
+
+
+def citation_texts(store: FeatureStore) -> dict[str, list[str]]:
+    """Every text of the store's catalog by measure id: what a citation must be found in."""
+    return _store_data(store).citations()
+
+
+def indicators_of(store: FeatureStore) -> tuple[Indicator, ...]:
+    """Every indicator of the store (shipped and added), in page order."""
+    return catalogue_of(store).indicators
+
+
+def get_indicator(store: FeatureStore, indicator_id: str) -> Indicator:
+    """One indicator of the store by id; raises KeyError."""
+    return catalogue_of(store).get(indicator_id)
+
+
+def columns_read(store: FeatureStore) -> Mapping[str, tuple[str, ...]]:
+    """The columns each layer is read with for the store's indicators."""
+    return catalogue_of(store).columns_read
 
 
 def visible(store: FeatureStore, indicator: Indicator) -> bool:
@@ -852,16 +936,54 @@ def visible(store: FeatureStore, indicator: Indicator) -> bool:
     column the store's view restricts (a number computed from restricted data would betray
     it). A layer merely missing from a store still gives 无数据, not absence."""
     restricted = store.restrictions()
+    read = columns_read(store)
     return not any(
-        restricted.hides(layer)
-        or any(restricted.hides(layer, c) for c in COLUMNS_READ.get(layer, ()))
+        restricted.hides(layer) or any(restricted.hides(layer, c) for c in read.get(layer, ()))
         for layer in indicator.layers
     )
 
 
 def visible_indicators(store: FeatureStore) -> list[Indicator]:
-    """The indicators the store's reader may see, in INDICATORS order."""
-    return [ind for ind in INDICATORS if visible(store, ind)]
+    """The indicators the store's reader may see, in page order."""
+    return [ind for ind in indicators_of(store) if visible(store, ind)]
+
+
+class _DraftData(_StoreData):
+    """The store's data for one draft record, made per preview and dropped with it: the
+    layer reads, spatial relations and year states of the store's own data are shared (a
+    layer is read anew only when the draft reads a column the store's indicators do not),
+    the draft's own tests and sums are kept here, so previews never grow the store's data."""
+
+    _SHARED = frozenset({"areas", "citations", "inside", "nearest", "length", "record-state"})
+
+    def __init__(self, base: _StoreData, columns: Mapping[str, tuple[str, ...]]) -> None:
+        super().__init__(base.store)
+        self.base = base
+        self.columns_read = dict(columns)
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        kind = key if isinstance(key, str) else key[0]
+        same_layer = kind == "layer" and (
+            self.columns_read.get(key[1]) == self.base.columns_read.get(key[1])
+        )
+        if kind in self._SHARED or same_layer:
+            return self.base.memo(key, make)
+        return super().memo(key, make)
+
+
+def evaluate_record(
+    store: FeatureStore, rec: Record, year: int, *, waste_heat_distance_m: float = 10_000.0
+) -> IndicatorResult:
+    """A record evaluated on the store without being one of its indicators (the builder's
+    preview of a draft). Raises CitationError when its citations are not in the catalog."""
+    if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+        raise ValueError(f"year must be {FIRST_YEAR}–{LAST_YEAR}, got {year!r}")
+    ind = _from_record.__wrapped__(rec)  # a draft is not kept among the indicators
+    check_citations(store, [ind])
+    base = _store_data(store)
+    data = _DraftData(base, _columns_read([rec], base.columns_read))
+    params = {"waste_heat_distance_m": float(waste_heat_distance_m)}
+    return _evaluate_one(data, ind, int(year), params)
 
 
 # ============================================================================== evaluation
@@ -983,7 +1105,7 @@ def evaluate(
     *,
     waste_heat_distance_m: float = 10_000.0,
 ) -> list[IndicatorResult]:
-    """Every indicator (or those named, in INDICATORS order) at the end of `year`.
+    """Every indicator of the store (or those named, in page order) at the end of `year`.
 
     `year` must be 2020–2025. Raises KeyError for an unknown indicator id and CitationError
     when the store's catalog lacks a cited text. Year-independent work is cached per store.
@@ -998,7 +1120,7 @@ def evaluate(
         wanted = set(indicator_ids)
         shown = {ind.id for ind in chosen}
         for i in wanted:
-            get_indicator(i)  # KeyError for an unknown id ...
+            get_indicator(store, i)  # KeyError for an unknown id ...
             if i not in shown:
                 raise KeyError(i)  # ... and for one the store's view may not show
         chosen = [ind for ind in chosen if ind.id in wanted]

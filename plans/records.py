@@ -1,4 +1,5 @@
-"""Indicators as records: one TOML file per indicator in data/indicators/, read and checked here.
+"""Indicators as records: one TOML file per indicator in data/indicators/ (and those an
+administrator added, `plans.added_indicators`), read and checked here.
 
 An indicator is data, not a function: the engine (`plans.engine.record_frame`) evaluates any
 record. A rule a record cannot say is a reason to extend this schema, never to write a special
@@ -12,24 +13,29 @@ SCHEMA (every key at the top level unless shown under a table)
     aggregate   "count" | "sum" | "share"   (share: 100 × counted / universe, in %)
     sum_field   the numeric field summed (aggregate = "sum" only)
     list        which features are "behind the number": "counted" (default) | "universe"
+    order       where pages list it (a number, smaller first; default 1000, then by id)
 
     [[filter]]  conditions on the layer's fields; together they make the candidates
         field, op ("in" "not_in" "==" "<=" "<" ">=" ">"), value (a list for in / not_in)
         known   optional vocabulary of the field: a value outside it is "missing"
-        or, instead of field, as_of = {...} (as [as_of] below), op = "in", value = [states]:
-        a condition on a state at the year (a plant running that year)
+        or, instead of field, as_of = {...} (as [as_of] below) or as_of = "layer" (the
+        layer's year_rule), op = "in", value = [states]: a condition on a state at the year
+        (a plant running that year)
     [spatial]   optional, relative to another layer (year-independent)
         rule = "inside", layer = "<polygon layer>"   (boundary included)
+        rule = "outside", layer = "<polygon layer>"  (in none of its polygons)
         rule = "within_m", layer, distance_m: within that many metres of the layer's
                nearest feature (in each feature's Gauss-Krüger zone); param: the name of
                the evaluate() keyword that may set the distance instead
-        rule = "reached_by", layer = "<line layer>", as_of = {...} (the lines' own year
-               rule): selects nothing itself; conditions op = "reached_by" /
-               "not_reached_by", value = [line states] (no field) in [[count.where]] or
+        rule = "reached_by", layer = "<line layer>", as_of = {...} (the lines' year
+               rule; default the line layer's year_rule): selects nothing itself;
+               conditions op = "reached_by" / "not_reached_by", value = [line states] (no
+               field) in [[count.where]] or
                [[details.where]] ask whether a line in those states at the year reaches the
                feature (crosses it or ends within 50 m)
-    [as_of]     the state of each feature at the end of a year (the layer's year rule);
-                without it every feature is in state 是 every year
+    [as_of]     the state of each feature at the end of a year; without it the layer's
+                own rule (`year_rule` in layers/<layer>.py), and for a layer without one
+                every feature is in state 是 every year (rule = "always" says so explicitly)
         rule = "status_since": field (status), year_field, states (the vocabulary);
                before = "<state>" or {<state> = "<state>"}: the state before year_field
                (a state not named keeps itself; "" : the feature did not exist before
@@ -69,6 +75,7 @@ SCHEMA (every key at the top level unless shown under a table)
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,8 +94,12 @@ __all__ = [
     "Record",
     "RecordError",
     "Spatial",
+    "citation_errors",
+    "describe_as_of",
+    "layer_rule",
     "load_record",
     "load_records",
+    "parse_record",
 ]
 
 RECORDS_DIR = Path(__file__).resolve().parents[1] / "data" / "indicators"
@@ -96,11 +107,17 @@ RECORDS_DIR = Path(__file__).resolve().parents[1] / "data" / "indicators"
 OPS = ("in", "not_in", "==", "<=", "<", ">=", ">")
 REACH_OPS = ("reached_by", "not_reached_by")
 AGGREGATES = ("count", "sum", "share")
-AS_OF_RULES = ("status_since", "flag_since", "since")
+AS_OF_RULES = ("status_since", "flag_since", "since", "always")
+SPATIAL_RULES = ("inside", "outside", "within_m", "reached_by")
+DEFAULT_ORDER = 1000
 FLAG_STATES = ("否", "是")
 DETAIL_OF = ("candidates", "universe", "counted")
 NUMERIC = ("int", "float", "bool")
 LENGTH = "length_km"  # a measure of a line layer's geometry, not a field
+
+
+_ID = re.compile(r"[a-z][a-z0-9_]{1,63}")
+POLYGONS = ("Polygon", "MultiPolygon")
 
 
 class RecordError(ValueError):
@@ -118,7 +135,7 @@ class Condition:
 
 @dataclass(frozen=True)
 class Spatial:
-    rule: str  # inside | within_m
+    rule: str  # inside | outside | within_m | reached_by
     layer: str
     distance_m: float | None = None
     param: str | None = None  # the evaluate() keyword overriding distance_m
@@ -133,6 +150,9 @@ class AsOf:
     states: tuple[str, ...]
     before: tuple[tuple[str, str], ...] = ()  # (state now, state before year_field)
     dated: tuple[str, ...] = ()
+
+
+ALWAYS = AsOf("always", None, "", FLAG_STATES[1:])  # state 是, every feature, every year
 
 
 @dataclass(frozen=True)
@@ -188,6 +208,8 @@ class Record:
     measures: tuple[str, ...]
     target_text: tuple[str, ...]
     source: str  # the file it came from
+    order: int = DEFAULT_ORDER  # where pages list it
+    as_of_from: str = "record"  # "record": its own [as_of]; "layer": the layer's year_rule
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -287,7 +309,12 @@ def _condition(
             raise r.fail("value", "状态不在 spatial.as_of.states 中", "state not in its states")
         return Condition("", r.table["op"], r.texts("value"))
     if "as_of" in r.table:
-        rule = _as_of(r.sub("as_of"), types, layer)
+        if r.table["as_of"] == "layer":  # the layer's own year rule
+            rule = _layer_rule(layer, types)
+            if rule is None:
+                raise r.fail("as_of", f"图层 {layer} 没有年份规则", f"{layer} has no year rule")
+        else:
+            rule = _as_of(r.sub("as_of"), types, layer)
         if r.choice("op", ("in",)) and not set(r.texts("value")) <= set(rule.states):
             raise r.fail("value", "状态不在 as_of.states 中", "state not in as_of.states")
         return Condition(rule.field or rule.year_field, "in", r.texts("value"), None, rule)
@@ -310,6 +337,8 @@ def _condition(
 def _as_of(r: _Reader, types: Mapping[str, str], layer: str) -> AsOf:
     r.unknown_keys({"rule", "field", "year_field", "states", "before", "dated"})
     rule = r.choice("rule", AS_OF_RULES)
+    if rule == "always":
+        return ALWAYS
     for key in ("field", "year_field"):
         if key == "field" and rule == "since":
             continue
@@ -332,11 +361,50 @@ def _as_of(r: _Reader, types: Mapping[str, str], layer: str) -> AsOf:
     )
 
 
+def _layer_rule(layer: str, types: Mapping[str, str]) -> AsOf | None:
+    """The layer's own year rule (`year_rule` of its module), checked like a record's."""
+    rule = registry()[layer].year_rule
+    if rule is None:
+        return None
+    return _as_of(_Reader(f"layers/{layer}.py", rule, "year_rule."), types, layer)
+
+
+def layer_rule(layer: str) -> AsOf:
+    """The year rule a record counting `layer` gets without an [as_of] of its own."""
+    return _layer_rule(layer, _field_types(layer)) or ALWAYS
+
+
+def describe_as_of(rule: AsOf) -> str:
+    """A year rule in words, Chinese first (what the form shows for a layer's rule)."""
+    if rule.rule == "always":
+        return "按现状计，不分年份 / taken as drawn, every year"
+    if rule.rule == "since":
+        return f"自 {rule.year_field} 年份起为「是」 / 是 from the year in {rule.year_field}"
+    if rule.rule == "flag_since":
+        return (
+            f"{rule.field} 为是且到 {rule.year_field} 年份起计 / counted once {rule.field} is "
+            f"true and its year {rule.year_field} has come"
+        )
+    before = "；".join(
+        f"{now}之前为{prior or '（尚不存在）'}" for now, prior in rule.before if now != prior
+    )
+    return (
+        f"状态 {rule.field}（{'、'.join(rule.states)}）自 {rule.year_field} 年份起；{before} / "
+        f"the state in {rule.field} from the year in {rule.year_field}, the state before it "
+        "as listed"
+    )
+
+
 def load_record(path: Path) -> Record:
     """One record, checked; raises RecordError naming the file and the key."""
-    source = path.name
+    return parse_record(path.read_text(encoding="utf-8"), path.name, path.stem)
+
+
+def parse_record(text: str, source: str, stem: str | None = None) -> Record:
+    """A record from its TOML text, checked; `source` names it in errors (a file name) and
+    `stem`, when given, is the id it must have. Raises RecordError naming the key."""
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecordError(f"{source}：TOML 语法错误 / TOML syntax error: {exc}") from None
     r = _Reader(source, table)
@@ -344,13 +412,16 @@ def load_record(path: Path) -> Record:
         {
             *("id", "name_zh", "name_en", "definition_zh", "features_zh", "layer", "unit"),
             *("aggregate", "sum_field", "list", "filter", "spatial", "as_of", "universe"),
-            *("count",),
+            *("count", "order"),
             *("columns", "details", "no_data", "target"),
         }
     )
     record_id = r.text("id")
-    if record_id != path.stem:
-        raise r.fail("id", f"应与文件名 {path.stem} 相同", f"must equal the file name {path.stem}")
+    if not _ID.fullmatch(record_id):
+        raise r.fail("id", "只能用小写字母、数字和下划线", "lower-case letters, digits and _ only")
+    if stem is not None and record_id != stem:
+        raise r.fail("id", f"应与文件名 {stem} 相同", f"must equal the file name {stem}")
+    order = r.get("order", int, DEFAULT_ORDER, en="a whole number")
     layer = r.text("layer")
     layers = registry()
     if layer not in layers:
@@ -380,13 +451,20 @@ def load_record(path: Path) -> Record:
     spatial = None
     if s is not None:
         s.unknown_keys({"rule", "layer", "distance_m", "param", "as_of"})
-        rule = s.choice("rule", ("inside", "within_m", "reached_by"))
+        rule = s.choice("rule", SPATIAL_RULES)
         other = s.text("layer")
         if other not in layers:
             raise s.fail("layer", f"未知图层 {other}", f"unknown layer {other}")
+        if rule in ("inside", "outside") and layers[other].geometry_type not in POLYGONS:
+            raise s.fail("layer", f"{other} 不是面图层", f"{other} is not a polygon layer")
         lines_rule = None
         if rule == "reached_by":
-            lines_rule = _as_of(s.sub("as_of"), _field_types(other), other)
+            if "as_of" in s.table:
+                lines_rule = _as_of(s.sub("as_of"), _field_types(other), other)
+            else:
+                lines_rule = _layer_rule(other, _field_types(other))
+                if lines_rule is None:
+                    raise s.fail("as_of", f"图层 {other} 没有年份规则", f"{other} has no year rule")
         elif "as_of" in s.table:
             raise s.fail("as_of", "只用于 reached_by", "only for reached_by")
         distance = s.get("distance_m", (int, float), None, en="metres")
@@ -399,11 +477,8 @@ def load_record(path: Path) -> Record:
             rule, other, None if distance is None else float(distance), param, lines_rule
         )
 
-    as_of = (
-        _as_of(r.sub("as_of"), types, layer)
-        if "as_of" in table
-        else AsOf("always", None, "", FLAG_STATES[1:])
-    )
+    as_of_from = "record" if "as_of" in table else "layer"
+    as_of = _as_of(r.sub("as_of"), types, layer) if "as_of" in table else layer_rule(layer)
     count = r.sub("count", required=False) or _Reader(source, {}, "count.")
     count.unknown_keys({"states", "where"})
     count_states = count.texts("states", ("是",))
@@ -519,9 +594,29 @@ def load_record(path: Path) -> Record:
         measures=tuple(c.text("measure") for c in cites),
         target_text=tuple(c.text("text") for c in cites),
         source=source,
+        order=order,
+        as_of_from=as_of_from,
     )
 
 
 def load_records(folder: Path = RECORDS_DIR) -> dict[str, Record]:
     """Every record of `folder` (*.toml) by id, in file-name order."""
     return {p.stem: load_record(p) for p in sorted(folder.glob("*.toml"))}
+
+
+def citation_errors(rec: Record, texts: Mapping[str, list[str]]) -> list[str]:
+    """Why the record's citations are not in the catalog (`texts`: every text of a measure
+    and its targets by measure id), one message per citation naming its key; [] when found."""
+    errors = []
+    for i, (measure, text) in enumerate(zip(rec.measures, rec.target_text, strict=True)):
+        if measure not in texts:
+            errors.append(
+                f"{rec.source}：键 target.cites[{i}].measure：目录中没有措施 {measure} / "
+                f"key target.cites[{i}].measure: no measure {measure} in the catalog"
+            )
+        elif not any(text in t for t in texts[measure]):
+            errors.append(
+                f"{rec.source}：键 target.cites[{i}].text：措施 {measure} 的原文中没有「{text}」 / "
+                f"key target.cites[{i}].text: not in the text of measure {measure}"
+            )
+    return errors

@@ -164,6 +164,7 @@ def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any)
         "REGIONS_DIR": str(folder / "regions"),
         "ADDED_PLANS_DIR": str(folder / "plans"),
         "ADDED_LINKS_PATH": str(folder / "links.csv"),
+        "ADDED_INDICATORS_DIR": str(folder / "indicators"),
         **extra,
     }
 

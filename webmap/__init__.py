@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         api,
         auth,
         errors,
+        indicator_builder,
         indicators,
         ledger,
         ledger_pages,
@@ -45,3 +46,4 @@ def init_app(app: Flask) -> None:
     plan_sources.init_app(app)
     plan_links.init_app(app)
     plan_review.init_app(app)
+    indicator_builder.init_app(app)

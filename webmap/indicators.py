@@ -12,7 +12,6 @@ from geo.errors import QueryError
 from layers.colours import INK_LIGHT, darken_for
 from plans.indicators import (
     FIRST_YEAR,
-    INDICATORS,
     LAST_YEAR,
     STATUS_COLOURS,
     STATUS_DASHES,
@@ -21,6 +20,7 @@ from plans.indicators import (
     IndicatorResult,
     evaluate,
     get_indicator,
+    indicators_of,
     visible,
 )
 from webmap.catalog import catalog_view
@@ -133,7 +133,7 @@ def area_tooltip(area: AreaResult, unit: str) -> str:
 def indicator_or_404(indicator_id: str) -> Any:
     """An indicator this request may see; 404 when unknown or computed from restricted data."""
     try:
-        indicator = get_indicator(indicator_id)
+        indicator = get_indicator(get_store(), indicator_id)
     except KeyError:
         indicator = None
     if indicator is None or not visible(get_store(), indicator):
@@ -336,10 +336,12 @@ def feature_filter(
     return {"id": ids}
 
 
-def indicators_of(measure_id: str, year: int = LAST_YEAR) -> list[dict[str, Any]]:
+def indicators_for_measure(measure_id: str, year: int = LAST_YEAR) -> list[dict[str, Any]]:
     """The indicators answering to a measure, with their city results (for measure pages)."""
     store = get_store()
-    ids = [ind.id for ind in INDICATORS if measure_id in ind.measures and visible(store, ind)]
+    ids = [
+        ind.id for ind in indicators_of(store) if measure_id in ind.measures and visible(store, ind)
+    ]
     out = []
     for r in results(year, ids) if ids else []:
         cities = [a for a in r.areas if a.level in ("city", "province")]

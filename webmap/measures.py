@@ -136,11 +136,11 @@ def measure(measure_id: str) -> Response | str:
                 focus=focus_arg(),
             )
         )
-    from webmap.indicators import STATUS_COLOURS, indicators_of
+    from webmap.indicators import STATUS_COLOURS, indicators_for_measure
 
     # Only the areas the measure's own plan governs: a 营口 measure shows no 辽源 row.
     indicators = []
-    for found in indicators_of(measure_id):
+    for found in indicators_for_measure(measure_id):
         areas = [a for a in found["areas"] if catalog.governs(m["document"], {"adcode": a.adcode})]
         if areas:
             indicators.append(found | {"areas": areas})

@@ -9,6 +9,7 @@ data is absent for anonymous readers everywhere at once."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -26,10 +27,12 @@ from geo.store.memory import CombinedStore, MemoryStore
 from geo.store.restricted import restricted_view
 from layers import all_layers, get_layer, parse_restrictions
 from layers.base import LayerType
+from plans import added_indicators
 from plans.catalog import TABLE_DESCRIPTIONS, TABLE_FIELDS, Area, catalog_rows, load_catalog
 from plans.catalog import inputs as catalog_inputs
 
 _EXTENSION = "lutu_store"
+_log = logging.getLogger(__name__)
 
 
 class _StoreHolder:
@@ -91,12 +94,14 @@ def build_store_files(
     regions_dir: Path | None = None,
     added_plans_dir: Path | None = None,
     added_links_path: Path | None = None,
+    added_indicators_dir: Path | None = None,
 ) -> bool:
     """(Re)build the GeoPackage when the layer sources, the added regions, plan texts (shipped
-    and published added ones), link tables (shipped, and the links editors confirmed), parser
-    or the planners' edits changed: the layers
-    (edits laid over the sources), plus the plan catalog and the regions (from the districts)
-    as attribute tables."""
+    and published added ones), link tables (shipped, and the links editors confirmed), parser,
+    the planners' edits or the added indicator records changed: the layers (edits laid over
+    the sources), plus the plan catalog, the regions (from the districts) and the added
+    indicator records (those whose citations the catalog holds; one that fails is left out and
+    logged, the others built) as attribute tables."""
     layers = all_layers()
     edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
     if regions_dir is not None:
@@ -122,6 +127,7 @@ def build_store_files(
                 for name, fields in TABLE_FIELDS.items()
             ),
             regions,
+            *_indicator_tables(added_indicators_dir, rows),
         ]
 
     return ensure_geopackage(
@@ -130,12 +136,33 @@ def build_store_files(
         source_dirs,
         extra_inputs=[
             *catalog_inputs(plans_dir, links_path, added_plans_dir, added_links_path),
+            *added_indicators.inputs(added_indicators_dir),
             Path(region_table.__file__),  # the regions table's code
             *([edits.path] if edits else []),
         ],
         tables=tables,
         overlay=(lambda data: overlay(edits, data)) if edits else None,
     )
+
+
+def _indicator_tables(folder: Path | None, rows: dict[str, list[dict]]) -> list[AttributeTable]:
+    """The added indicator records that pass their checks, as the store's table (none when
+    no record was added)."""
+    from plans.indicators import (
+        RECORDS_TABLE,
+        RECORDS_TABLE_DESCRIPTION,
+        RECORDS_TABLE_FIELDS,
+        SHIPPED_RECORDS,
+    )
+
+    found, refused = added_indicators.table_rows(
+        folder, added_indicators.catalog_texts(rows), SHIPPED_RECORDS
+    )
+    for reason in refused:
+        _log.warning("未载入添加的指标 added indicator left out: %s", reason)
+    if not found:
+        return []
+    return [AttributeTable(RECORDS_TABLE, RECORDS_TABLE_FIELDS, found, RECORDS_TABLE_DESCRIPTION)]
 
 
 def build_store(app: Flask) -> bool:
@@ -149,6 +176,7 @@ def build_store(app: Flask) -> bool:
         Path(app.config["REGIONS_DIR"]),
         Path(app.config["ADDED_PLANS_DIR"]),
         Path(app.config["ADDED_LINKS_PATH"]),
+        Path(app.config["ADDED_INDICATORS_DIR"]),
     )
 
 

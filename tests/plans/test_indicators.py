@@ -30,11 +30,11 @@ from plans.catalog import PLANS_DIR, TABLE_DESCRIPTIONS, TABLE_FIELDS, catalog_r
 from plans.indicators import (
     AT_RISK,
     BEHIND,
-    INDICATORS,
     MET,
     NO_DATA,
     NO_TARGET,
     ON_TRACK,
+    SHIPPED_INDICATORS,
     CitationError,
     evaluate,
     judge,
@@ -366,18 +366,18 @@ def test_every_definition_cites_text_in_the_shipped_catalog(store: GeoPackageSto
     for table, key in (("plan_measures", "id"), ("plan_targets", "measure_id")):
         for row in store.query(table, limit=None, with_geometry=False).features:
             texts.setdefault(row.properties[key], []).append(row.properties["text"])
-    for d in INDICATORS:
+    for d in SHIPPED_INDICATORS:
         assert d.measures and len(d.measures) == len(d.target_text)
         for measure, text in zip(d.measures, d.target_text, strict=True):
             assert any(text in t for t in texts[measure]), (d.id, measure, text)
         assert (d.target is None) == (d.deadline is None) or d.target is not None
         assert d.layer in LAYERS and all(layer in LAYERS for layer in d.layers)
-    assert len({d.id for d in INDICATORS}) == len(INDICATORS)
+    assert len({d.id for d in SHIPPED_INDICATORS}) == len(SHIPPED_INDICATORS)
 
 
 def test_a_wrong_citation_or_a_missing_catalog_raises(small, tmp_path, districts) -> None:
     bad = ind.Indicator(
-        **{**INDICATORS[0].__dict__, "target_text": ("城市建成区全部淘汰燃煤锅炉",)}
+        **{**SHIPPED_INDICATORS[0].__dict__, "target_text": ("城市建成区全部淘汰燃煤锅炉",)}
     )
     with pytest.raises(CitationError, match="城市建成区全部淘汰燃煤锅炉"):
         ind.check_citations(small, [bad])
@@ -388,7 +388,7 @@ def test_a_wrong_citation_or_a_missing_catalog_raises(small, tmp_path, districts
 
 
 def test_targets_are_never_invented() -> None:
-    no_target = {d.id for d in INDICATORS if d.target is None}
+    no_target = {d.id for d in SHIPPED_INDICATORS if d.target is None}
     assert {
         "boilers_heating_coverage",
         "boilers_waste_heat_candidates",
@@ -398,7 +398,7 @@ def test_targets_are_never_invented() -> None:
         "village_toilet_retrofit",
         "village_clean_heating",
     } <= no_target
-    by_id = {d.id: d for d in INDICATORS}
+    by_id = {d.id: d for d in SHIPPED_INDICATORS}
     assert (by_id["boilers_small_builtup"].target, by_id["boilers_small_builtup"].deadline) == (
         0,
         2025,
@@ -659,7 +659,7 @@ def test_liaoyuan_retrofits_have_no_invented_target(small) -> None:
 def test_every_indicator_every_year_and_json(small) -> None:
     for year in range(2020, 2026):
         results = evaluate(small, year)
-        assert [r.indicator.id for r in results] == [d.id for d in INDICATORS]
+        assert [r.indicator.id for r in results] == [d.id for d in SHIPPED_INDICATORS]
         for r in results:
             doc = json.loads(json.dumps(r.to_json(), ensure_ascii=False, allow_nan=False))
             assert doc["id"] == r.indicator.id and doc["year"] == year

@@ -80,14 +80,14 @@ def write(tmp_path: Path, text: str, name: str = "small") -> Path:
 def test_the_shipped_records_load_and_are_indicators() -> None:
     records = load_records()
     assert len(records) >= 9 and {"boilers_small_builtup", "rural_sewage_rate"} <= set(records)
-    by_id = {i.id: i for i in ind.INDICATORS}
+    by_id = {i.id: i for i in ind.SHIPPED_INDICATORS}
     for rec in records.values():
         fields = {f.name for f in registry()[rec.layer].fields}
         assert set(rec.fields()) <= fields, rec.id
-        assert set(rec.fields()) <= set(ind.COLUMNS_READ[rec.layer]), rec.id  # one read
+        assert set(rec.fields()) <= set(ind.SHIPPED.columns_read[rec.layer]), rec.id  # one read
         assert by_id[rec.id].layers == rec.layers
         assert by_id[rec.id].target == rec.target
-    assert len(ind.INDICATORS) == 14 and len(by_id) == 14
+    assert len(ind.SHIPPED_INDICATORS) == 14 and len(by_id) == 14
 
 
 def test_a_good_record_loads(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_a_record_is_evaluated_like_the_shipped_one(
 ) -> None:
     """The good record above is boilers_small_builtup without its columns and details."""
     mine = ind._from_record(load_record(write(tmp_path, GOOD)))
-    theirs = ind.get_indicator("boilers_small_builtup")
+    theirs = ind.get_indicator(shipped, "boilers_small_builtup")
     data = ind._store_data(shipped)
     for year in (2020, 2023, 2025):
         a, b = mine.compute(data, year, {}), theirs.compute(data, year, {})

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support import logged_in
 
-from plans.indicators import INDICATORS
+from plans.indicators import SHIPPED_INDICATORS
 from webmap.auth import UserStore
 
 RESTRICTED_LAYER = "coal_boilers"
@@ -22,7 +22,7 @@ BOILER_ID = "yk-boiler-0001"
 BOILER_ENTERPRISE = "大石桥某热力有限公司"  # yk-boiler-0001's operator, in 大石桥市 210882
 PLANT_ID = "yk-wwtp-0001"
 PLANT_OPERATOR = "西市区某水务有限公司"  # a restricted field's value
-BOILER_INDICATORS = [i.id for i in INDICATORS if RESTRICTED_LAYER in i.layers]
+BOILER_INDICATORS = [i.id for i in SHIPPED_INDICATORS if RESTRICTED_LAYER in i.layers]
 PASSWORD = "restricted annex reader"
 
 
@@ -144,13 +144,13 @@ def test_indicators_from_restricted_layers_are_absent(anonymous: FlaskClient) ->
     shown = {r["indicator"]["id"] for r in results}
     assert shown and not shown & set(BOILER_INDICATORS)
     dashboard = text(anonymous, "/dashboard?city=yingkou")
-    for ind in INDICATORS:
+    for ind in SHIPPED_INDICATORS:
         if ind.id in BOILER_INDICATORS:
             assert ind.name_zh not in dashboard
     # The measure still shows (the plan is public), without the boiler indicators.
     page = text(anonymous, "/measures/001/三/八")
     assert "城市建成区" in page
-    assert not any(i.name_zh in page for i in INDICATORS if i.id in BOILER_INDICATORS)
+    assert not any(i.name_zh in page for i in SHIPPED_INDICATORS if i.id in BOILER_INDICATORS)
 
 
 def test_the_api_etag_differs_by_view(anonymous: FlaskClient, viewer: FlaskClient) -> None:
