@@ -192,6 +192,15 @@ def recorded_page(
     return page, record
 
 
+def browser_login(page: Any, base: str, name: str) -> None:
+    """Log `name` in on the login page as a person does (typed, then submitted)."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("form.lutu-login button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 def open_map(browser: Any, url: str, **page_args: Any) -> tuple[Any, dict[str, list[str]]]:
     """A recorded page on a map, once every layer has drawn and the first zoom has settled."""
     from layers import all_layers

@@ -14,6 +14,7 @@ from support import (
     TEST_PASSWORD,
     app_config,
     boiler_ledger_bytes,
+    browser_login,
     ledger_boiler,
     recorded_page,
     served,
@@ -64,11 +65,7 @@ def wait_for_layers(page) -> dict:
 
 
 def log_in(page, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("form.lutu-login button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)  # back to the map
+    browser_login(page, base, name)
 
 
 def test_the_restricted_layer_is_only_on_a_logged_in_map(browser, access_server) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import TEST_PASSWORD, app_config, recorded_page, served
+from support import TEST_PASSWORD, app_config, browser_login, recorded_page, served
 
 from app import create_app
 from webmap.auth import UserStore
@@ -32,11 +32,7 @@ def builder_server(
 
 def test_the_preview_follows_the_form(browser, builder_server) -> None:
     page, record = recorded_page(browser)
-    page.goto(f"{builder_server}/login")
-    page.fill("input[name=name]", "admin1")
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("form.lutu-login button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    browser_login(page, builder_server, "admin1")
     page.goto(f"{builder_server}/admin/indicators/new")
     page.select_option("#lutu-builder-layer", "coal_boilers")
     assert "status_year" in page.text_content("#lutu-builder-year-rule")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT, TEST_PASSWORD, app_config, recorded_page, served
+from support import ROOT, TEST_PASSWORD, app_config, browser_login, recorded_page, served
 
 from app import create_app
 from geo.ledger.edits import EditStore
@@ -41,11 +41,7 @@ def ledger_server(
 def editor_page(browser, ledger_server):
     base, _ = ledger_server
     page, record = recorded_page(browser)
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", "editor1")
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("form.lutu-login button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    browser_login(page, base, "editor1")
     yield page, base
     assert record["external"] == [] and record["errors"] == []
     page.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from support import ROOT, TEST_PASSWORD, app_config, recorded_page, served
+from support import ROOT, TEST_PASSWORD, app_config, browser_login, recorded_page, served
 
 from app import create_app
 from webmap.auth import UserStore
@@ -44,11 +44,7 @@ def server(
 
 def test_a_new_city_and_plan_from_nothing_to_a_dashboard_card(browser, server) -> None:
     page, record = recorded_page(browser)
-    page.goto(f"{server}/login")
-    page.fill("input[name=name]", "admin1")
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("form.lutu-login button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    browser_login(page, server, "admin1")
 
     # 1. The city, by its adcode.
     page.goto(f"{server}/admin/regions")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import TEST_PASSWORD, app_config, recorded_page, served
+from support import TEST_PASSWORD, app_config, browser_login, recorded_page, served
 
 from app import create_app
 from webmap.auth import UserStore
@@ -50,11 +50,7 @@ def review_server(
 
 def test_select_text_to_mark_a_target(browser, review_server: str, tmp_path: Path) -> None:
     page, record = recorded_page(browser)
-    page.goto(f"{review_server}/login")
-    page.fill("input[name=name]", "editor1")
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("form.lutu-login button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    browser_login(page, review_server, "editor1")
 
     plan = tmp_path / "青川省实施意见.txt"
     plan.write_bytes(C1.read_bytes())
