@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -48,7 +49,8 @@ from geo.store.search import (
 
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
 META_TABLE = "lutu_meta"
-STORE_FORMAT = 4  # bump when the way a store is written changes, so old files are rebuilt
+COLUMNS_TABLE = "lutu_columns"  # every spatial layer's columns as arrays (see write_columns)
+STORE_FORMAT = 5  # bump when the way a store is written changes, so old files are rebuilt
 
 _PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
 _SQL_TYPES = {  # GeoPackage column types -> our field types
@@ -82,8 +84,7 @@ def build_geopackage(
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
-        for layer_id, layer in data.items():
-            _write_layer(tmp, layer_id, layer)
+        columns = {layer_id: _write_layer(tmp, layer_id, layer) for layer_id, layer in data.items()}
         for table in tables:
             _write_table(tmp, table)
         with sqlite3.connect(tmp) as con:
@@ -104,6 +105,7 @@ def build_geopackage(
                             f'CREATE INDEX "idx_{layer_id}_{name}" ON "{layer_id}" ("{name}")'
                         )
             write_search_index(con, {k: v.schema.field_map for k, v in data.items()})
+            write_columns(con, {k: (v.schema.field_map, columns[k]) for k, v in data.items()})
         con.close()
         os.replace(tmp, path)
     finally:
@@ -183,7 +185,82 @@ def write_search_index(con: sqlite3.Connection, layers: Mapping[str, Mapping[str
     )
 
 
-def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
+def write_columns(
+    con: sqlite3.Connection, layers: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> None:
+    """The columnar copy of the spatial layers (layer id -> (fields by name, the columns as
+    written by `_write_layer`)), read by `GeoPackageStore.columns` without a row scan.
+
+    Per layer, in fid order: `#fid` (int64), `#x` and `#y` (the R-tree's bounding-box centres,
+    exactly what `positions` reads; NaN for a feature without geometry), then every field:
+    int, float and bool as float64 (NaN: null), str as int32 codes into a JSON list of labels
+    (-1: null); zlib-compressed. Written from the arrays the layer was just written from, in
+    the same transaction as the rest of the store, so it cannot disagree with the tables; a
+    layer whose fids do not match its rows one to one is left out (it is read by rows).
+    """
+    con.execute(
+        f"CREATE TABLE {COLUMNS_TABLE} (layer TEXT NOT NULL, name TEXT NOT NULL, "
+        "kind TEXT NOT NULL, labels BLOB, data BLOB NOT NULL, PRIMARY KEY (layer, name))"
+    )
+    for layer_id, (fields, columns) in layers.items():
+        fids = np.array(
+            [f for (f,) in con.execute(f'SELECT fid FROM "{layer_id}" ORDER BY fid')],
+            dtype=np.int64,
+        )
+        if any(len(v) != len(fids) for v in columns.values()):
+            continue
+        centres = np.array(
+            con.execute(
+                "SELECT id, (minx + maxx) / 2, (miny + maxy) / 2 "
+                f'FROM "rtree_{layer_id}_geom" ORDER BY id'
+            ).fetchall(),
+            dtype=np.float64,
+        ).reshape(-1, 3)
+        rows = np.searchsorted(fids, centres[:, 0].astype(np.int64))
+        x = np.full(len(fids), np.nan)
+        y = np.full(len(fids), np.nan)
+        x[rows], y[rows] = centres[:, 1], centres[:, 2]
+        out = [
+            ("#fid", "int64", None, fids.astype("<i8")),
+            ("#x", "float", None, x.astype("<f8")),
+            ("#y", "float", None, y.astype("<f8")),
+        ]
+        for name, values in columns.items():
+            if getattr(fields.get(name), "type", "str") == "str":
+                codes, labels = pd.factorize(pd.Series(values, dtype=object))
+                text = json.dumps(labels.tolist(), ensure_ascii=False).encode()
+                out.append((name, "str", text, codes.astype("<i4")))
+            else:
+                numbers = pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)
+                out.append((name, "float", None, numbers.astype("<f8")))
+        con.executemany(
+            f"INSERT INTO {COLUMNS_TABLE} VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    layer_id,
+                    name,
+                    kind,
+                    None if labels is None else zlib.compress(labels, 1),
+                    zlib.compress(array.tobytes(), 1),
+                )
+                for name, kind, labels, array in out
+            ],
+        )
+
+
+def _decode_column(kind: str, labels: bytes | None, data: bytes) -> np.ndarray:
+    """One column of `COLUMNS_TABLE` as a writable array (str: object, None for null)."""
+    raw = zlib.decompress(data)
+    if kind == "str":
+        names = np.array([*json.loads(zlib.decompress(labels or b"[]")), None], dtype=object)
+        return names[np.frombuffer(raw, dtype="<i4")]  # code -1 -> the trailing None
+    return np.frombuffer(raw, dtype="<i8" if kind == "int64" else "<f8").astype(
+        np.int64 if kind == "int64" else np.float64
+    )
+
+
+def _write_layer(path: Path, layer_id: str, layer: LayerData) -> dict[str, Any]:
+    """Write one layer; returns its columns as written (pandas arrays by field name)."""
     schema = layer.schema
     columns = {
         f.name: pd.array([p[f.name] for p in layer.properties], dtype=_PANDAS_TYPES[f.type])
@@ -204,6 +281,7 @@ def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
         FID="fid",
         layer_options={"DESCRIPTION": f"{schema.name_zh} {schema.name_en}"},
     )
+    return columns
 
 
 def _write_table(path: Path, table: AttributeTable) -> None:
@@ -351,6 +429,14 @@ class GeoPackageStore(FeatureStore):
                 "SELECT 1 FROM sqlite_master WHERE name = ?", (SEARCH_FTS,)
             ).fetchone()
         )
+        self._columnar: set[str] = set()  # layers with a columnar copy (write_columns)
+        if self._con.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (COLUMNS_TABLE,)
+        ).fetchone():
+            self._columnar = {
+                layer
+                for (layer,) in self._con.execute(f"SELECT DISTINCT layer FROM {COLUMNS_TABLE}")
+            }
 
     def close(self) -> None:
         self._con.close()
@@ -566,6 +652,38 @@ class GeoPackageStore(FeatureStore):
                 self._positions.clear()
             self._positions[key] = result
         return result
+
+    def columns(self, layer: str, names: Sequence[str]) -> Positions:
+        """From the store's columnar copy (`write_columns`) when it has one: a few
+        decompressed blobs instead of a scan of every row."""
+        info = self._info(layer)
+        if info.geometry_type is None:
+            raise QueryError(f"'{layer}' is a table without geometry")
+        for name in names:
+            self._check_field(info, name)
+        if layer not in self._columnar:
+            return super().columns(layer, names)
+        wanted = ["#fid", "#x", "#y", *dict.fromkeys(names)]
+        with self._lock:
+            rows = self._con.execute(
+                f"SELECT name, kind, labels, data FROM {COLUMNS_TABLE} WHERE layer = ? "
+                "AND name IN (SELECT value FROM json_each(?))",
+                (layer, json.dumps(wanted)),
+            ).fetchall()
+        found = {name: (kind, labels, data) for name, kind, labels, data in rows}
+        if len(found) < len(wanted):  # a field added to the layer after the copy was made
+            return super().columns(layer, names)
+        arrays = {name: _decode_column(*found[name]) for name in wanted}
+        x = arrays["#x"]
+        keep = ~np.isnan(x)  # like positions(): only features in the R-tree
+        if keep.all():
+            keep = slice(None)
+        return Positions(
+            arrays["#fid"][keep],
+            x[keep],
+            arrays["#y"][keep],
+            {name: arrays[name][keep] for name in names},
+        )
 
     # -- search
     def search(

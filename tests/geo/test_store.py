@@ -157,3 +157,70 @@ def test_point_index_decodes_2d_and_3d_blobs(dimension: int) -> None:
     fids, x, y = _point_coordinates(rows)
     assert list(fids) == [1, 2]
     assert list(x) == [122.2352, 125.1] and list(y) == [40.6671, 42.9]
+
+
+def _as_rows(store, layer: str, names: list[str]):
+    """What `columns` must equal: positions() with the raw values, typed as documented."""
+    import numpy as np
+
+    types = store.layer(layer).fields
+    pos = store.positions(layer, extra=names)
+    typed = {
+        n: pos.extra[n] if types[n] == "str" else np.asarray(pos.extra[n], dtype=float)
+        for n in names
+    }
+    return pos, typed
+
+
+def test_columns_equal_the_rows_for_every_layer_and_field(store: GeoPackageStore) -> None:
+    import numpy as np
+
+    assert store._columnar == {k for k, i in store.layers().items() if i.geometry_type}
+    for layer, info in store.layers().items():
+        if info.geometry_type is None:
+            continue
+        names = list(info.fields)
+        cols = store.columns(layer, names)
+        pos, typed = _as_rows(store, layer, names)
+        assert cols.fids.tolist() == pos.fids.tolist(), layer
+        assert cols.x.tolist() == pos.x.tolist() and cols.y.tolist() == pos.y.tolist(), layer
+        for name in names:
+            got, want = cols.extra[name], typed[name]
+            if want.dtype.kind == "f":
+                assert got.dtype == np.float64
+                assert np.array_equal(got, want, equal_nan=True), (layer, name)
+            else:
+                assert got.tolist() == want.tolist(), (layer, name)
+        assert cols.x.flags.writeable and cols.extra[names[0]].flags.writeable
+
+
+def test_columns_without_a_columnar_copy_read_the_rows(store_path, tmp_path) -> None:
+    import shutil
+
+    import numpy as np
+
+    from geo.store.gpkg import COLUMNS_TABLE
+
+    copy = tmp_path / "old.gpkg"
+    shutil.copy(store_path, copy)
+    con = sqlite3.connect(copy)
+    con.execute(f"DROP TABLE {COLUMNS_TABLE}")
+    con.commit()
+    con.close()
+    old, new = GeoPackageStore(copy), GeoPackageStore(store_path)
+    names = ["id", "status", "status_year", "capacity_t_per_h"]
+    a, b = old.columns("coal_boilers", names), new.columns("coal_boilers", names)
+    assert not old._columnar
+    assert a.fids.tolist() == b.fids.tolist() and a.x.tolist() == b.x.tolist()
+    for name in names:
+        assert a.extra[name].dtype == b.extra[name].dtype
+        if a.extra[name].dtype.kind == "f":
+            assert np.array_equal(a.extra[name], b.extra[name], equal_nan=True)
+        else:
+            assert a.extra[name].tolist() == b.extra[name].tolist()
+    with pytest.raises(QueryError, match="no field"):
+        new.columns("coal_boilers", ["nope"])
+    with pytest.raises(QueryError, match="without geometry"):
+        new.columns("plan_measures", ["id"])
+    old.close()
+    new.close()
