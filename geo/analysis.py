@@ -40,6 +40,7 @@ __all__ = [
     "intersects_any",
     "length_m",
     "nearest",
+    "reach_pairs",
     "reaches",
     "to_local",
     "within",
@@ -279,18 +280,30 @@ def reaches(
     by within the tolerance without ending there does not. Ends are the first and last
     vertex of every part of (multi)line strings.
     """
+    hit = np.zeros(len(_geoms(polygons)), dtype=bool)
+    hit[reach_pairs(lines, polygons, epsg, tolerance_m)[1]] = True
+    return hit
+
+
+def reach_pairs(
+    lines: Geometries, polygons: Geometries, epsg: str | int, tolerance_m: float = 50.0
+) -> NDArray[np.intp]:
+    """The (line, polygon) index pairs, shape (2, k), sorted and each once, of every line
+    reaching a polygon as `reaches` decides it: polygon i is reached by the lines selected by
+    a mask `m` exactly when some pair (j, i) has m[j], so one call serves every selection."""
     if not tolerance_m >= 0:
         raise ValueError(f"tolerance_m must be >= 0, got {tolerance_m!r}")
     line_arr = _geoms(lines)
     poly_arr = _geoms(polygons)
-    hit = np.zeros(len(poly_arr), dtype=bool)
     # Touching / entering: topological, in lon/lat (see `within`).
-    hit[shapely.STRtree(line_arr).query(poly_arr, predicate="intersects")[0]] = True
+    touching = shapely.STRtree(line_arr).query(poly_arr, predicate="intersects")[::-1]
     # Ends near the polygon: metric, so project the ends and the polygons.
-    parts = shapely.get_parts(line_arr)
-    parts = parts[np.isin(shapely.get_type_id(parts), _LINE_TYPES)]
+    parts, owner = shapely.get_parts(line_arr, return_index=True)
+    is_line = np.isin(shapely.get_type_id(parts), _LINE_TYPES)
+    parts, owner = parts[is_line], owner[is_line]
     ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
+    end_owner = np.concatenate([owner, owner]).astype(np.intp)
     ends_tree = shapely.STRtree(to_local(ends, epsg))
     near = ends_tree.query(to_local(poly_arr, epsg), predicate="dwithin", distance=tolerance_m)
-    hit[near[0]] = True
-    return hit
+    pairs = np.concatenate([touching, np.stack([end_owner[near[1]], near[0]])], axis=1)
+    return np.unique(pairs.astype(np.intp), axis=1).reshape(2, -1)

@@ -78,7 +78,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo.analysis import length_m, nearest, reaches, within
+from geo.analysis import length_m, nearest, reach_pairs, within
 from geo.errors import LayerNotFound
 from geo.store.base import Feature, FeatureStore, LayerInfo
 from plans.records import Record, load_records
@@ -486,6 +486,21 @@ class _Layer:
         """A boolean column as float: 1, 0 or NaN (missing)."""
         return self.num(name)
 
+    def slots(self, n_counties: int) -> np.ndarray:
+        """Each feature's county index for `np.bincount`, `n_counties` for outside (kept)."""
+        key = ("#slots", n_counties)
+        if key not in self.cols:
+            self.cols[key] = np.where(self.county >= 0, self.county, n_counties)
+        return self.cols[key]
+
+    def by_county(self) -> tuple[np.ndarray, np.ndarray]:
+        """The feature indices ordered by county (stable: by index within one), and their
+        counties in that order (kept): a mask taken in this order lists features by county."""
+        if "#by_county" not in self.cols:
+            order = np.argsort(self.county, kind="stable")
+            self.cols["#by_county"] = (order, self.county[order])
+        return self.cols["#by_county"]
+
 
 class _StoreData:
     """What indicators need from one store, computed on first use and kept."""
@@ -650,20 +665,24 @@ class _StoreData:
 
     def reached(self, polygons: _Layer, lines: _Layer, line_mask: np.ndarray) -> np.ndarray:
         """Whether any of the lines selected by `line_mask` reaches each polygon
-        (`geo.analysis.reaches`, 50 m tolerance, in the polygons' Gauss-Krüger zones)."""
-        key = ("reached", polygons.name, lines.name, line_mask.tobytes())
+        (`geo.analysis.reaches`, 50 m tolerance, in the polygons' Gauss-Krüger zones): the
+        (line, polygon) pairs are found once per store, each selection is a mask over them."""
 
-        def make() -> np.ndarray:
-            hit = np.zeros(len(polygons), dtype=bool)
-            if not len(polygons) or not line_mask.any():
-                return hit
-            zones = _zones(polygons.x)
-            for epsg in np.unique(zones):
-                sel = zones == epsg
-                hit[sel] = reaches(lines.geoms[line_mask], polygons.geoms[sel], str(epsg))
-            return hit
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            found = [np.empty((2, 0), dtype=np.intp)]
+            if len(polygons) and len(lines):
+                zones = _zones(polygons.x)
+                for epsg in np.unique(zones):
+                    sel = np.flatnonzero(zones == epsg)
+                    pairs = reach_pairs(lines.geoms, polygons.geoms[sel], str(epsg))
+                    found.append(np.stack([pairs[0], sel[pairs[1]]]))
+            pairs = np.concatenate(found, axis=1)
+            return pairs[0], pairs[1]
 
-        return self.memo(key, make)
+        line_of, polygon_of = self.memo(("reach-pairs", polygons.name, lines.name), make)
+        hit = np.zeros(len(polygons), dtype=bool)
+        hit[polygon_of[line_mask[line_of]]] = True
+        return hit
 
     def citations(self) -> dict[str, list[str]]:
         """Every text of the catalog by measure id: the measure's text and its targets'."""
@@ -923,7 +942,7 @@ def _area_specs(areas: _Areas, ind: Indicator) -> list[_AreaSpec]:
 def _sums(frame: _Frame, n_counties: int, details: bool = True) -> dict[str, np.ndarray]:
     """Per-county sums of the frame's numbers (index n_counties: outside every county);
     the detail columns only when `details` (the trend needs the value alone)."""
-    slot = np.where(frame.layer.county >= 0, frame.layer.county, n_counties)
+    slot = frame.layer.slots(n_counties)
 
     def total(weights: np.ndarray) -> np.ndarray:
         return np.bincount(slot, weights=weights, minlength=n_counties + 1)
@@ -1023,7 +1042,7 @@ def _evaluate_one(
         # Per-county sums depend only on the store, indicator, year and params: kept.
         return data.memo(
             ("sums", ind.id, y, frozen),
-            lambda: _sums(ind.compute(data, y, params), n, details=False),
+            lambda: _sums(frame if y == year else ind.compute(data, y, params), n, details=False),
         )
 
     sums_by_year = {y: sums_at(y) for y in {*trend_years, ind.baseline_year}}
@@ -1032,9 +1051,10 @@ def _evaluate_one(
     county = layer.county
 
     # Features behind the number and 无数据 features, grouped by county once.
-    listed = np.flatnonzero(frame.listed & (county >= 0))
-    listed = listed[np.argsort(county[listed], kind="stable")]
-    starts = np.searchsorted(county[listed], np.arange(n + 1))
+    order, ordered_county = layer.by_county()
+    keep = frame.listed[order] & (ordered_county >= 0)
+    listed = order[keep]
+    starts = np.searchsorted(ordered_county[keep], np.arange(n + 1))
     no_data_rows: list[tuple[int, str, str, str]] = []  # (county, layer, id, reason)
     outside: list[Unassigned] = []
     for mask, reason in frame.no_data:

@@ -22,6 +22,7 @@ from geo.analysis import (
     intersects_any,
     length_m,
     nearest,
+    reach_pairs,
     reaches,
     to_local,
     within,
@@ -194,6 +195,24 @@ def test_reaches_with_tolerance() -> None:
 
     far_park = lonlat(box(X0 + 5000.0, Y0, X0 + 6000.0, Y0 + 1000.0))
     assert reaches([passes_30m_by, enters], [far_park, park], ZONE).tolist() == [False, True]
+
+
+def test_reach_pairs_answer_every_selection_of_lines() -> None:
+    park = lonlat(box(X0, Y0, X0 + 1000.0, Y0 + 1000.0))
+    far_park = lonlat(box(X0 + 5000.0, Y0, X0 + 6000.0, Y0 + 1000.0))
+    ends_30m_short = lonlat(LineString([(X0 - 3000.0, Y0 + 500.0), (X0 - 30.0, Y0 + 500.0)]))
+    passes_30m_by = lonlat(LineString([(X0 - 30.0, Y0 - 3000.0), (X0 - 30.0, Y0 + 3000.0)]))
+    both = lonlat(LineString([(X0 + 500.0, Y0 + 500.0), (X0 + 5500.0, Y0 + 500.0)]))
+    lines = np.array([ends_30m_short, passes_30m_by, both, None], dtype=object)
+    polygons = [park, far_park]
+    pairs = reach_pairs(lines, polygons, ZONE)
+    assert pairs.tolist() == [[0, 2, 2], [0, 0, 1]]
+    for mask in ([1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1], [1, 1, 1, 1]):
+        mask = np.array(mask, dtype=bool)
+        hit = np.zeros(2, dtype=bool)
+        hit[pairs[1][mask[pairs[0]]]] = True
+        assert hit.tolist() == reaches(lines[mask], polygons, ZONE).tolist()
+    assert reach_pairs([], polygons, ZONE).shape == (2, 0)
 
 
 # ---------------------------------------------------------------------------- empty input
