@@ -163,7 +163,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
 
     def total(mask: np.ndarray, field: str | None) -> np.ndarray:
         if field is None:
-            return mask * 1.0
+            return mask  # a count: summed per county as counted features
         values = length_km() if field == LENGTH else layer.num(field)
         return np.where(mask & ~np.isnan(values), values, 0.0)
 
@@ -221,7 +221,7 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         layer=layer,
         universe=universe,
         num=total(counted, rec.sum_field),
-        den=universe * 1.0 if rec.aggregate == "share" else None,
+        den=universe if rec.aggregate == "share" else None,
         listed=counted if rec.listed == "counted" else universe,
         columns=columns,
         details=details,

@@ -493,13 +493,37 @@ class _Layer:
             self.cols[key] = np.where(self.county >= 0, self.county, n_counties)
         return self.cols[key]
 
-    def by_county(self) -> tuple[np.ndarray, np.ndarray]:
-        """The feature indices ordered by county (stable: by index within one), and their
-        counties in that order (kept): a mask taken in this order lists features by county."""
-        if "#by_county" not in self.cols:
-            order = np.argsort(self.county, kind="stable")
-            self.cols["#by_county"] = (order, self.county[order])
-        return self.cols["#by_county"]
+    def runs(self, n_counties: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """The features ordered by county slot (stable: by index within one; outside last),
+        None when the layer is stored in that order already (as the demo data is), and where
+        each slot's run starts and ends in that order (`n_counties + 2` bounds); kept."""
+        key = ("#runs", n_counties)
+        if key not in self.cols:
+            slots = self.slots(n_counties)
+            order = None if (np.diff(slots) >= 0).all() else np.argsort(slots, kind="stable")
+            ordered = slots if order is None else slots[order]
+            self.cols[key] = (order, np.searchsorted(ordered, np.arange(n_counties + 2)))
+        return self.cols[key]
+
+    def county_counts(self, mask: np.ndarray, n_counties: int) -> np.ndarray:
+        """`np.bincount(self.slots(n), weights=mask)` for a boolean mask (the same float
+        counts, exact in any order), as a count of each county's run of features."""
+        order, bounds = self.runs(n_counties)
+        runs = mask if order is None else mask[order]
+        return np.array(
+            [np.count_nonzero(runs[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+            dtype=np.float64,
+        )
+
+    def by_county(self, mask: np.ndarray, n_counties: int) -> np.ndarray:
+        """The indices of the features in `mask` that lie in a county, ordered by county and
+        within one by index."""
+        order, bounds = self.runs(n_counties)
+        inside = bounds[n_counties]  # the features outside every county come last
+        if order is None:
+            return np.flatnonzero(mask[:inside])
+        order = order[:inside]
+        return order[mask[order]]
 
 
 class _StoreData:
@@ -782,11 +806,11 @@ class _Frame:
 
     layer: _Layer
     universe: np.ndarray  # bool: in the population counted (known data)
-    num: np.ndarray  # float: contribution to the value (numerator of a share)
+    num: np.ndarray  # float, or bool for a count: contribution to the value (share numerator)
     listed: np.ndarray  # bool: features behind the number
-    den: np.ndarray | None = None  # float: denominator of a share
+    den: np.ndarray | None = None  # float or bool (a count): denominator of a share
     columns: dict[str, np.ndarray] = field(default_factory=dict)  # shown with listed features
-    details: dict[str, np.ndarray] = field(default_factory=dict)  # summed per area
+    details: dict[str, np.ndarray] = field(default_factory=dict)  # summed per area (as num)
     no_data: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (mask, reason)
     other_no_data: list[tuple[_Layer, np.ndarray, str]] = field(default_factory=list)
 
@@ -939,20 +963,33 @@ def _area_specs(areas: _Areas, ind: Indicator) -> list[_AreaSpec]:
     return specs
 
 
+def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`np.where(mask, values, 0.0)` as weights to sum: `values & mask` for a count (bool), a
+    product where every value is finite (the same sums, a few times faster), `where`
+    otherwise (NaN · 0 is NaN)."""
+    if values.dtype == bool:
+        return values & mask
+    if np.isfinite(values).all():
+        return values * mask
+    return np.where(mask, values, 0.0)
+
+
 def _sums(frame: _Frame, n_counties: int, details: bool = True) -> dict[str, np.ndarray]:
     """Per-county sums of the frame's numbers (index n_counties: outside every county);
     the detail columns only when `details` (the trend needs the value alone)."""
-    slot = frame.layer.slots(n_counties)
+    layer = frame.layer
 
     def total(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(slot, weights=weights, minlength=n_counties + 1)
+        if weights.dtype == bool:
+            return layer.county_counts(weights, n_counties)
+        return np.bincount(layer.slots(n_counties), weights=weights, minlength=n_counties + 1)
 
     sums = {
-        "num": total(np.where(frame.universe, frame.num, 0.0)),
-        "universe": total(frame.universe * 1.0),
+        "num": total(_masked(frame.num, frame.universe)),
+        "universe": total(frame.universe),
     }
     if frame.den is not None:
-        sums["den"] = total(np.where(frame.universe, frame.den, 0.0))
+        sums["den"] = total(_masked(frame.den, frame.universe))
     for name, weights in frame.details.items() if details else ():  # never NaN
         sums["d:" + name] = total(weights)
     return sums
@@ -1051,10 +1088,8 @@ def _evaluate_one(
     county = layer.county
 
     # Features behind the number and 无数据 features, grouped by county once.
-    order, ordered_county = layer.by_county()
-    keep = frame.listed[order] & (ordered_county >= 0)
-    listed = order[keep]
-    starts = np.searchsorted(ordered_county[keep], np.arange(n + 1))
+    listed = layer.by_county(frame.listed, n)
+    starts = np.searchsorted(layer.slots(n)[listed], np.arange(n + 1))
     no_data_rows: list[tuple[int, str, str, str]] = []  # (county, layer, id, reason)
     outside: list[Unassigned] = []
     for mask, reason in frame.no_data:
@@ -1105,8 +1140,12 @@ def _evaluate_one(
         no_data = [u for c in counties for u in by_county.get(int(c), [])]
         if no_data:
             reason += f"；另有{len(no_data)}个要素数据不全，未计入（见无数据清单）"
-        idx = np.concatenate([listed[starts[c] : starts[c + 1]] for c in counties] or [[]])
-        idx = np.sort(idx.astype(np.intp)) if spec.level != "county" else idx.astype(np.intp)
+        if spec.level == "county":
+            idx = listed[starts[counties[0]] : starts[counties[0] + 1]].astype(np.intp)
+        else:  # the area's counties' features in layer order: a mask, not a sort
+            in_area = np.zeros(n + 1, dtype=bool)
+            in_area[counties] = True
+            idx = np.flatnonzero(frame.listed & in_area[layer.slots(n)])
         details: dict[str, Any] = {}
         for key, arr in sums.items():
             if key.startswith("d:"):

@@ -747,3 +747,34 @@ def test_demo_headline_numbers_match_an_independent_computation(store: GeoPackag
             )
             got = results["parks_circular_retrofit"].area(code)
             assert got.value == pytest.approx(100 * done.sum() / len(eligible))
+
+
+@pytest.mark.parametrize("stored_by_county", [True, False])
+def test_county_runs_count_and_list_as_bincount_and_a_stable_sort(stored_by_county: bool) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    county = rng.integers(-1, 5, 1000)
+    if stored_by_county:
+        county = np.sort(county)
+        county = np.concatenate([county[county >= 0], county[county < 0]])
+    layer = ind._Layer(
+        "t",
+        np.arange(1000).astype(str).astype(object),
+        {},
+        np.zeros(1000),
+        np.zeros(1000),
+        None,
+        county,
+        [],
+    )
+    n = 5
+    assert (layer.runs(n)[0] is None) == stored_by_county
+    for _ in range(5):
+        mask = rng.random(1000) < 0.3
+        slots = np.where(county >= 0, county, n)
+        want = np.bincount(slots, weights=mask * 1.0, minlength=n + 1)
+        assert layer.county_counts(mask, n).tolist() == want.tolist()
+        listed = np.flatnonzero(mask & (county >= 0))
+        listed = listed[np.argsort(county[listed], kind="stable")]
+        assert layer.by_county(mask, n).tolist() == listed.tolist()
