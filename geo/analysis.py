@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84, get_transformer
 
 __all__ = [
+    "PointLocator",
     "area_m2",
     "gk_zone_epsg",
     "intersecting",
@@ -45,6 +46,7 @@ __all__ = [
     "to_local",
     "within",
     "within_distance",
+    "within_xy",
 ]
 
 GeometryArray = NDArray[np.object_]
@@ -181,6 +183,84 @@ def within(points: Geometries, polygons: Geometries) -> NDArray[np.intp]:
     index = np.full(len(pts), -1, dtype=np.intp)
     index[pairs[0, first]] = pairs[1, first]
     return index
+
+
+class PointLocator:
+    """`within` for points given as lon/lat coordinate arrays, against polygons prepared
+    once: for each point, the index of the first polygon covering it (boundary counts, lower
+    index wins), else -1; no Point objects.
+
+    A `grid` × `grid` lattice over the polygons' extent settles every point in a cell
+    (widened by 1e-9°, far above the rounding of the cell arithmetic) that lies in the
+    interior of one polygon and meets no other (that polygon is the answer) or meets none
+    (-1). The points left (cells on an outline) are tested with one prepared-polygon
+    `intersects_xy` per polygon over those in its bounding box. Keep one for many calls
+    over the same polygons.
+    """
+
+    def __init__(self, polygons: Geometries, grid: int = 128) -> None:
+        self.polygons = _geoms(polygons)
+        present = [p for p in self.polygons if p is not None and not shapely.is_empty(p)]
+        self.owner = np.full(grid * grid, -1, dtype=np.intp)  # -1: test, -2: in none
+        self.grid = grid
+        if not present:
+            self.bounds = None
+            return
+        bounds = shapely.bounds(np.array(present, dtype=object))
+        x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        x1, y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
+        self.bounds = (x0, y0, x1, y1)
+        self.dx, self.dy = (x1 - x0) / grid or 1.0, (y1 - y0) / grid or 1.0
+        i, j = np.divmod(np.arange(grid * grid), grid)  # row, column of each cell
+        pad = 1e-9
+        boxes = shapely.box(
+            x0 + j * self.dx - pad,
+            y0 + i * self.dy - pad,
+            x0 + (j + 1) * self.dx + pad,
+            y0 + (i + 1) * self.dy + pad,
+        )
+        tree = shapely.STRtree(boxes)
+        meets = np.bincount(
+            tree.query(self.polygons, predicate="intersects")[1], minlength=len(boxes)
+        )
+        poly, inside = tree.query(self.polygons, predicate="contains_properly")
+        alone = meets[inside] == 1
+        self.owner[inside[alone]] = poly[alone]
+        self.owner[meets == 0] = -2
+
+    def within(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.intp]:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        out = np.full(len(x), -1, dtype=np.intp)
+        if self.bounds is None:
+            return out
+        x0, y0, x1, y1 = self.bounds
+        rest = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))  # NaN: no
+        col = np.minimum(((x[rest] - x0) / self.dx).astype(np.intp), self.grid - 1)
+        row = np.minimum(((y[rest] - y0) / self.dy).astype(np.intp), self.grid - 1)
+        settled = self.owner[row * self.grid + col]
+        out[rest] = np.maximum(settled, -1)
+        rest = rest[settled == -1]
+        for k, polygon in enumerate(self.polygons):
+            if polygon is None or shapely.is_empty(polygon) or not len(rest):
+                continue
+            minx, miny, maxx, maxy = polygon.bounds
+            px, py = x[rest], y[rest]
+            sel = (px >= minx) & (px <= maxx) & (py >= miny) & (py <= maxy)
+            if sel.any():
+                shapely.prepare(polygon)
+                hit = np.zeros(len(rest), dtype=bool)
+                hit[sel] = shapely.intersects_xy(polygon, px[sel], py[sel])
+                out[rest[hit]] = k
+                rest = rest[~hit]
+        return out
+
+
+def within_xy(
+    x: NDArray[np.float64], y: NDArray[np.float64], polygons: Geometries, grid: int = 128
+) -> NDArray[np.intp]:
+    """`within` for lon/lat coordinate arrays (see `PointLocator`)."""
+    return PointLocator(polygons, grid).within(x, y)
 
 
 def intersects_any(geoms: Geometries, polygons: Geometries) -> NDArray[np.bool_]:

@@ -27,6 +27,7 @@ from geo.analysis import (
     to_local,
     within,
     within_distance,
+    within_xy,
 )
 
 ZONE = "EPSG:4550"  # CM 123°E
@@ -123,6 +124,22 @@ def test_square_kilometre_area_and_perimeter() -> None:
 # ------------------------------------------------------------------------------ topology
 
 POLYS = [box(122.0, 40.0, 123.0, 41.0), box(122.5, 40.5, 124.0, 41.5)]
+
+
+@pytest.mark.parametrize("grid", [1, 4, 64, 256])
+def test_within_xy_is_within_for_coordinates(grid: int) -> None:
+    rng = np.random.default_rng(3)
+    star = Polygon([(123.2, 40.1), (123.9, 40.2), (123.4, 40.45), (123.95, 40.9), (123.1, 40.6)])
+    hole = box(121.8, 41.0, 122.4, 41.6).difference(box(122.0, 41.2, 122.2, 41.4))
+    polys = [*POLYS, star, hole, None]
+    vertices = shapely.get_coordinates([p for p in polys if p is not None])
+    x = np.concatenate([rng.uniform(121.5, 124.5, 20_000), vertices[:, 0], [122.5, 123.0, 122.1]])
+    y = np.concatenate([rng.uniform(39.5, 42.0, 20_000), vertices[:, 1], [40.7, 40.5, 41.3]])
+    x[:5] = np.nan
+    want = within(shapely.points(x, y), polys)
+    assert within_xy(x, y, polys, grid=grid).tolist() == want.tolist()
+    assert within_xy(x[:0], y[:0], polys).shape == (0,)
+    assert within_xy(x, y, []).tolist() == [-1] * len(x)
 
 
 def test_within_inside_outside_boundary_and_first_index() -> None:

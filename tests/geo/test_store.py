@@ -224,3 +224,33 @@ def test_columns_without_a_columnar_copy_read_the_rows(store_path, tmp_path) -> 
         new.columns("plan_measures", ["id"])
     old.close()
     new.close()
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([2020.0, None, 2025.0], "<i2"),
+        ([1.0, 0.0, None], "<i1"),
+        ([-127.0, 127.0], "<i1"),
+        ([-128.0, 1.0], "<i2"),  # -128 marks null in int8
+        ([70000.0, None], "<i4"),
+        ([1.5, None], "<f8"),
+        ([-0.0, 1.0], "<f8"),  # an integer type would lose the sign
+        ([float("inf"), 1.0], "<f8"),
+        ([2.0**40, 1.0], "<f8"),
+        ([None, None], "<i1"),
+        ([], "<i1"),
+    ],
+)
+def test_numbers_are_packed_exactly(values: list, kind: str) -> None:
+    import numpy as np
+
+    from geo.store.gpkg import _decode_column, _packed
+
+    numbers = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    packed = _packed(numbers)
+    assert packed[0] == kind
+    back = _decode_column(*packed)
+    assert back.dtype == np.float64 and back.flags.writeable
+    assert np.array_equal(back, numbers, equal_nan=True)
+    assert np.signbit(back).tolist() == np.signbit(numbers).tolist()
