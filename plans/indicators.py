@@ -640,14 +640,16 @@ class _StoreData:
     # -- year-independent spatial relations
     def inside(self, name: str, columns: tuple[str, ...], polygon_layer: str) -> np.ndarray:
         """Whether each feature of point layer `name` lies in any polygon of `polygon_layer`
-        (boundary included), by `geo.analysis.within`."""
+        (boundary included), as `geo.analysis.within` answers it (by its `PointLocator`,
+        from the coordinates)."""
 
         def make() -> np.ndarray:
             layer = self.layer(name, columns)
             polygons = [g for _, g in self._features(polygon_layer, ()) if g is not None]
             if not len(layer) or not polygons:
                 return np.zeros(len(layer), dtype=bool)
-            return within(layer.points(), np.array(polygons, dtype=object)) >= 0
+            located = PointLocator(np.array(polygons, dtype=object)).within(layer.x, layer.y)
+            return located >= 0
 
         return self.memo(("inside", name, polygon_layer), make)
 
