@@ -167,64 +167,66 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         values = length_km() if field == LENGTH else layer.num(field)
         return np.where(mask & ~np.isnan(values), values, 0.0)
 
-    names = np.array([*rec.as_of.states, None], dtype=object)  # code < 0 → None
-    sources = {
-        "state": lambda: names[np.where(code >= 0, code, len(rec.as_of.states))],
-        "counted": lambda: counted,
-        "distance_m": lambda: np.round(distance, 1),
-        "nearest_id": lambda: nearest_id,
-        LENGTH: lambda: np.round(length_km(), 2),
-    }
-    columns = {
-        c.name: _values(layer, c.source[6:])
-        if c.source.startswith("field:")
-        else sources[c.source]()
-        for c in rec.columns
-    }
-    masks = {"candidates": candidates, "universe": universe, "counted": counted}
-    details = {}
-    for d in rec.details:
-        mask = masks[d.of] & (in_states(d.states) if d.states else True)
-        for cond in d.where:
-            mask = mask & test(cond)
-        details[d.name] = total(mask, d.sum)
-    no_data = []
-    other_no_data = []
-    for entry in rec.no_data:
-        mask = np.zeros(n, dtype=bool)
-        for case in (c for c in entry.when if c.startswith("spatial:")):
-            other_no_data.append(
-                (
-                    lines,
-                    line_unknown if case == "spatial:unknown" else line_undated,
-                    entry.reason_zh,
+    def more() -> tuple[dict, dict, list, list]:
+        """The columns shown with the features, the detail sums and the 无数据 lists: only
+        for the year asked, never for the trend's other years."""
+        names = np.array([*rec.as_of.states, None], dtype=object)  # code < 0 → None
+        sources = {
+            "state": lambda: names[np.where(code >= 0, code, len(rec.as_of.states))],
+            "counted": lambda: counted,
+            "distance_m": lambda: np.round(distance, 1),
+            "nearest_id": lambda: nearest_id,
+            LENGTH: lambda: np.round(length_km(), 2),
+        }
+        columns = {
+            c.name: _values(layer, c.source[6:])
+            if c.source.startswith("field:")
+            else sources[c.source]()
+            for c in rec.columns
+        }
+        masks = {"candidates": candidates, "universe": universe, "counted": counted}
+        details = {}
+        for d in rec.details:
+            mask = masks[d.of] & (in_states(d.states) if d.states else True)
+            for cond in d.where:
+                mask = mask & test(cond)
+            details[d.name] = total(mask, d.sum)
+        no_data = []
+        other_no_data = []
+        for entry in rec.no_data:
+            mask = np.zeros(n, dtype=bool)
+            for case in (c for c in entry.when if c.startswith("spatial:")):
+                other_no_data.append(
+                    (
+                        lines,
+                        line_unknown if case == "spatial:unknown" else line_undated,
+                        entry.reason_zh,
+                    )
                 )
-            )
-        for case in (c for c in entry.when if not c.startswith("spatial:")):
-            if case == "unknown":
-                mask |= candidates & unknown
-            elif case == "undated":
-                mask |= candidates & undated
-            elif not case.startswith("missing:"):  # unknown:<field> / undated:<field>
-                kind, _, name = case.partition(":")
-                cond = next(c for c in rec.filters if c.as_of and c.field == name)
-                _, state_unknown, state_undated = _state(data, layer, cond.as_of, year)
-                mask |= where & (state_unknown if kind == "unknown" else state_undated)
-            else:  # missing:<field>: features meeting every other rule
-                others = where.copy()
-                for cond, (hit, missing) in zip(rec.filters, tests, strict=True):
-                    others &= missing if cond.field == case[8:] else hit
-                mask |= others
-        if len(entry.when) > sum(c.startswith("spatial:") for c in entry.when):
-            no_data.append((mask, entry.reason_zh))
+            for case in (c for c in entry.when if not c.startswith("spatial:")):
+                if case == "unknown":
+                    mask |= candidates & unknown
+                elif case == "undated":
+                    mask |= candidates & undated
+                elif not case.startswith("missing:"):  # unknown:<field> / undated:<field>
+                    kind, _, name = case.partition(":")
+                    cond = next(c for c in rec.filters if c.as_of and c.field == name)
+                    _, state_unknown, state_undated = _state(data, layer, cond.as_of, year)
+                    mask |= where & (state_unknown if kind == "unknown" else state_undated)
+                else:  # missing:<field>: features meeting every other rule
+                    others = where.copy()
+                    for cond, (hit, missing) in zip(rec.filters, tests, strict=True):
+                        others &= missing if cond.field == case[8:] else hit
+                    mask |= others
+            if len(entry.when) > sum(c.startswith("spatial:") for c in entry.when):
+                no_data.append((mask, entry.reason_zh))
+        return columns, details, no_data, other_no_data
+
     return _Frame(
         layer=layer,
         universe=universe,
         num=total(counted, rec.sum_field),
         den=universe if rec.aggregate == "share" else None,
         listed=counted if rec.listed == "counted" else universe,
-        columns=columns,
-        details=details,
-        no_data=no_data,
-        other_no_data=other_no_data,
+        more=more,
     )

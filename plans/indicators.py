@@ -799,6 +799,16 @@ class _Frame:
     details: dict[str, np.ndarray] = field(default_factory=dict)  # summed per area (as num)
     no_data: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (mask, reason)
     other_no_data: list[tuple[_Layer, np.ndarray, str]] = field(default_factory=list)
+    # Makes (columns, details, no_data, other_no_data) when they are asked for (`complete`):
+    # the trend's years need only the value.
+    more: Callable[[], tuple[dict, dict, list, list]] | None = None
+
+    def complete(self) -> _Frame:
+        """The frame with its columns, details and 无数据 lists made."""
+        if self.more is not None:
+            self.columns, self.details, self.no_data, self.other_no_data = self.more()
+            self.more = None
+        return self
 
 
 # ============================================================================= the catalogue
@@ -1056,7 +1066,7 @@ def _evaluate_one(
 ) -> IndicatorResult:
     areas = data.areas()
     n = len(areas.county_codes)
-    frame = ind.compute(data, year, params)
+    frame = ind.compute(data, year, params).complete()
     trend_years = list(range(FIRST_YEAR, year + 1))
     used = {k: params[k] for k in ind.params}
     frozen = tuple(sorted(used.items()))
