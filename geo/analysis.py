@@ -41,6 +41,7 @@ __all__ = [
     "intersects_any",
     "length_m",
     "nearest",
+    "nearest_xy",
     "reach_pairs",
     "reaches",
     "to_local",
@@ -303,7 +304,37 @@ def nearest(
     """
     if max_distance_m is not None and not max_distance_m >= 0:
         raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m!r}")
-    pts = to_local(points, epsg)
+    return _nearest_local(to_local(points, epsg), targets, epsg, max_distance_m)
+
+
+def nearest_xy(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    targets: Geometries,
+    epsg: str | int,
+    max_distance_m: float | None = None,
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """`nearest` for points given as lon/lat coordinate arrays: the coordinates are projected
+    as they are (the same numbers `nearest` projects), without lon/lat Point objects."""
+    if max_distance_m is not None and not max_distance_m >= 0:
+        raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m!r}")
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if finite.any() and (
+        x[finite].min() < -180.0
+        or x[finite].max() > 180.0
+        or y[finite].min() < -90.0
+        or y[finite].max() > 90.0
+    ):
+        raise ValueError("coordinates are not in lon/lat degrees (already projected?)")
+    px, py = get_transformer(WGS84, _epsg(epsg)).transform(x, y)
+    return _nearest_local(shapely.points(px, py), targets, epsg, max_distance_m)
+
+
+def _nearest_local(
+    pts: GeometryArray, targets: Geometries, epsg: str | int, max_distance_m: float | None
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     tree = shapely.STRtree(to_local(targets, epsg))
     # shapely wants max_distance > 0; a tiny search radius plus the filter below handles 0.
     search = None if max_distance_m is None else max(max_distance_m, 1e-9)

@@ -78,7 +78,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo.analysis import PointLocator, length_m, nearest, reach_pairs, within
+from geo.analysis import PointLocator, length_m, nearest_xy, reach_pairs, within
 from geo.errors import LayerNotFound
 from geo.store.base import Feature, FeatureStore, LayerInfo
 from plans.records import Record, load_records
@@ -667,11 +667,10 @@ class _StoreData:
             dist = np.full(len(layer), np.inf)
             if len(layer) and sources:
                 geoms = np.array([g for _, g in sources], dtype=object)
-                points = layer.points()
                 zones = _zones(layer.x)
                 for epsg in np.unique(zones):
                     sel = zones == epsg
-                    index[sel], dist[sel] = nearest(points[sel], geoms, str(epsg))
+                    index[sel], dist[sel] = nearest_xy(layer.x[sel], layer.y[sel], geoms, str(epsg))
             return source_ids[index], dist
 
         return self.memo(("nearest", name, source_layer), make)

@@ -22,6 +22,7 @@ from geo.analysis import (
     intersects_any,
     length_m,
     nearest,
+    nearest_xy,
     reach_pairs,
     reaches,
     to_local,
@@ -192,6 +193,20 @@ def test_nearest_targets_of_every_kind_and_max_distance() -> None:
     # Inside two overlapping polygons: a tie at 0 m goes to the first; max 0 keeps it.
     index, dist = nearest(points[:1], [line, park, park], ZONE, max_distance_m=0.0)
     assert (index.tolist(), dist.tolist()) == ([1], [0.0])
+
+
+def test_nearest_xy_is_nearest_for_coordinates() -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(122.9, 123.1, 2000), rng.uniform(39.9, 40.1, 2000)
+    targets = [Point(123.0, 40.0), LineString([(122.95, 40.05), (123.05, 40.06)]), None]
+    for limit in (None, 0.0, 800.0):
+        want = nearest(shapely.points(x, y), targets, ZONE, max_distance_m=limit)
+        got = nearest_xy(x, y, targets, ZONE, max_distance_m=limit)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    with pytest.raises(ValueError, match="lon/lat"):
+        nearest_xy(np.array([500_000.0]), np.array([4_430_000.0]), targets, ZONE)
+    index, dist = nearest_xy(x[:0], y[:0], targets, ZONE)
+    assert index.shape == dist.shape == (0,)
 
 
 # ------------------------------------------------------------------------------- reaches
