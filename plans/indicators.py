@@ -1028,6 +1028,40 @@ def _to_list(values: np.ndarray) -> list[Any]:
     return values.tolist()
 
 
+def _unassigned(frame: _Frame) -> tuple[dict[int, list[Unassigned]], list[Unassigned]]:
+    """The frame's 无数据 features by county index, and its features outside every county
+    (区外: 无数据 ones with their reason, then those counted or listed): each feature once,
+    under the first reason given, in the frame's order. Masks, not a loop per feature."""
+    layer = frame.layer
+    outside: list[Unassigned] = []
+    by_county: dict[int, list[Unassigned]] = {}
+    taken: dict[str, np.ndarray] = {}  # layer name -> features already listed (ids unique)
+    groups = [(layer, mask, reason) for mask, reason in frame.no_data]
+    for owner, mask, reason in [*groups, *frame.other_no_data]:
+        seen = taken.setdefault(owner.name, np.zeros(len(owner), dtype=bool))
+        rows = np.flatnonzero(mask & ~seen)
+        seen[rows] = True
+        at = owner.county[rows]
+        note = f"{OUTSIDE}：不在任何县（市、区）内；{reason}"
+        outside += [Unassigned(owner.name, f, note) for f in owner.ids[rows[at < 0]].tolist()]
+        rows, at = rows[at >= 0], at[at >= 0]
+        order = np.argsort(at, kind="stable")
+        rows, at = rows[order], at[order]
+        if not len(rows):
+            continue
+        cuts = np.flatnonzero(np.diff(at)) + 1
+        for part, c in zip(np.split(rows, cuts), at[np.r_[0, cuts]].tolist(), strict=True):
+            by_county.setdefault(c, []).extend(
+                Unassigned(owner.name, f, reason) for f in owner.ids[part].tolist()
+            )
+    unlisted = (frame.universe | frame.listed) & (layer.county < 0)
+    if layer.name in taken:
+        unlisted &= ~taken[layer.name]
+    note = f"{OUTSIDE}：不在任何县（市、区）内"
+    outside += [Unassigned(layer.name, f, note) for f in layer.ids[unlisted].tolist()]
+    return by_county, outside
+
+
 def evaluate(
     store: FeatureStore,
     year: int,
@@ -1080,35 +1114,11 @@ def _evaluate_one(
     sums_by_year = {y: sums_at(y) for y in {*trend_years, ind.baseline_year}}
     sums = _sums(frame, n)
     layer = frame.layer
-    county = layer.county
 
     # Features behind the number and 无数据 features, grouped by county once.
     listed = layer.by_county(frame.listed, n)
     starts = np.searchsorted(layer.slots(n)[listed], np.arange(n + 1))
-    no_data_rows: list[tuple[int, str, str, str]] = []  # (county, layer, id, reason)
-    outside: list[Unassigned] = []
-    for mask, reason in frame.no_data:
-        for i in np.flatnonzero(mask):
-            no_data_rows.append((int(county[i]), layer.name, layer.ids[i], reason))
-    for other, mask, reason in frame.other_no_data:
-        for i in np.flatnonzero(mask):
-            no_data_rows.append((int(other.county[i]), other.name, other.ids[i], reason))
-    seen_no_data: set[tuple[str, str]] = set()
-    by_county: dict[int, list[Unassigned]] = {}
-    for c, lname, fid, reason in no_data_rows:
-        if (lname, fid) in seen_no_data:
-            continue
-        seen_no_data.add((lname, fid))
-        if c < 0:
-            outside.append(Unassigned(lname, fid, f"{OUTSIDE}：不在任何县（市、区）内；{reason}"))
-        else:
-            by_county.setdefault(c, []).append(Unassigned(lname, fid, reason))
-    relevant = frame.universe | frame.listed
-    for i in np.flatnonzero(relevant & (county < 0)):
-        if (layer.name, layer.ids[i]) not in seen_no_data:
-            outside.append(
-                Unassigned(layer.name, layer.ids[i], f"{OUTSIDE}：不在任何县（市、区）内")
-            )
+    by_county, outside = _unassigned(frame)
     for fid in layer.no_geometry:
         outside.append(Unassigned(layer.name, fid, f"{OUTSIDE}：缺少几何"))
 
