@@ -50,7 +50,7 @@ from geo.store.search import (
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
 META_TABLE = "lutu_meta"
 COLUMNS_TABLE = "lutu_columns"  # every spatial layer's columns as arrays (see write_columns)
-STORE_FORMAT = 6  # bump when the way a store is written changes, so old files are rebuilt
+STORE_FORMAT = 7  # bump when the way a store is written changes, so old files are rebuilt
 
 _PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
 _SQL_TYPES = {  # GeoPackage column types -> our field types
@@ -195,7 +195,7 @@ def write_columns(
     what `positions` reads; NaN for a feature without geometry), then every field. Numbers
     (int, float, bool) are read back as float64 (NaN: null) and stored raw, as the smallest
     of int8/16/32 that holds them exactly (its minimum standing for null), else float64; text
-    as zlib-compressed int32 codes into a zlib-compressed JSON list of labels (-1: null).
+    as in `_texts`.
     Written from the arrays the layer was just written from, in the same transaction as the
     rest of the store, so it cannot disagree with the tables; a layer whose fids do not match
     its rows one to one is left out (it is read by rows).
@@ -229,14 +229,29 @@ def write_columns(
         ]
         for name, values in columns.items():
             if getattr(fields.get(name), "type", "str") == "str":
-                codes, labels = pd.factorize(pd.Series(values, dtype=object))
-                text = json.dumps(labels.tolist(), ensure_ascii=False).encode()
-                data = zlib.compress(codes.astype("<i4").tobytes(), 1)
-                out.append((layer_id, name, "str", zlib.compress(text, 1), data))
+                out.append((layer_id, name, *_texts(values)))
             else:
                 numbers = pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)
                 out.append((layer_id, name, *_packed(numbers)))
         con.executemany(f"INSERT INTO {COLUMNS_TABLE} VALUES (?, ?, ?, ?, ?)", out)
+
+
+def _texts(values: Any) -> tuple[str, bytes | None, bytes]:
+    """(kind, labels, data) of a text column. Distinct values without null (ids): "text",
+    the values joined by NUL, raw (split back in one call). Others: "str", the distinct
+    values (labels) joined by NUL, and int32 codes into them (-1: null), zlib-compressed.
+    A value holding a NUL itself: "json", the labels as a JSON list."""
+    codes, labels = pd.factorize(pd.Series(values, dtype=object))
+    texts = labels.tolist()
+    joined = "\0".join(texts)
+    plain = all(isinstance(t, str) for t in texts)
+    plain = plain and joined.count("\0") == max(len(texts) - 1, 0)
+    if not plain or texts == [""]:  # a lone "" would read back as no labels
+        text = json.dumps(texts, ensure_ascii=False).encode()
+        return "json", zlib.compress(text, 1), zlib.compress(codes.astype("<i4").tobytes(), 1)
+    if len(texts) == len(codes) and len(texts):  # every value distinct, none null
+        return "text", None, joined.encode()
+    return "str", zlib.compress(joined.encode(), 1), zlib.compress(codes.astype("<i4").tobytes(), 1)
 
 
 def _packed(numbers: np.ndarray) -> tuple[str, None, bytes]:
@@ -257,8 +272,16 @@ def _packed(numbers: np.ndarray) -> tuple[str, None, bytes]:
 def _decode_column(kind: str, labels: bytes | None, data: bytes) -> np.ndarray:
     """One column of `COLUMNS_TABLE` as a writable array: `#fid` int64, numbers float64
     (NaN: null), text object (None: null)."""
-    if kind == "str":
-        names = np.array([*json.loads(zlib.decompress(labels or b"[]")), None], dtype=object)
+    if kind == "text":
+        values = data.decode().split("\0")
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    if kind in ("str", "json"):
+        text = zlib.decompress(labels) if labels else b""
+        texts = json.loads(text or b"[]") if kind == "json" else text.decode().split("\0")
+        names = np.empty(len(texts) + 1 if text else 1, dtype=object)  # last: None
+        names[:-1] = texts if text else []
         return names[np.frombuffer(zlib.decompress(data), dtype="<i4")]  # -1 -> the None
     if kind == "fid":
         return np.frombuffer(data, dtype="<i8").astype(np.int64)

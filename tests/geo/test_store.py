@@ -254,3 +254,26 @@ def test_numbers_are_packed_exactly(values: list, kind: str) -> None:
     assert back.dtype == np.float64 and back.flags.writeable
     assert np.array_equal(back, numbers, equal_nan=True)
     assert np.signbit(back).tolist() == np.signbit(numbers).tolist()
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (["a-1", "a-2", "名称"], "text"),
+        ([""], "json"),
+        (["x", "", "y"], "text"),
+        (["运行", None, "运行", "停运"], "str"),
+        ([None, None], "str"),
+        ([], "str"),
+        (["", None, ""], "json"),
+        (["a\0b", "c"], "json"),
+        (["a", "a"], "str"),
+    ],
+)
+def test_texts_are_stored_exactly(values: list, kind: str) -> None:
+    from geo.store.gpkg import _decode_column, _texts
+
+    packed = _texts(values)
+    assert packed[0] == kind
+    back = _decode_column(*packed)
+    assert back.dtype == object and back.tolist() == values
