@@ -667,10 +667,8 @@ class _StoreData:
             dist = np.full(len(layer), np.inf)
             if len(layer) and sources:
                 geoms = np.array([g for _, g in sources], dtype=object)
-                zones = _zones(layer.x)
-                for epsg in np.unique(zones):
-                    sel = zones == epsg
-                    index[sel], dist[sel] = nearest_xy(layer.x[sel], layer.y[sel], geoms, str(epsg))
+                for epsg, sel in _zones(layer.x):
+                    index[sel], dist[sel] = nearest_xy(layer.x[sel], layer.y[sel], geoms, epsg)
             return source_ids[index], dist
 
         return self.memo(("nearest", name, source_layer), make)
@@ -681,10 +679,8 @@ class _StoreData:
         def make() -> np.ndarray:
             layer = self.layer(name, columns)
             out = np.zeros(len(layer))
-            zones = _zones(layer.x)
-            for epsg in np.unique(zones):
-                sel = zones == epsg
-                out[sel] = length_m(layer.geoms[sel], str(epsg)) / 1000.0
+            for epsg, sel in _zones(layer.x):
+                out[sel] = length_m(layer.geoms[sel], epsg) / 1000.0
             return out
 
         return self.memo(("length", name), make)
@@ -697,10 +693,9 @@ class _StoreData:
         def make() -> tuple[np.ndarray, np.ndarray]:
             found = [np.empty((2, 0), dtype=np.intp)]
             if len(polygons) and len(lines):
-                zones = _zones(polygons.x)
-                for epsg in np.unique(zones):
-                    sel = np.flatnonzero(zones == epsg)
-                    pairs = reach_pairs(lines.geoms, polygons.geoms[sel], str(epsg))
+                for epsg, mask in _zones(polygons.x):
+                    sel = np.flatnonzero(mask)
+                    pairs = reach_pairs(lines.geoms, polygons.geoms[sel], epsg)
                     found.append(np.stack([pairs[0], sel[pairs[1]]]))
             pairs = np.concatenate(found, axis=1)
             return pairs[0], pairs[1]
@@ -757,14 +752,14 @@ def _representative_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shapely.centroid(geoms), second
 
 
-def _zones(lon: np.ndarray) -> np.ndarray:
-    """The CGCS2000 3-degree Gauss-Krüger zone of each longitude, as "EPSG:45xx" (the same
-    rule as geo.analysis.gk_zone_epsg: CM = 3·round(lon/3), half-way going east)."""
+def _zones(lon: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The CGCS2000 3-degree Gauss-Krüger zones of the longitudes, as ("EPSG:45xx", mask of
+    the longitudes in it), in zone order (the same rule as geo.analysis.gk_zone_epsg: CM =
+    3·round(lon/3), half-way going east; not finite: EPSG:4550)."""
     cm = 3 * np.floor(np.asarray(lon, dtype=float) / 3.0 + 0.5)
     code = np.where(np.isfinite(cm), 4534 + (cm - 75) // 3, 4550).astype(int)
-    return np.array([f"EPSG:{c}" for c in range(4534, 4555)], dtype=object)[
-        np.clip(code, 4534, 4554) - 4534
-    ]
+    code = np.clip(code, 4534, 4554)
+    return [(f"EPSG:{c}", code == c) for c in np.unique(code).tolist()]
 
 
 def check_citations(store: FeatureStore, indicators: Iterable[Indicator] | None = None) -> None:
