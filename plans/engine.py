@@ -85,11 +85,42 @@ def _state(
     data: _StoreData, layer: _Layer, rule: AsOf, year: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each feature's state at the end of `year` as an index into `rule.states` (-1: not
-    known), and the masks of unknown and undated features; kept per store and year."""
-    return data.memo(("record-state", layer.name, rule, year), lambda: _state_at(layer, rule, year))
+    known), and the masks of unknown and undated features; kept per store and year (what
+    does not depend on the year, once per store)."""
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base = data.memo(("record-state-base", layer.name, rule), lambda: _state_base(layer, rule))
+        return _state_at(layer, rule, year, base)
+
+    return data.memo(("record-state", layer.name, rule, year), make)
 
 
-def _state_at(layer: _Layer, rule: AsOf, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _state_base(layer: _Layer, rule: AsOf) -> tuple[np.ndarray, ...]:
+    """The year-independent part of `_state_at`: (the state now or the flag, the state
+    before the year field's year, unknown, undated, unknown | undated)."""
+    if rule.rule in ("always", "since"):
+        return ()
+    since = layer.num(rule.year_field)
+    if rule.rule == "flag_since":
+        flag = layer.flag(rule.field)
+        unknown = np.isnan(flag)
+        set_ = flag == 1
+        undated = set_ & np.isnan(since)
+        return set_, set_, unknown, undated, unknown | undated
+    now = _codes(layer.cols[rule.field], rule.states)
+    unknown = now < 0
+    undated = ~unknown & _among(now, [rule.states.index(s) for s in rule.dated])
+    undated &= np.isnan(since)
+    prior = np.arange(len(rule.states) + 1, dtype=np.int8)  # a state keeps itself ...
+    prior[-1] = -1
+    for state, before in rule.before:  # ... unless the record says what came before
+        prior[rule.states.index(state)] = rule.states.index(before) if before else ABSENT
+    return now, prior[now], unknown, undated, unknown | undated
+
+
+def _state_at(
+    layer: _Layer, rule: AsOf, year: int, base: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if rule.rule == "always":
         none = np.zeros(len(layer), dtype=bool)
         return np.zeros(len(layer), dtype=np.int8), none, none
@@ -97,22 +128,12 @@ def _state_at(layer: _Layer, rule: AsOf, year: int) -> tuple[np.ndarray, np.ndar
     if rule.rule == "since":
         none = np.zeros(len(layer), dtype=bool)
         return (since <= year).astype(np.int8), none, none
+    now, before, unknown, undated, unjudged = base
     if rule.rule == "flag_since":
-        flag = layer.flag(rule.field)
-        unknown = np.isnan(flag)
-        undated = (flag == 1) & np.isnan(since)
-        code = ((flag == 1) & (since <= year)).astype(np.int8)
+        code = (now & (since <= year)).astype(np.int8)
     else:
-        now = _codes(layer.cols[rule.field], rule.states)
-        unknown = now < 0
-        undated = ~unknown & _among(now, [rule.states.index(s) for s in rule.dated])
-        undated &= np.isnan(since)
-        prior = np.arange(len(rule.states) + 1, dtype=np.int8)  # a state keeps itself ...
-        prior[-1] = -1
-        for state, before in rule.before:  # ... unless the record says what came before
-            prior[rule.states.index(state)] = rule.states.index(before) if before else ABSENT
-        code = np.where(since > year, prior[now], now).astype(np.int8)
-    code[unknown | undated] = -1
+        code = np.where(since > year, before, now).astype(np.int8)
+    code[unjudged] = -1
     return code, unknown, undated
 
 
