@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo.store import GeoPackageStore  # noqa: E402
+from geo.store.gpkg import STORE_FORMAT  # noqa: E402
 from layers.demo import generate, write  # noqa: E402
 from plans.catalog import PLANS_DIR  # noqa: E402
 from plans.indicators import evaluate  # noqa: E402
@@ -40,12 +41,26 @@ COUNTS = {
 }
 
 
+def _store_format(path: Path) -> int | None:
+    """The format a cached store was written with (rebuilt when the code's differs)."""
+    store = GeoPackageStore(path)
+    try:
+        return store._format()
+    finally:
+        store.close()
+
+
 def build(cache: Path) -> tuple[Path, dict]:
     """The province-scale store under `cache`, generated and built only when missing."""
     figures: dict = {}
     store = cache / "lutu.gpkg"
     stamp = cache / "counts.json"
-    if store.exists() and stamp.exists() and json.loads(stamp.read_text()) == COUNTS:
+    if (
+        store.exists()
+        and stamp.exists()
+        and json.loads(stamp.read_text()) == COUNTS
+        and _store_format(store) == STORE_FORMAT
+    ):
         figures["store_cached"] = True
     else:
         t = time.perf_counter()

@@ -89,7 +89,8 @@ def build_geopackage(
             _write_table(tmp, table)
         with sqlite3.connect(tmp) as con:
             con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
-            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted(meta.items()))
+            written = {**meta, "store_format": str(STORE_FORMAT)}  # what `_format` reads
+            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted(written.items()))
             con.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                 "VALUES (?, 'attributes', ?, ?)",
@@ -463,9 +464,12 @@ class GeoPackageStore(FeatureStore):
             ).fetchone()
         )
         self._columnar: set[str] = set()  # layers with a columnar copy (write_columns)
-        if self._con.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = ?", (COLUMNS_TABLE,)
-        ).fetchone():
+        if (
+            self._con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?", (COLUMNS_TABLE,)
+            ).fetchone()
+            and self._format() == STORE_FORMAT
+        ):  # a copy of another format: rows
             self._columnar = {
                 layer
                 for (layer,) in self._con.execute(f"SELECT DISTINCT layer FROM {COLUMNS_TABLE}")
@@ -473,6 +477,16 @@ class GeoPackageStore(FeatureStore):
 
     def close(self) -> None:
         self._con.close()
+
+    def _format(self) -> int | None:
+        """The store format `build_geopackage` wrote the file with (None: unknown)."""
+        try:
+            row = self._con.execute(
+                f"SELECT value FROM {META_TABLE} WHERE key = 'store_format'"
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0]) if row and str(row[0]).isdigit() else None
 
     # -- metadata
     def _read_layers(self) -> dict[str, LayerInfo]:

@@ -207,6 +207,14 @@ def test_columns_without_a_columnar_copy_read_the_rows(store_path, tmp_path) -> 
     con.execute(f"DROP TABLE {COLUMNS_TABLE}")
     con.commit()
     con.close()
+    stale = tmp_path / "stale.gpkg"  # a copy written by another store format is not read
+    shutil.copy(store_path, stale)
+    con = sqlite3.connect(stale)
+    con.execute("UPDATE lutu_meta SET value = '5' WHERE key = 'store_format'")
+    con.commit()
+    con.close()
+    with GeoPackageStore(stale) as other:
+        assert not other._columnar and len(other.columns("villages", ["id"])) > 0
     old, new = GeoPackageStore(copy), GeoPackageStore(store_path)
     names = ["id", "status", "status_year", "capacity_t_per_h"]
     a, b = old.columns("coal_boilers", names), new.columns("coal_boilers", names)
