@@ -34,16 +34,20 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84, get_transformer
 
 __all__ = [
+    "PointLocator",
     "area_m2",
     "gk_zone_epsg",
     "intersecting",
     "intersects_any",
     "length_m",
     "nearest",
+    "nearest_xy",
+    "reach_pairs",
     "reaches",
     "to_local",
     "within",
     "within_distance",
+    "within_xy",
 ]
 
 GeometryArray = NDArray[np.object_]
@@ -182,6 +186,84 @@ def within(points: Geometries, polygons: Geometries) -> NDArray[np.intp]:
     return index
 
 
+class PointLocator:
+    """`within` for points given as lon/lat coordinate arrays, against polygons prepared
+    once: for each point, the index of the first polygon covering it (boundary counts, lower
+    index wins), else -1; no Point objects.
+
+    A `grid` × `grid` lattice over the polygons' extent settles every point in a cell
+    (widened by 1e-9°, far above the rounding of the cell arithmetic) that lies in the
+    interior of one polygon and meets no other (that polygon is the answer) or meets none
+    (-1). The points left (cells on an outline) are tested with one prepared-polygon
+    `intersects_xy` per polygon over those in its bounding box. Keep one for many calls
+    over the same polygons.
+    """
+
+    def __init__(self, polygons: Geometries, grid: int = 128) -> None:
+        self.polygons = _geoms(polygons)
+        present = [p for p in self.polygons if p is not None and not shapely.is_empty(p)]
+        self.owner = np.full(grid * grid, -1, dtype=np.intp)  # -1: test, -2: in none
+        self.grid = grid
+        if not present:
+            self.bounds = None
+            return
+        bounds = shapely.bounds(np.array(present, dtype=object))
+        x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        x1, y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
+        self.bounds = (x0, y0, x1, y1)
+        self.dx, self.dy = (x1 - x0) / grid or 1.0, (y1 - y0) / grid or 1.0
+        i, j = np.divmod(np.arange(grid * grid), grid)  # row, column of each cell
+        pad = 1e-9
+        boxes = shapely.box(
+            x0 + j * self.dx - pad,
+            y0 + i * self.dy - pad,
+            x0 + (j + 1) * self.dx + pad,
+            y0 + (i + 1) * self.dy + pad,
+        )
+        tree = shapely.STRtree(boxes)
+        meets = np.bincount(
+            tree.query(self.polygons, predicate="intersects")[1], minlength=len(boxes)
+        )
+        poly, inside = tree.query(self.polygons, predicate="contains_properly")
+        alone = meets[inside] == 1
+        self.owner[inside[alone]] = poly[alone]
+        self.owner[meets == 0] = -2
+
+    def within(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.intp]:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        out = np.full(len(x), -1, dtype=np.intp)
+        if self.bounds is None:
+            return out
+        x0, y0, x1, y1 = self.bounds
+        rest = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))  # NaN: no
+        col = np.minimum(((x[rest] - x0) / self.dx).astype(np.intp), self.grid - 1)
+        row = np.minimum(((y[rest] - y0) / self.dy).astype(np.intp), self.grid - 1)
+        settled = self.owner[row * self.grid + col]
+        out[rest] = np.maximum(settled, -1)
+        rest = rest[settled == -1]
+        for k, polygon in enumerate(self.polygons):
+            if polygon is None or shapely.is_empty(polygon) or not len(rest):
+                continue
+            minx, miny, maxx, maxy = polygon.bounds
+            px, py = x[rest], y[rest]
+            sel = (px >= minx) & (px <= maxx) & (py >= miny) & (py <= maxy)
+            if sel.any():
+                shapely.prepare(polygon)
+                hit = np.zeros(len(rest), dtype=bool)
+                hit[sel] = shapely.intersects_xy(polygon, px[sel], py[sel])
+                out[rest[hit]] = k
+                rest = rest[~hit]
+        return out
+
+
+def within_xy(
+    x: NDArray[np.float64], y: NDArray[np.float64], polygons: Geometries, grid: int = 128
+) -> NDArray[np.intp]:
+    """`within` for lon/lat coordinate arrays (see `PointLocator`)."""
+    return PointLocator(polygons, grid).within(x, y)
+
+
 def intersects_any(geoms: Geometries, polygons: Geometries) -> NDArray[np.bool_]:
     """For each geometry, whether it intersects (touches included) any of `polygons`.
 
@@ -222,7 +304,37 @@ def nearest(
     """
     if max_distance_m is not None and not max_distance_m >= 0:
         raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m!r}")
-    pts = to_local(points, epsg)
+    return _nearest_local(to_local(points, epsg), targets, epsg, max_distance_m)
+
+
+def nearest_xy(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    targets: Geometries,
+    epsg: str | int,
+    max_distance_m: float | None = None,
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """`nearest` for points given as lon/lat coordinate arrays: the coordinates are projected
+    as they are (the same numbers `nearest` projects), without lon/lat Point objects."""
+    if max_distance_m is not None and not max_distance_m >= 0:
+        raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m!r}")
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if finite.any() and (
+        x[finite].min() < -180.0
+        or x[finite].max() > 180.0
+        or y[finite].min() < -90.0
+        or y[finite].max() > 90.0
+    ):
+        raise ValueError("coordinates are not in lon/lat degrees (already projected?)")
+    px, py = get_transformer(WGS84, _epsg(epsg)).transform(x, y)
+    return _nearest_local(shapely.points(px, py), targets, epsg, max_distance_m)
+
+
+def _nearest_local(
+    pts: GeometryArray, targets: Geometries, epsg: str | int, max_distance_m: float | None
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     tree = shapely.STRtree(to_local(targets, epsg))
     # shapely wants max_distance > 0; a tiny search radius plus the filter below handles 0.
     search = None if max_distance_m is None else max(max_distance_m, 1e-9)
@@ -279,18 +391,30 @@ def reaches(
     by within the tolerance without ending there does not. Ends are the first and last
     vertex of every part of (multi)line strings.
     """
+    hit = np.zeros(len(_geoms(polygons)), dtype=bool)
+    hit[reach_pairs(lines, polygons, epsg, tolerance_m)[1]] = True
+    return hit
+
+
+def reach_pairs(
+    lines: Geometries, polygons: Geometries, epsg: str | int, tolerance_m: float = 50.0
+) -> NDArray[np.intp]:
+    """The (line, polygon) index pairs, shape (2, k), sorted and each once, of every line
+    reaching a polygon as `reaches` decides it: polygon i is reached by the lines selected by
+    a mask `m` exactly when some pair (j, i) has m[j], so one call serves every selection."""
     if not tolerance_m >= 0:
         raise ValueError(f"tolerance_m must be >= 0, got {tolerance_m!r}")
     line_arr = _geoms(lines)
     poly_arr = _geoms(polygons)
-    hit = np.zeros(len(poly_arr), dtype=bool)
     # Touching / entering: topological, in lon/lat (see `within`).
-    hit[shapely.STRtree(line_arr).query(poly_arr, predicate="intersects")[0]] = True
+    touching = shapely.STRtree(line_arr).query(poly_arr, predicate="intersects")[::-1]
     # Ends near the polygon: metric, so project the ends and the polygons.
-    parts = shapely.get_parts(line_arr)
-    parts = parts[np.isin(shapely.get_type_id(parts), _LINE_TYPES)]
+    parts, owner = shapely.get_parts(line_arr, return_index=True)
+    is_line = np.isin(shapely.get_type_id(parts), _LINE_TYPES)
+    parts, owner = parts[is_line], owner[is_line]
     ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
+    end_owner = np.concatenate([owner, owner]).astype(np.intp)
     ends_tree = shapely.STRtree(to_local(ends, epsg))
     near = ends_tree.query(to_local(poly_arr, epsg), predicate="dwithin", distance=tolerance_m)
-    hit[near[0]] = True
-    return hit
+    pairs = np.concatenate([touching, np.stack([end_owner[near[1]], near[0]])], axis=1)
+    return np.unique(pairs.astype(np.intp), axis=1).reshape(2, -1)

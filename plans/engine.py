@@ -31,6 +31,16 @@ def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return code
 
 
+def _among(code: np.ndarray, wanted: list[int]) -> np.ndarray:
+    """`np.isin(code, wanted)` for int8 state codes, by a 256-entry lookup table (a few ms
+    for a million features where `isin` sorts)."""
+    if code.dtype != np.int8:
+        return np.isin(code, wanted)
+    table = np.zeros(256, dtype=bool)
+    table[np.asarray(wanted, dtype=np.int64) & 0xFF] = True  # -1 -> 255, as in the view
+    return table[code.view(np.uint8)]
+
+
 def _layer(data: _StoreData, name: str) -> _Layer:
     return data.layer(name, data.columns_read[name])
 
@@ -48,7 +58,7 @@ def _test(
     year for a condition on a state)."""
     if cond.as_of is not None:
         code, unknown, undated = _state(data, layer, cond.as_of, year)
-        return np.isin(code, [cond.as_of.states.index(s) for s in cond.value]), unknown | undated
+        return _among(code, [cond.as_of.states.index(s) for s in cond.value]), unknown | undated
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         values = _values(layer, cond.field)
@@ -75,11 +85,42 @@ def _state(
     data: _StoreData, layer: _Layer, rule: AsOf, year: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each feature's state at the end of `year` as an index into `rule.states` (-1: not
-    known), and the masks of unknown and undated features; kept per store and year."""
-    return data.memo(("record-state", layer.name, rule, year), lambda: _state_at(layer, rule, year))
+    known), and the masks of unknown and undated features; kept per store and year (what
+    does not depend on the year, once per store)."""
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base = data.memo(("record-state-base", layer.name, rule), lambda: _state_base(layer, rule))
+        return _state_at(layer, rule, year, base)
+
+    return data.memo(("record-state", layer.name, rule, year), make)
 
 
-def _state_at(layer: _Layer, rule: AsOf, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _state_base(layer: _Layer, rule: AsOf) -> tuple[np.ndarray, ...]:
+    """The year-independent part of `_state_at`: (the state now or the flag, the state
+    before the year field's year, unknown, undated, unknown | undated)."""
+    if rule.rule in ("always", "since"):
+        return ()
+    since = layer.num(rule.year_field)
+    if rule.rule == "flag_since":
+        flag = layer.flag(rule.field)
+        unknown = np.isnan(flag)
+        set_ = flag == 1
+        undated = set_ & np.isnan(since)
+        return set_, set_, unknown, undated, unknown | undated
+    now = _codes(layer.cols[rule.field], rule.states)
+    unknown = now < 0
+    undated = ~unknown & _among(now, [rule.states.index(s) for s in rule.dated])
+    undated &= np.isnan(since)
+    prior = np.arange(len(rule.states) + 1, dtype=np.int8)  # a state keeps itself ...
+    prior[-1] = -1
+    for state, before in rule.before:  # ... unless the record says what came before
+        prior[rule.states.index(state)] = rule.states.index(before) if before else ABSENT
+    return now, prior[now], unknown, undated, unknown | undated
+
+
+def _state_at(
+    layer: _Layer, rule: AsOf, year: int, base: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if rule.rule == "always":
         none = np.zeros(len(layer), dtype=bool)
         return np.zeros(len(layer), dtype=np.int8), none, none
@@ -87,22 +128,12 @@ def _state_at(layer: _Layer, rule: AsOf, year: int) -> tuple[np.ndarray, np.ndar
     if rule.rule == "since":
         none = np.zeros(len(layer), dtype=bool)
         return (since <= year).astype(np.int8), none, none
+    now, before, unknown, undated, unjudged = base
     if rule.rule == "flag_since":
-        flag = layer.flag(rule.field)
-        unknown = np.isnan(flag)
-        undated = (flag == 1) & np.isnan(since)
-        code = ((flag == 1) & (since <= year)).astype(np.int8)
+        code = (now & (since <= year)).astype(np.int8)
     else:
-        now = _codes(layer.cols[rule.field], rule.states)
-        unknown = now < 0
-        undated = ~unknown & np.isin(now, [rule.states.index(s) for s in rule.dated])
-        undated &= np.isnan(since)
-        prior = np.arange(len(rule.states) + 1, dtype=np.int8)  # a state keeps itself ...
-        prior[-1] = -1
-        for state, before in rule.before:  # ... unless the record says what came before
-            prior[rule.states.index(state)] = rule.states.index(before) if before else ABSENT
-        code = np.where(since > year, prior[now], now).astype(np.int8)
-    code[unknown | undated] = -1
+        code = np.where(since > year, before, now).astype(np.int8)
+    code[unjudged] = -1
     return code, unknown, undated
 
 
@@ -135,11 +166,11 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
         if cond.op not in REACH_OPS:
             return _test(data, layer, cond, year)[0]
         line_states = [reach.as_of.states.index(s) for s in cond.value]
-        hit = data.reached(layer, lines, np.isin(line_code, line_states))
+        hit = data.reached(layer, lines, _among(line_code, line_states))
         return hit if cond.op == "reached_by" else ~hit
 
     def in_states(states: tuple[str, ...]) -> np.ndarray:
-        return np.isin(code, [rec.as_of.states.index(s) for s in states])
+        return _among(code, [rec.as_of.states.index(s) for s in states])
 
     universe = candidates & (
         (code >= 0) if rec.universe_states is None else in_states(rec.universe_states)
@@ -154,68 +185,70 @@ def record_frame(data: _StoreData, rec: Record, year: int, params: Mapping[str, 
 
     def total(mask: np.ndarray, field: str | None) -> np.ndarray:
         if field is None:
-            return mask * 1.0
+            return mask  # a count: summed per county as counted features
         values = length_km() if field == LENGTH else layer.num(field)
         return np.where(mask & ~np.isnan(values), values, 0.0)
 
-    names = np.array([*rec.as_of.states, None], dtype=object)  # code < 0 → None
-    sources = {
-        "state": lambda: names[np.where(code >= 0, code, len(rec.as_of.states))],
-        "counted": lambda: counted,
-        "distance_m": lambda: np.round(distance, 1),
-        "nearest_id": lambda: nearest_id,
-        LENGTH: lambda: np.round(length_km(), 2),
-    }
-    columns = {
-        c.name: _values(layer, c.source[6:])
-        if c.source.startswith("field:")
-        else sources[c.source]()
-        for c in rec.columns
-    }
-    masks = {"candidates": candidates, "universe": universe, "counted": counted}
-    details = {}
-    for d in rec.details:
-        mask = masks[d.of] & (in_states(d.states) if d.states else True)
-        for cond in d.where:
-            mask = mask & test(cond)
-        details[d.name] = total(mask, d.sum)
-    no_data = []
-    other_no_data = []
-    for entry in rec.no_data:
-        mask = np.zeros(n, dtype=bool)
-        for case in (c for c in entry.when if c.startswith("spatial:")):
-            other_no_data.append(
-                (
-                    lines,
-                    line_unknown if case == "spatial:unknown" else line_undated,
-                    entry.reason_zh,
+    def more() -> tuple[dict, dict, list, list]:
+        """The columns shown with the features, the detail sums and the 无数据 lists: only
+        for the year asked, never for the trend's other years."""
+        names = np.array([*rec.as_of.states, None], dtype=object)  # code < 0 → None
+        sources = {
+            "state": lambda: names[np.where(code >= 0, code, len(rec.as_of.states))],
+            "counted": lambda: counted,
+            "distance_m": lambda: np.round(distance, 1),
+            "nearest_id": lambda: nearest_id,
+            LENGTH: lambda: np.round(length_km(), 2),
+        }
+        columns = {
+            c.name: _values(layer, c.source[6:])
+            if c.source.startswith("field:")
+            else sources[c.source]()
+            for c in rec.columns
+        }
+        masks = {"candidates": candidates, "universe": universe, "counted": counted}
+        details = {}
+        for d in rec.details:
+            mask = masks[d.of] & (in_states(d.states) if d.states else True)
+            for cond in d.where:
+                mask = mask & test(cond)
+            details[d.name] = total(mask, d.sum)
+        no_data = []
+        other_no_data = []
+        for entry in rec.no_data:
+            mask = np.zeros(n, dtype=bool)
+            for case in (c for c in entry.when if c.startswith("spatial:")):
+                other_no_data.append(
+                    (
+                        lines,
+                        line_unknown if case == "spatial:unknown" else line_undated,
+                        entry.reason_zh,
+                    )
                 )
-            )
-        for case in (c for c in entry.when if not c.startswith("spatial:")):
-            if case == "unknown":
-                mask |= candidates & unknown
-            elif case == "undated":
-                mask |= candidates & undated
-            elif not case.startswith("missing:"):  # unknown:<field> / undated:<field>
-                kind, _, name = case.partition(":")
-                cond = next(c for c in rec.filters if c.as_of and c.field == name)
-                _, state_unknown, state_undated = _state(data, layer, cond.as_of, year)
-                mask |= where & (state_unknown if kind == "unknown" else state_undated)
-            else:  # missing:<field>: features meeting every other rule
-                others = where.copy()
-                for cond, (hit, missing) in zip(rec.filters, tests, strict=True):
-                    others &= missing if cond.field == case[8:] else hit
-                mask |= others
-        if len(entry.when) > sum(c.startswith("spatial:") for c in entry.when):
-            no_data.append((mask, entry.reason_zh))
+            for case in (c for c in entry.when if not c.startswith("spatial:")):
+                if case == "unknown":
+                    mask |= candidates & unknown
+                elif case == "undated":
+                    mask |= candidates & undated
+                elif not case.startswith("missing:"):  # unknown:<field> / undated:<field>
+                    kind, _, name = case.partition(":")
+                    cond = next(c for c in rec.filters if c.as_of and c.field == name)
+                    _, state_unknown, state_undated = _state(data, layer, cond.as_of, year)
+                    mask |= where & (state_unknown if kind == "unknown" else state_undated)
+                else:  # missing:<field>: features meeting every other rule
+                    others = where.copy()
+                    for cond, (hit, missing) in zip(rec.filters, tests, strict=True):
+                        others &= missing if cond.field == case[8:] else hit
+                    mask |= others
+            if len(entry.when) > sum(c.startswith("spatial:") for c in entry.when):
+                no_data.append((mask, entry.reason_zh))
+        return columns, details, no_data, other_no_data
+
     return _Frame(
         layer=layer,
         universe=universe,
         num=total(counted, rec.sum_field),
-        den=universe * 1.0 if rec.aggregate == "share" else None,
+        den=universe if rec.aggregate == "share" else None,
         listed=counted if rec.listed == "counted" else universe,
-        columns=columns,
-        details=details,
-        no_data=no_data,
-        other_no_data=other_no_data,
+        more=more,
     )

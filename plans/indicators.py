@@ -80,7 +80,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo.analysis import length_m, nearest, reaches, within
+from geo.analysis import PointLocator, length_m, nearest_xy, reach_pairs, within
 from geo.errors import LayerNotFound
 from geo.store.base import Feature, FeatureStore, LayerInfo
 from plans.records import Record, RecordError, load_records, parse_record
@@ -494,6 +494,45 @@ class _Layer:
         """A boolean column as float: 1, 0 or NaN (missing)."""
         return self.num(name)
 
+    def slots(self, n_counties: int) -> np.ndarray:
+        """Each feature's county index for `np.bincount`, `n_counties` for outside (kept)."""
+        key = ("#slots", n_counties)
+        if key not in self.cols:
+            self.cols[key] = np.where(self.county >= 0, self.county, n_counties)
+        return self.cols[key]
+
+    def runs(self, n_counties: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """The features ordered by county slot (stable: by index within one; outside last),
+        None when the layer is stored in that order already (as the demo data is), and where
+        each slot's run starts and ends in that order (`n_counties + 2` bounds); kept."""
+        key = ("#runs", n_counties)
+        if key not in self.cols:
+            slots = self.slots(n_counties)
+            order = None if (np.diff(slots) >= 0).all() else np.argsort(slots, kind="stable")
+            ordered = slots if order is None else slots[order]
+            self.cols[key] = (order, np.searchsorted(ordered, np.arange(n_counties + 2)))
+        return self.cols[key]
+
+    def county_counts(self, mask: np.ndarray, n_counties: int) -> np.ndarray:
+        """`np.bincount(self.slots(n), weights=mask)` for a boolean mask (the same float
+        counts, exact in any order), as a count of each county's run of features."""
+        order, bounds = self.runs(n_counties)
+        runs = mask if order is None else mask[order]
+        return np.array(
+            [np.count_nonzero(runs[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+            dtype=np.float64,
+        )
+
+    def by_county(self, mask: np.ndarray, n_counties: int) -> np.ndarray:
+        """The indices of the features in `mask` that lie in a county, ordered by county and
+        within one by index."""
+        order, bounds = self.runs(n_counties)
+        inside = bounds[n_counties]  # the features outside every county come last
+        if order is None:
+            return np.flatnonzero(mask[:inside])
+        order = order[:inside]
+        return order[mask[order]]
+
 
 class _StoreData:
     """What indicators need from one store, computed on first use and kept."""
@@ -567,9 +606,10 @@ class _StoreData:
             )
         present = tuple(c for c in columns if c in info.fields)
         if info.geometry_type == "Point":
-            # Positions come from the R-tree (float32 bounds, so ≤ ~0.5 m off): read for a
-            # million features in about a second, where decoding geometries takes many.
-            pos = self.store.positions(name, extra=("id", *present))
+            # Positions come from the R-tree (float32 bounds, so ≤ ~0.5 m off), with typed
+            # columns (`FeatureStore.columns`: a GeoPackage store answers from its columnar
+            # copy, a million features in a fraction of a second).
+            pos = self.store.columns(name, ("id", *present))
             ids = pos.extra["id"]
             x, y, geoms = pos.x, pos.y, None
             cols = {c: pos.extra[c] for c in present}
@@ -597,7 +637,8 @@ class _StoreData:
         county = np.full(len(ids), -1, dtype=np.intp)
         if len(ids) and len(areas.county_geoms):
             if geoms is None:
-                county = _county_of_xy(np.asarray(x), np.asarray(y), areas.county_geoms)
+                locate = self.memo("county-locator", lambda: PointLocator(areas.county_geoms))
+                county = locate.within(np.asarray(x), np.asarray(y))
             else:
                 county = within(shapely.points(x, y), areas.county_geoms)
                 if (county < 0).any():  # centroid outside every county: try the other point
@@ -608,14 +649,16 @@ class _StoreData:
     # -- year-independent spatial relations
     def inside(self, name: str, columns: tuple[str, ...], polygon_layer: str) -> np.ndarray:
         """Whether each feature of point layer `name` lies in any polygon of `polygon_layer`
-        (boundary included), by `geo.analysis.within`."""
+        (boundary included), as `geo.analysis.within` answers it (by its `PointLocator`,
+        from the coordinates)."""
 
         def make() -> np.ndarray:
             layer = self.layer(name, columns)
             polygons = [g for _, g in self._features(polygon_layer, ()) if g is not None]
             if not len(layer) or not polygons:
                 return np.zeros(len(layer), dtype=bool)
-            return within(layer.points(), np.array(polygons, dtype=object)) >= 0
+            located = PointLocator(np.array(polygons, dtype=object)).within(layer.x, layer.y)
+            return located >= 0
 
         return self.memo(("inside", name, polygon_layer), make)
 
@@ -633,11 +676,8 @@ class _StoreData:
             dist = np.full(len(layer), np.inf)
             if len(layer) and sources:
                 geoms = np.array([g for _, g in sources], dtype=object)
-                points = layer.points()
-                zones = _zones(layer.x)
-                for epsg in np.unique(zones):
-                    sel = zones == epsg
-                    index[sel], dist[sel] = nearest(points[sel], geoms, str(epsg))
+                for epsg, sel in _zones(layer.x):
+                    index[sel], dist[sel] = nearest_xy(layer.x[sel], layer.y[sel], geoms, epsg)
             return source_ids[index], dist
 
         return self.memo(("nearest", name, source_layer), make)
@@ -648,30 +688,31 @@ class _StoreData:
         def make() -> np.ndarray:
             layer = self.layer(name, columns)
             out = np.zeros(len(layer))
-            zones = _zones(layer.x)
-            for epsg in np.unique(zones):
-                sel = zones == epsg
-                out[sel] = length_m(layer.geoms[sel], str(epsg)) / 1000.0
+            for epsg, sel in _zones(layer.x):
+                out[sel] = length_m(layer.geoms[sel], epsg) / 1000.0
             return out
 
         return self.memo(("length", name), make)
 
     def reached(self, polygons: _Layer, lines: _Layer, line_mask: np.ndarray) -> np.ndarray:
         """Whether any of the lines selected by `line_mask` reaches each polygon
-        (`geo.analysis.reaches`, 50 m tolerance, in the polygons' Gauss-Krüger zones)."""
-        key = ("reached", polygons.name, lines.name, line_mask.tobytes())
+        (`geo.analysis.reaches`, 50 m tolerance, in the polygons' Gauss-Krüger zones): the
+        (line, polygon) pairs are found once per store, each selection is a mask over them."""
 
-        def make() -> np.ndarray:
-            hit = np.zeros(len(polygons), dtype=bool)
-            if not len(polygons) or not line_mask.any():
-                return hit
-            zones = _zones(polygons.x)
-            for epsg in np.unique(zones):
-                sel = zones == epsg
-                hit[sel] = reaches(lines.geoms[line_mask], polygons.geoms[sel], str(epsg))
-            return hit
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            found = [np.empty((2, 0), dtype=np.intp)]
+            if len(polygons) and len(lines):
+                for epsg, mask in _zones(polygons.x):
+                    sel = np.flatnonzero(mask)
+                    pairs = reach_pairs(lines.geoms, polygons.geoms[sel], epsg)
+                    found.append(np.stack([pairs[0], sel[pairs[1]]]))
+            pairs = np.concatenate(found, axis=1)
+            return pairs[0], pairs[1]
 
-        return self.memo(key, make)
+        line_of, polygon_of = self.memo(("reach-pairs", polygons.name, lines.name), make)
+        hit = np.zeros(len(polygons), dtype=bool)
+        hit[polygon_of[line_mask[line_of]]] = True
+        return hit
 
     def citations(self) -> dict[str, list[str]]:
         """Every text of the catalog by measure id: the measure's text and its targets'."""
@@ -721,31 +762,14 @@ def _representative_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shapely.centroid(geoms), second
 
 
-def _county_of_xy(x: np.ndarray, y: np.ndarray, counties: np.ndarray) -> np.ndarray:
-    """For each lon/lat point, the index of the first county covering it, else -1.
-
-    The same answer as `geo.analysis.within` (boundary counts, lower index wins), computed
-    as one prepared-polygon `intersects_xy` per county over the points in its bbox: about 4x
-    faster for a million points, and no Point objects to build.
-    """
-    out = np.full(len(x), -1, dtype=np.intp)
-    for i, county in enumerate(counties):
-        minx, miny, maxx, maxy = county.bounds
-        sel = np.flatnonzero((out < 0) & (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
-        if len(sel):
-            shapely.prepare(county)
-            out[sel[shapely.intersects_xy(county, x[sel], y[sel])]] = i
-    return out
-
-
-def _zones(lon: np.ndarray) -> np.ndarray:
-    """The CGCS2000 3-degree Gauss-Krüger zone of each longitude, as "EPSG:45xx" (the same
-    rule as geo.analysis.gk_zone_epsg: CM = 3·round(lon/3), half-way going east)."""
+def _zones(lon: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The CGCS2000 3-degree Gauss-Krüger zones of the longitudes, as ("EPSG:45xx", mask of
+    the longitudes in it), in zone order (the same rule as geo.analysis.gk_zone_epsg: CM =
+    3·round(lon/3), half-way going east; not finite: EPSG:4550)."""
     cm = 3 * np.floor(np.asarray(lon, dtype=float) / 3.0 + 0.5)
     code = np.where(np.isfinite(cm), 4534 + (cm - 75) // 3, 4550).astype(int)
-    return np.array([f"EPSG:{c}" for c in range(4534, 4555)], dtype=object)[
-        np.clip(code, 4534, 4554) - 4534
-    ]
+    code = np.clip(code, 4534, 4554)
+    return [(f"EPSG:{c}", code == c) for c in np.unique(code).tolist()]
 
 
 def check_citations(store: FeatureStore, indicators: Iterable[Indicator] | None = None) -> None:
@@ -772,13 +796,23 @@ class _Frame:
 
     layer: _Layer
     universe: np.ndarray  # bool: in the population counted (known data)
-    num: np.ndarray  # float: contribution to the value (numerator of a share)
+    num: np.ndarray  # float, or bool for a count: contribution to the value (share numerator)
     listed: np.ndarray  # bool: features behind the number
-    den: np.ndarray | None = None  # float: denominator of a share
+    den: np.ndarray | None = None  # float or bool (a count): denominator of a share
     columns: dict[str, np.ndarray] = field(default_factory=dict)  # shown with listed features
-    details: dict[str, np.ndarray] = field(default_factory=dict)  # summed per area
+    details: dict[str, np.ndarray] = field(default_factory=dict)  # summed per area (as num)
     no_data: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (mask, reason)
     other_no_data: list[tuple[_Layer, np.ndarray, str]] = field(default_factory=list)
+    # Makes (columns, details, no_data, other_no_data) when they are asked for (`complete`):
+    # the trend's years need only the value.
+    more: Callable[[], tuple[dict, dict, list, list]] | None = None
+
+    def complete(self) -> _Frame:
+        """The frame with its columns, details and 无数据 lists made."""
+        if self.more is not None:
+            self.columns, self.details, self.no_data, self.other_no_data = self.more()
+            self.more = None
+        return self
 
 
 # ============================================================================= the catalogue
@@ -1041,20 +1075,33 @@ def _area_specs(areas: _Areas, ind: Indicator) -> list[_AreaSpec]:
     return specs
 
 
+def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`np.where(mask, values, 0.0)` as weights to sum: `values & mask` for a count (bool), a
+    product where every value is finite (the same sums, a few times faster), `where`
+    otherwise (NaN · 0 is NaN)."""
+    if values.dtype == bool:
+        return values & mask
+    if np.isfinite(values).all():
+        return values * mask
+    return np.where(mask, values, 0.0)
+
+
 def _sums(frame: _Frame, n_counties: int, details: bool = True) -> dict[str, np.ndarray]:
     """Per-county sums of the frame's numbers (index n_counties: outside every county);
     the detail columns only when `details` (the trend needs the value alone)."""
-    slot = np.where(frame.layer.county >= 0, frame.layer.county, n_counties)
+    layer = frame.layer
 
     def total(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(slot, weights=weights, minlength=n_counties + 1)
+        if weights.dtype == bool:
+            return layer.county_counts(weights, n_counties)
+        return np.bincount(layer.slots(n_counties), weights=weights, minlength=n_counties + 1)
 
     sums = {
-        "num": total(np.where(frame.universe, frame.num, 0.0)),
-        "universe": total(frame.universe * 1.0),
+        "num": total(_masked(frame.num, frame.universe)),
+        "universe": total(frame.universe),
     }
     if frame.den is not None:
-        sums["den"] = total(np.where(frame.universe, frame.den, 0.0))
+        sums["den"] = total(_masked(frame.den, frame.universe))
     for name, weights in frame.details.items() if details else ():  # never NaN
         sums["d:" + name] = total(weights)
     return sums
@@ -1098,6 +1145,40 @@ def _to_list(values: np.ndarray) -> list[Any]:
     return values.tolist()
 
 
+def _unassigned(frame: _Frame) -> tuple[dict[int, list[Unassigned]], list[Unassigned]]:
+    """The frame's 无数据 features by county index, and its features outside every county
+    (区外: 无数据 ones with their reason, then those counted or listed): each feature once,
+    under the first reason given, in the frame's order. Masks, not a loop per feature."""
+    layer = frame.layer
+    outside: list[Unassigned] = []
+    by_county: dict[int, list[Unassigned]] = {}
+    taken: dict[str, np.ndarray] = {}  # layer name -> features already listed (ids unique)
+    groups = [(layer, mask, reason) for mask, reason in frame.no_data]
+    for owner, mask, reason in [*groups, *frame.other_no_data]:
+        seen = taken.setdefault(owner.name, np.zeros(len(owner), dtype=bool))
+        rows = np.flatnonzero(mask & ~seen)
+        seen[rows] = True
+        at = owner.county[rows]
+        note = f"{OUTSIDE}：不在任何县（市、区）内；{reason}"
+        outside += [Unassigned(owner.name, f, note) for f in owner.ids[rows[at < 0]].tolist()]
+        rows, at = rows[at >= 0], at[at >= 0]
+        order = np.argsort(at, kind="stable")
+        rows, at = rows[order], at[order]
+        if not len(rows):
+            continue
+        cuts = np.flatnonzero(np.diff(at)) + 1
+        for part, c in zip(np.split(rows, cuts), at[np.r_[0, cuts]].tolist(), strict=True):
+            by_county.setdefault(c, []).extend(
+                Unassigned(owner.name, f, reason) for f in owner.ids[part].tolist()
+            )
+    unlisted = (frame.universe | frame.listed) & (layer.county < 0)
+    if layer.name in taken:
+        unlisted &= ~taken[layer.name]
+    note = f"{OUTSIDE}：不在任何县（市、区）内"
+    outside += [Unassigned(layer.name, f, note) for f in layer.ids[unlisted].tolist()]
+    return by_county, outside
+
+
 def evaluate(
     store: FeatureStore,
     year: int,
@@ -1135,7 +1216,7 @@ def _evaluate_one(
 ) -> IndicatorResult:
     areas = data.areas()
     n = len(areas.county_codes)
-    frame = ind.compute(data, year, params)
+    frame = ind.compute(data, year, params).complete()
     trend_years = list(range(FIRST_YEAR, year + 1))
     used = {k: params[k] for k in ind.params}
     frozen = tuple(sorted(used.items()))
@@ -1144,42 +1225,17 @@ def _evaluate_one(
         # Per-county sums depend only on the store, indicator, year and params: kept.
         return data.memo(
             ("sums", ind.id, y, frozen),
-            lambda: _sums(ind.compute(data, y, params), n, details=False),
+            lambda: _sums(frame if y == year else ind.compute(data, y, params), n, details=False),
         )
 
     sums_by_year = {y: sums_at(y) for y in {*trend_years, ind.baseline_year}}
     sums = _sums(frame, n)
     layer = frame.layer
-    county = layer.county
 
     # Features behind the number and 无数据 features, grouped by county once.
-    listed = np.flatnonzero(frame.listed & (county >= 0))
-    listed = listed[np.argsort(county[listed], kind="stable")]
-    starts = np.searchsorted(county[listed], np.arange(n + 1))
-    no_data_rows: list[tuple[int, str, str, str]] = []  # (county, layer, id, reason)
-    outside: list[Unassigned] = []
-    for mask, reason in frame.no_data:
-        for i in np.flatnonzero(mask):
-            no_data_rows.append((int(county[i]), layer.name, layer.ids[i], reason))
-    for other, mask, reason in frame.other_no_data:
-        for i in np.flatnonzero(mask):
-            no_data_rows.append((int(other.county[i]), other.name, other.ids[i], reason))
-    seen_no_data: set[tuple[str, str]] = set()
-    by_county: dict[int, list[Unassigned]] = {}
-    for c, lname, fid, reason in no_data_rows:
-        if (lname, fid) in seen_no_data:
-            continue
-        seen_no_data.add((lname, fid))
-        if c < 0:
-            outside.append(Unassigned(lname, fid, f"{OUTSIDE}：不在任何县（市、区）内；{reason}"))
-        else:
-            by_county.setdefault(c, []).append(Unassigned(lname, fid, reason))
-    relevant = frame.universe | frame.listed
-    for i in np.flatnonzero(relevant & (county < 0)):
-        if (layer.name, layer.ids[i]) not in seen_no_data:
-            outside.append(
-                Unassigned(layer.name, layer.ids[i], f"{OUTSIDE}：不在任何县（市、区）内")
-            )
+    listed = layer.by_county(frame.listed, n)
+    starts = np.searchsorted(layer.slots(n)[listed], np.arange(n + 1))
+    by_county, outside = _unassigned(frame)
     for fid in layer.no_geometry:
         outside.append(Unassigned(layer.name, fid, f"{OUTSIDE}：缺少几何"))
 
@@ -1206,8 +1262,12 @@ def _evaluate_one(
         no_data = [u for c in counties for u in by_county.get(int(c), [])]
         if no_data:
             reason += f"；另有{len(no_data)}个要素数据不全，未计入（见无数据清单）"
-        idx = np.concatenate([listed[starts[c] : starts[c + 1]] for c in counties] or [[]])
-        idx = np.sort(idx.astype(np.intp)) if spec.level != "county" else idx.astype(np.intp)
+        if spec.level == "county":
+            idx = listed[starts[counties[0]] : starts[counties[0] + 1]].astype(np.intp)
+        else:  # the area's counties' features in layer order: a mask, not a sort
+            in_area = np.zeros(n + 1, dtype=bool)
+            in_area[counties] = True
+            idx = np.flatnonzero(frame.listed & in_area[layer.slots(n)])
         details: dict[str, Any] = {}
         for key, arr in sums.items():
             if key.startswith("d:"):

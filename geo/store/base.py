@@ -172,6 +172,26 @@ class FeatureStore(ABC):
     ) -> Positions:
         """Representative positions of the matching features, plus the `extra` columns."""
 
+    def columns(self, layer: str, names: Sequence[str]) -> Positions:
+        """Every feature with a geometry, as `positions(layer, extra=names)` (same features,
+        order and positions), with typed columns: int, float and bool fields as float64 (NaN:
+        null; a bool is 1.0 or 0.0), str fields as object arrays (None: null). What a
+        vectorised computation over a whole layer reads; a store may answer it from a
+        columnar copy."""
+        types = self.layer(layer).fields
+        pos = self.positions(layer, extra=names)
+        return Positions(
+            pos.fids,
+            pos.x,
+            pos.y,
+            {
+                name: pos.extra[name]
+                if types.get(name) == "str"
+                else np.asarray(pos.extra[name], dtype=np.float64).reshape(-1)
+                for name in names
+            },
+        )
+
     @abstractmethod
     def search(
         self,

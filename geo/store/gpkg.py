@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -48,7 +49,8 @@ from geo.store.search import (
 
 STORE_CRS = "EPSG:4326"  # lon/lat; CGCS2000 (EPSG:4490) coincides at map precision
 META_TABLE = "lutu_meta"
-STORE_FORMAT = 4  # bump when the way a store is written changes, so old files are rebuilt
+COLUMNS_TABLE = "lutu_columns"  # every spatial layer's columns as arrays (see write_columns)
+STORE_FORMAT = 7  # bump when the way a store is written changes, so old files are rebuilt
 
 _PANDAS_TYPES = {"str": object, "int": "Int64", "float": "float64", "bool": "boolean"}
 _SQL_TYPES = {  # GeoPackage column types -> our field types
@@ -82,13 +84,13 @@ def build_geopackage(
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
-        for layer_id, layer in data.items():
-            _write_layer(tmp, layer_id, layer)
+        columns = {layer_id: _write_layer(tmp, layer_id, layer) for layer_id, layer in data.items()}
         for table in tables:
             _write_table(tmp, table)
         with sqlite3.connect(tmp) as con:
             con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
-            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted(meta.items()))
+            written = {**meta, "store_format": str(STORE_FORMAT)}  # what `_format` reads
+            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted(written.items()))
             con.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                 "VALUES (?, 'attributes', ?, ?)",
@@ -104,6 +106,7 @@ def build_geopackage(
                             f'CREATE INDEX "idx_{layer_id}_{name}" ON "{layer_id}" ("{name}")'
                         )
             write_search_index(con, {k: v.schema.field_map for k, v in data.items()})
+            write_columns(con, {k: (v.schema.field_map, columns[k]) for k, v in data.items()})
         con.close()
         os.replace(tmp, path)
     finally:
@@ -183,7 +186,115 @@ def write_search_index(con: sqlite3.Connection, layers: Mapping[str, Mapping[str
     )
 
 
-def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
+def write_columns(
+    con: sqlite3.Connection, layers: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> None:
+    """The columnar copy of the spatial layers (layer id -> (fields by name, the columns as
+    written by `_write_layer`)), read by `GeoPackageStore.columns` without a row scan.
+
+    Per layer, in fid order: `#fid`, `#x` and `#y` (the R-tree's bounding-box centres, exactly
+    what `positions` reads; NaN for a feature without geometry), then every field. Numbers
+    (int, float, bool) are read back as float64 (NaN: null) and stored raw, as the smallest
+    of int8/16/32 that holds them exactly (its minimum standing for null), else float64; text
+    as in `_texts`.
+    Written from the arrays the layer was just written from, in the same transaction as the
+    rest of the store, so it cannot disagree with the tables; a layer whose fids do not match
+    its rows one to one is left out (it is read by rows).
+    """
+    con.execute(
+        f"CREATE TABLE {COLUMNS_TABLE} (layer TEXT NOT NULL, name TEXT NOT NULL, "
+        "kind TEXT NOT NULL, labels BLOB, data BLOB NOT NULL, PRIMARY KEY (layer, name))"
+    )
+    for layer_id, (fields, columns) in layers.items():
+        fids = np.array(
+            [f for (f,) in con.execute(f'SELECT fid FROM "{layer_id}" ORDER BY fid')],
+            dtype=np.int64,
+        )
+        if any(len(v) != len(fids) for v in columns.values()):
+            continue
+        centres = np.array(
+            con.execute(
+                "SELECT id, (minx + maxx) / 2, (miny + maxy) / 2 "
+                f'FROM "rtree_{layer_id}_geom" ORDER BY id'
+            ).fetchall(),
+            dtype=np.float64,
+        ).reshape(-1, 3)
+        rows = np.searchsorted(fids, centres[:, 0].astype(np.int64))
+        x = np.full(len(fids), np.nan)
+        y = np.full(len(fids), np.nan)
+        x[rows], y[rows] = centres[:, 1], centres[:, 2]
+        out = [
+            (layer_id, "#fid", "fid", None, fids.astype("<i8").tobytes()),
+            (layer_id, "#x", "<f8", None, x.astype("<f8").tobytes()),
+            (layer_id, "#y", "<f8", None, y.astype("<f8").tobytes()),
+        ]
+        for name, values in columns.items():
+            if getattr(fields.get(name), "type", "str") == "str":
+                out.append((layer_id, name, *_texts(values)))
+            else:
+                numbers = pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)
+                out.append((layer_id, name, *_packed(numbers)))
+        con.executemany(f"INSERT INTO {COLUMNS_TABLE} VALUES (?, ?, ?, ?, ?)", out)
+
+
+def _texts(values: Any) -> tuple[str, bytes | None, bytes]:
+    """(kind, labels, data) of a text column. Distinct values without null (ids): "text",
+    the values joined by NUL, raw (split back in one call). Others: "str", the distinct
+    values (labels) joined by NUL, and int32 codes into them (-1: null), zlib-compressed.
+    A value holding a NUL itself: "json", the labels as a JSON list."""
+    codes, labels = pd.factorize(pd.Series(values, dtype=object))
+    texts = labels.tolist()
+    joined = "\0".join(texts)
+    plain = all(isinstance(t, str) for t in texts)
+    plain = plain and joined.count("\0") == max(len(texts) - 1, 0)
+    if not plain or texts == [""]:  # a lone "" would read back as no labels
+        text = json.dumps(texts, ensure_ascii=False).encode()
+        return "json", zlib.compress(text, 1), zlib.compress(codes.astype("<i4").tobytes(), 1)
+    if len(texts) == len(codes) and len(texts):  # every value distinct, none null
+        return "text", None, joined.encode()
+    return "str", zlib.compress(joined.encode(), 1), zlib.compress(codes.astype("<i4").tobytes(), 1)
+
+
+def _packed(numbers: np.ndarray) -> tuple[str, None, bytes]:
+    """(kind, labels, data) of a float64 column: the smallest integer type holding every
+    value exactly (no fraction, no -0.0, above the type's minimum, which marks null), else
+    float64; raw bytes, read faster than any decompression."""
+    null = np.isnan(numbers)
+    values = numbers[~null]
+    whole = bool(np.isfinite(values).all() and (values == np.trunc(values)).all())
+    whole = whole and not ((values == 0) & np.signbit(values)).any()
+    for kind in ("<i1", "<i2", "<i4"):
+        info = np.iinfo(kind)
+        if whole and (not len(values) or (values.min() > info.min and values.max() <= info.max)):
+            return kind, None, np.where(null, info.min, numbers).astype(kind).tobytes()
+    return "<f8", None, numbers.astype("<f8").tobytes()
+
+
+def _decode_column(kind: str, labels: bytes | None, data: bytes) -> np.ndarray:
+    """One column of `COLUMNS_TABLE` as a writable array: `#fid` int64, numbers float64
+    (NaN: null), text object (None: null)."""
+    if kind == "text":
+        values = data.decode().split("\0")
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    if kind in ("str", "json"):
+        text = zlib.decompress(labels) if labels else b""
+        texts = json.loads(text or b"[]") if kind == "json" else text.decode().split("\0")
+        names = np.empty(len(texts) + 1 if text else 1, dtype=object)  # last: None
+        names[:-1] = texts if text else []
+        return names[np.frombuffer(zlib.decompress(data), dtype="<i4")]  # -1 -> the None
+    if kind == "fid":
+        return np.frombuffer(data, dtype="<i8").astype(np.int64)
+    stored = np.frombuffer(data, dtype=kind)
+    numbers = stored.astype(np.float64)
+    if kind != "<f8":
+        numbers[stored == np.iinfo(kind).min] = np.nan
+    return numbers
+
+
+def _write_layer(path: Path, layer_id: str, layer: LayerData) -> dict[str, Any]:
+    """Write one layer; returns its columns as written (pandas arrays by field name)."""
     schema = layer.schema
     columns = {
         f.name: pd.array([p[f.name] for p in layer.properties], dtype=_PANDAS_TYPES[f.type])
@@ -204,6 +315,7 @@ def _write_layer(path: Path, layer_id: str, layer: LayerData) -> None:
         FID="fid",
         layer_options={"DESCRIPTION": f"{schema.name_zh} {schema.name_en}"},
     )
+    return columns
 
 
 def _write_table(path: Path, table: AttributeTable) -> None:
@@ -351,9 +463,30 @@ class GeoPackageStore(FeatureStore):
                 "SELECT 1 FROM sqlite_master WHERE name = ?", (SEARCH_FTS,)
             ).fetchone()
         )
+        self._columnar: set[str] = set()  # layers with a columnar copy (write_columns)
+        if (
+            self._con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?", (COLUMNS_TABLE,)
+            ).fetchone()
+            and self._format() == STORE_FORMAT
+        ):  # a copy of another format: rows
+            self._columnar = {
+                layer
+                for (layer,) in self._con.execute(f"SELECT DISTINCT layer FROM {COLUMNS_TABLE}")
+            }
 
     def close(self) -> None:
         self._con.close()
+
+    def _format(self) -> int | None:
+        """The store format `build_geopackage` wrote the file with (None: unknown)."""
+        try:
+            row = self._con.execute(
+                f"SELECT value FROM {META_TABLE} WHERE key = 'store_format'"
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0]) if row and str(row[0]).isdigit() else None
 
     # -- metadata
     def _read_layers(self) -> dict[str, LayerInfo]:
@@ -566,6 +699,38 @@ class GeoPackageStore(FeatureStore):
                 self._positions.clear()
             self._positions[key] = result
         return result
+
+    def columns(self, layer: str, names: Sequence[str]) -> Positions:
+        """From the store's columnar copy (`write_columns`) when it has one: a few
+        decompressed blobs instead of a scan of every row."""
+        info = self._info(layer)
+        if info.geometry_type is None:
+            raise QueryError(f"'{layer}' is a table without geometry")
+        for name in names:
+            self._check_field(info, name)
+        if layer not in self._columnar:
+            return super().columns(layer, names)
+        wanted = ["#fid", "#x", "#y", *dict.fromkeys(names)]
+        with self._lock:
+            rows = self._con.execute(
+                f"SELECT name, kind, labels, data FROM {COLUMNS_TABLE} WHERE layer = ? "
+                "AND name IN (SELECT value FROM json_each(?))",
+                (layer, json.dumps(wanted)),
+            ).fetchall()
+        found = {name: (kind, labels, data) for name, kind, labels, data in rows}
+        if len(found) < len(wanted):  # a field added to the layer after the copy was made
+            return super().columns(layer, names)
+        arrays = {name: _decode_column(*found[name]) for name in wanted}
+        x = arrays["#x"]
+        keep = ~np.isnan(x)  # like positions(): only features in the R-tree
+        if keep.all():
+            keep = slice(None)
+        return Positions(
+            arrays["#fid"][keep],
+            x[keep],
+            arrays["#y"][keep],
+            {name: arrays[name][keep] for name in names},
+        )
 
     # -- search
     def search(

@@ -253,6 +253,9 @@ class CombinedStore(FeatureStore):
     def positions(self, layer: str, **kwargs: Any) -> Positions:
         return self._owner(layer).positions(layer, **kwargs)
 
+    def columns(self, layer: str, names: Sequence[str]) -> Positions:
+        return self._owner(layer).columns(layer, names)
+
     def search(
         self,
         text: str,

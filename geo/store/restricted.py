@@ -166,6 +166,10 @@ class RestrictedStore(FeatureStore):
         self._check(layer, [*(filters or {}), *extra])
         return self.inner.positions(layer, bbox=bbox, filters=filters, extra=extra)
 
+    def columns(self, layer: str, names: Sequence[str]) -> Positions:
+        self._check(layer, names)
+        return self.inner.columns(layer, names)
+
     def search(
         self,
         text: str,

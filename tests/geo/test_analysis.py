@@ -22,10 +22,13 @@ from geo.analysis import (
     intersects_any,
     length_m,
     nearest,
+    nearest_xy,
+    reach_pairs,
     reaches,
     to_local,
     within,
     within_distance,
+    within_xy,
 )
 
 ZONE = "EPSG:4550"  # CM 123°E
@@ -124,6 +127,22 @@ def test_square_kilometre_area_and_perimeter() -> None:
 POLYS = [box(122.0, 40.0, 123.0, 41.0), box(122.5, 40.5, 124.0, 41.5)]
 
 
+@pytest.mark.parametrize("grid", [1, 4, 64, 256])
+def test_within_xy_is_within_for_coordinates(grid: int) -> None:
+    rng = np.random.default_rng(3)
+    star = Polygon([(123.2, 40.1), (123.9, 40.2), (123.4, 40.45), (123.95, 40.9), (123.1, 40.6)])
+    hole = box(121.8, 41.0, 122.4, 41.6).difference(box(122.0, 41.2, 122.2, 41.4))
+    polys = [*POLYS, star, hole, None]
+    vertices = shapely.get_coordinates([p for p in polys if p is not None])
+    x = np.concatenate([rng.uniform(121.5, 124.5, 20_000), vertices[:, 0], [122.5, 123.0, 122.1]])
+    y = np.concatenate([rng.uniform(39.5, 42.0, 20_000), vertices[:, 1], [40.7, 40.5, 41.3]])
+    x[:5] = np.nan
+    want = within(shapely.points(x, y), polys)
+    assert within_xy(x, y, polys, grid=grid).tolist() == want.tolist()
+    assert within_xy(x[:0], y[:0], polys).shape == (0,)
+    assert within_xy(x, y, []).tolist() == [-1] * len(x)
+
+
 def test_within_inside_outside_boundary_and_first_index() -> None:
     points = [
         Point(122.2, 40.2),  # inside 0 only
@@ -176,6 +195,20 @@ def test_nearest_targets_of_every_kind_and_max_distance() -> None:
     assert (index.tolist(), dist.tolist()) == ([1], [0.0])
 
 
+def test_nearest_xy_is_nearest_for_coordinates() -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(122.9, 123.1, 2000), rng.uniform(39.9, 40.1, 2000)
+    targets = [Point(123.0, 40.0), LineString([(122.95, 40.05), (123.05, 40.06)]), None]
+    for limit in (None, 0.0, 800.0):
+        want = nearest(shapely.points(x, y), targets, ZONE, max_distance_m=limit)
+        got = nearest_xy(x, y, targets, ZONE, max_distance_m=limit)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    with pytest.raises(ValueError, match="lon/lat"):
+        nearest_xy(np.array([500_000.0]), np.array([4_430_000.0]), targets, ZONE)
+    index, dist = nearest_xy(x[:0], y[:0], targets, ZONE)
+    assert index.shape == dist.shape == (0,)
+
+
 # ------------------------------------------------------------------------------- reaches
 
 
@@ -194,6 +227,24 @@ def test_reaches_with_tolerance() -> None:
 
     far_park = lonlat(box(X0 + 5000.0, Y0, X0 + 6000.0, Y0 + 1000.0))
     assert reaches([passes_30m_by, enters], [far_park, park], ZONE).tolist() == [False, True]
+
+
+def test_reach_pairs_answer_every_selection_of_lines() -> None:
+    park = lonlat(box(X0, Y0, X0 + 1000.0, Y0 + 1000.0))
+    far_park = lonlat(box(X0 + 5000.0, Y0, X0 + 6000.0, Y0 + 1000.0))
+    ends_30m_short = lonlat(LineString([(X0 - 3000.0, Y0 + 500.0), (X0 - 30.0, Y0 + 500.0)]))
+    passes_30m_by = lonlat(LineString([(X0 - 30.0, Y0 - 3000.0), (X0 - 30.0, Y0 + 3000.0)]))
+    both = lonlat(LineString([(X0 + 500.0, Y0 + 500.0), (X0 + 5500.0, Y0 + 500.0)]))
+    lines = np.array([ends_30m_short, passes_30m_by, both, None], dtype=object)
+    polygons = [park, far_park]
+    pairs = reach_pairs(lines, polygons, ZONE)
+    assert pairs.tolist() == [[0, 2, 2], [0, 0, 1]]
+    for mask in ([1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1], [1, 1, 1, 1]):
+        mask = np.array(mask, dtype=bool)
+        hit = np.zeros(2, dtype=bool)
+        hit[pairs[1][mask[pairs[0]]]] = True
+        assert hit.tolist() == reaches(lines[mask], polygons, ZONE).tolist()
+    assert reach_pairs([], polygons, ZONE).shape == (2, 0)
 
 
 # ---------------------------------------------------------------------------- empty input

@@ -157,3 +157,131 @@ def test_point_index_decodes_2d_and_3d_blobs(dimension: int) -> None:
     fids, x, y = _point_coordinates(rows)
     assert list(fids) == [1, 2]
     assert list(x) == [122.2352, 125.1] and list(y) == [40.6671, 42.9]
+
+
+def _as_rows(store, layer: str, names: list[str]):
+    """What `columns` must equal: positions() with the raw values, typed as documented."""
+    import numpy as np
+
+    types = store.layer(layer).fields
+    pos = store.positions(layer, extra=names)
+    typed = {
+        n: pos.extra[n] if types[n] == "str" else np.asarray(pos.extra[n], dtype=float)
+        for n in names
+    }
+    return pos, typed
+
+
+def test_columns_equal_the_rows_for_every_layer_and_field(store: GeoPackageStore) -> None:
+    import numpy as np
+
+    assert store._columnar == {k for k, i in store.layers().items() if i.geometry_type}
+    for layer, info in store.layers().items():
+        if info.geometry_type is None:
+            continue
+        names = list(info.fields)
+        cols = store.columns(layer, names)
+        pos, typed = _as_rows(store, layer, names)
+        assert cols.fids.tolist() == pos.fids.tolist(), layer
+        assert cols.x.tolist() == pos.x.tolist() and cols.y.tolist() == pos.y.tolist(), layer
+        for name in names:
+            got, want = cols.extra[name], typed[name]
+            if want.dtype.kind == "f":
+                assert got.dtype == np.float64
+                assert np.array_equal(got, want, equal_nan=True), (layer, name)
+            else:
+                assert got.tolist() == want.tolist(), (layer, name)
+        assert cols.x.flags.writeable and cols.extra[names[0]].flags.writeable
+
+
+def test_columns_without_a_columnar_copy_read_the_rows(store_path, tmp_path) -> None:
+    import shutil
+
+    import numpy as np
+
+    from geo.store.gpkg import COLUMNS_TABLE
+
+    copy = tmp_path / "old.gpkg"
+    shutil.copy(store_path, copy)
+    con = sqlite3.connect(copy)
+    con.execute(f"DROP TABLE {COLUMNS_TABLE}")
+    con.commit()
+    con.close()
+    stale = tmp_path / "stale.gpkg"  # a copy written by another store format is not read
+    shutil.copy(store_path, stale)
+    con = sqlite3.connect(stale)
+    con.execute("UPDATE lutu_meta SET value = '5' WHERE key = 'store_format'")
+    con.commit()
+    con.close()
+    with GeoPackageStore(stale) as other:
+        assert not other._columnar and len(other.columns("villages", ["id"])) > 0
+    old, new = GeoPackageStore(copy), GeoPackageStore(store_path)
+    names = ["id", "status", "status_year", "capacity_t_per_h"]
+    a, b = old.columns("coal_boilers", names), new.columns("coal_boilers", names)
+    assert not old._columnar
+    assert a.fids.tolist() == b.fids.tolist() and a.x.tolist() == b.x.tolist()
+    for name in names:
+        assert a.extra[name].dtype == b.extra[name].dtype
+        if a.extra[name].dtype.kind == "f":
+            assert np.array_equal(a.extra[name], b.extra[name], equal_nan=True)
+        else:
+            assert a.extra[name].tolist() == b.extra[name].tolist()
+    with pytest.raises(QueryError, match="no field"):
+        new.columns("coal_boilers", ["nope"])
+    with pytest.raises(QueryError, match="without geometry"):
+        new.columns("plan_measures", ["id"])
+    old.close()
+    new.close()
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([2020.0, None, 2025.0], "<i2"),
+        ([1.0, 0.0, None], "<i1"),
+        ([-127.0, 127.0], "<i1"),
+        ([-128.0, 1.0], "<i2"),  # -128 marks null in int8
+        ([70000.0, None], "<i4"),
+        ([1.5, None], "<f8"),
+        ([-0.0, 1.0], "<f8"),  # an integer type would lose the sign
+        ([float("inf"), 1.0], "<f8"),
+        ([2.0**40, 1.0], "<f8"),
+        ([None, None], "<i1"),
+        ([], "<i1"),
+    ],
+)
+def test_numbers_are_packed_exactly(values: list, kind: str) -> None:
+    import numpy as np
+
+    from geo.store.gpkg import _decode_column, _packed
+
+    numbers = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    packed = _packed(numbers)
+    assert packed[0] == kind
+    back = _decode_column(*packed)
+    assert back.dtype == np.float64 and back.flags.writeable
+    assert np.array_equal(back, numbers, equal_nan=True)
+    assert np.signbit(back).tolist() == np.signbit(numbers).tolist()
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (["a-1", "a-2", "名称"], "text"),
+        ([""], "json"),
+        (["x", "", "y"], "text"),
+        (["运行", None, "运行", "停运"], "str"),
+        ([None, None], "str"),
+        ([], "str"),
+        (["", None, ""], "json"),
+        (["a\0b", "c"], "json"),
+        (["a", "a"], "str"),
+    ],
+)
+def test_texts_are_stored_exactly(values: list, kind: str) -> None:
+    from geo.store.gpkg import _decode_column, _texts
+
+    packed = _texts(values)
+    assert packed[0] == kind
+    back = _decode_column(*packed)
+    assert back.dtype == object and back.tolist() == values

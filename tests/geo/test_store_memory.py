@@ -61,6 +61,10 @@ def test_memory_store_get_positions_and_errors(boilers_in_memory: MemoryStore) -
     positions = boilers_in_memory.positions("coal_boilers", extra=["status"])
     assert len(positions) == boilers_in_memory.layers()["coal_boilers"].count
     assert len(positions.extra["status"]) == len(positions)
+    typed = boilers_in_memory.columns("coal_boilers", ["status", "status_year"])
+    assert typed.x.tolist() == positions.x.tolist()
+    assert typed.extra["status"].tolist() == positions.extra["status"].tolist()
+    assert typed.extra["status_year"].dtype.kind == "f"
 
 
 def test_combined_store_routes_by_layer(

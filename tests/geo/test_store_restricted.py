@@ -106,3 +106,9 @@ def test_restrictions_travel_with_combined_views(public: RestrictedStore) -> Non
     assert combined.restrictions() == RESTRICTED
     assert (RESTRICTED | Restrictions(frozenset({"parks"}))).hides("parks")
     assert RESTRICTED.hides("villages", "households") and not RESTRICTED.hides("villages", "name")
+
+
+def test_columns_cannot_carry_a_restricted_field(public: RestrictedStore) -> None:
+    with pytest.raises(QueryError, match="households"):
+        public.columns("villages", ["id", "households"])
+    assert len(public.columns("villages", ["id"])) == public.layer("villages").count

@@ -747,3 +747,94 @@ def test_demo_headline_numbers_match_an_independent_computation(store: GeoPackag
             )
             got = results["parks_circular_retrofit"].area(code)
             assert got.value == pytest.approx(100 * done.sum() / len(eligible))
+
+
+@pytest.mark.parametrize("stored_by_county", [True, False])
+def test_county_runs_count_and_list_as_bincount_and_a_stable_sort(stored_by_county: bool) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    county = rng.integers(-1, 5, 1000)
+    if stored_by_county:
+        county = np.sort(county)
+        county = np.concatenate([county[county >= 0], county[county < 0]])
+    layer = ind._Layer(
+        "t",
+        np.arange(1000).astype(str).astype(object),
+        {},
+        np.zeros(1000),
+        np.zeros(1000),
+        None,
+        county,
+        [],
+    )
+    n = 5
+    assert (layer.runs(n)[0] is None) == stored_by_county
+    for _ in range(5):
+        mask = rng.random(1000) < 0.3
+        slots = np.where(county >= 0, county, n)
+        want = np.bincount(slots, weights=mask * 1.0, minlength=n + 1)
+        assert layer.county_counts(mask, n).tolist() == want.tolist()
+        listed = np.flatnonzero(mask & (county >= 0))
+        listed = listed[np.argsort(county[listed], kind="stable")]
+        assert layer.by_county(mask, n).tolist() == listed.tolist()
+
+
+def test_unassigned_lists_each_feature_once_in_the_frames_order() -> None:
+    """The 无数据 and 区外 lists as the loop over features they replace made them."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+
+    def layer(name: str, size: int) -> ind._Layer:
+        county = rng.integers(-1, 4, size)
+        ids = np.array([f"{name}-{i}" for i in range(size)], dtype=object)
+        return ind._Layer(name, ids, {}, np.zeros(size), np.zeros(size), None, county, [])
+
+    def reference(frame: ind._Frame) -> tuple[dict, list]:
+        rows = []
+        for mask, reason in frame.no_data:
+            for i in np.flatnonzero(mask):
+                rows.append(
+                    (int(frame.layer.county[i]), frame.layer.name, frame.layer.ids[i], reason)
+                )
+        for other, mask, reason in frame.other_no_data:
+            for i in np.flatnonzero(mask):
+                rows.append((int(other.county[i]), other.name, other.ids[i], reason))
+        seen, by_county, outside = set(), {}, []
+        for c, name, fid, reason in rows:
+            if (name, fid) in seen:
+                continue
+            seen.add((name, fid))
+            if c < 0:
+                outside.append(
+                    ind.Unassigned(name, fid, f"{ind.OUTSIDE}：不在任何县（市、区）内；{reason}")
+                )
+            else:
+                by_county.setdefault(c, []).append(ind.Unassigned(name, fid, reason))
+        relevant = frame.universe | frame.listed
+        for i in np.flatnonzero(relevant & (frame.layer.county < 0)):
+            if (frame.layer.name, frame.layer.ids[i]) not in seen:
+                outside.append(
+                    ind.Unassigned(
+                        frame.layer.name,
+                        frame.layer.ids[i],
+                        f"{ind.OUTSIDE}：不在任何县（市、区）内",
+                    )
+                )
+        return by_county, outside
+
+    for _ in range(20):
+        own, lines = layer("a", 300), layer("b", 40)
+        frame = ind._Frame(
+            layer=own,
+            universe=rng.random(300) < 0.5,
+            num=np.zeros(300),
+            listed=rng.random(300) < 0.3,
+            no_data=[(rng.random(300) < p, f"r{p}") for p in (0.1, 0.2, 0.0)],
+            other_no_data=[
+                (lines, rng.random(40) < 0.3, "s1"),
+                (lines, rng.random(40) < 0.3, "s2"),
+            ],
+        )
+        assert ind._unassigned(frame) == reference(frame)
