@@ -476,12 +476,6 @@ class _Layer:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def points(self) -> np.ndarray:
-        """The representative points as shapely Points (made once)."""
-        if "#points" not in self.cols:
-            self.cols["#points"] = shapely.points(self.x, self.y)
-        return self.cols["#points"]
-
     def num(self, name: str) -> np.ndarray:
         """A numeric column as float, NaN for missing (None); converted once and kept."""
         key = "#" + name
