@@ -172,11 +172,11 @@ def build_store(app: Flask) -> bool:
         [Path(p) for p in app.config["SOURCE_DIRS"]],
         Path(app.config["PLANS_DIR"]),
         Path(app.config["LINKS_PATH"]),
-        Path(app.config["EDITS_PATH"]),
-        Path(app.config["REGIONS_DIR"]),
-        Path(app.config["ADDED_PLANS_DIR"]),
-        Path(app.config["ADDED_LINKS_PATH"]),
-        Path(app.config["ADDED_INDICATORS_DIR"]),
+        edits_path=Path(app.config["EDITS_PATH"]),
+        regions_dir=Path(app.config["REGIONS_DIR"]),
+        added_plans_dir=Path(app.config["ADDED_PLANS_DIR"]),
+        added_links_path=Path(app.config["ADDED_LINKS_PATH"]),
+        added_indicators_dir=Path(app.config["ADDED_INDICATORS_DIR"]),
     )
 
 
