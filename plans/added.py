@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from geo.files import write_atomically
 from plans.errors import PlanError
 
 __all__ = [
@@ -165,16 +166,8 @@ def write_added_plan(
 
 
 def _write_meta(folder: Path, plan: AddedPlan) -> None:
-    fd, temp = tempfile.mkstemp(prefix=".plan-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(plan.to_json(), fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-        os.chmod(temp, 0o644)
-        os.replace(temp, folder / META_FILE)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(plan.to_json(), ensure_ascii=False, indent=1)
+    write_atomically(folder / META_FILE, (text + "\n").encode("utf-8"), mode=0o644)
 
 
 def _find(plans_dir: Path, plan_id: str) -> AddedPlan:

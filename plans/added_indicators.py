@@ -12,14 +12,13 @@ half a record behind.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from geo.files import write_atomically
 from plans.records import Record, RecordError, citation_errors, parse_record
 
 __all__ = [
@@ -148,14 +147,7 @@ def table_rows(
 
 
 def _replace(path: Path, data: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data.encode("utf-8"))
 
 
 @dataclass(frozen=True)

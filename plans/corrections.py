@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from geo.files import write_atomically
 from plans.added import AddedPlan
 from plans.errors import PlanError
 from plans.model import Document, Node, ResponsibleUnit, Span, Target
@@ -154,16 +153,8 @@ def read_corrections(folder: Path) -> list[Correction]:
 
 def write_corrections(folder: Path, corrections: list[Correction]) -> None:
     """Replace the corrections file at once (a temporary file renamed over it)."""
-    fd, temp = tempfile.mkstemp(prefix=".corrections-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump([c.to_json() for c in corrections], fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-        os.chmod(temp, 0o644)
-        os.replace(temp, _path(folder))
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    text = json.dumps([c.to_json() for c in corrections], ensure_ascii=False, indent=1)
+    write_atomically(_path(folder), (text + "\n").encode("utf-8"), mode=0o644)
 
 
 def add_correction(folder: Path, correction: Correction, by: str) -> Correction:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from geo.files import write_atomically
 from plans.model import Document
 
 LINKS_PATH = Path(__file__).with_name("links.csv")
@@ -250,15 +249,7 @@ def write_decisions(path: Path, decisions: Sequence[Decision]) -> None:
     for d in decisions:
         writer.writerow([getattr(d, c) for c in DECISION_COLUMNS])
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(out.getvalue())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, out.getvalue().encode("utf-8"), mode=0o644)
 
 
 def decide(path: Path, decision: Decision) -> Decision | None:

@@ -4,10 +4,13 @@ whole or not at all."""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from geo.files import write_atomically
+
+__all__ = ["OutputError", "allowed_folder", "output_path", "write_atomically"]
 
 
 class OutputError(ValueError):
@@ -37,17 +40,3 @@ def output_path(out: str | None, default_name: str, allowed_dir: Path) -> Path:
             f"输出文件夹 {target.parent} 不存在 output folder {target.parent} does not exist"
         )
     return target
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target and rename: readers see the old file or the whole new one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

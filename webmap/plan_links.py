@@ -30,6 +30,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from geo.files import write_atomically
 from geo.ledger.edits import EditStore
 from layers import all_layers, registry
 from layers.base import LayerType
@@ -303,9 +304,7 @@ def apply_decision(
 
 
 def _restore(path: Path, content: bytes) -> None:
-    temp = path.with_name(f".{path.name}.restore")
-    temp.write_bytes(content)
-    temp.replace(path)
+    write_atomically(path, content, mode=0o644)
 
 
 # -- the page --------------------------------------------------------------------------------

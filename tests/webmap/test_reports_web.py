@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfReader
 
+from geo import files as geo_files
 from webmap import files as web_files
 from webmap import reports as web_reports
 
@@ -201,7 +202,7 @@ def test_atomic_write_cleans_up_when_writing_fails(tmp_path: Path, monkeypatch) 
     def full_disk(*_args) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(web_files.os, "fsync", full_disk)
+    monkeypatch.setattr(geo_files.os, "fsync", full_disk)
     with pytest.raises(OSError):
         web_files.write_atomically(target, b"new" * 1000)
     assert target.read_bytes() == b"old"
