@@ -51,4 +51,6 @@ if [ "$purpose" = test ]; then
   # Browser tests use Debian's chromium (never `playwright install`); report tests read PDFs
   # with poppler (pdftoppm, pdffonts).
   apt_install chromium poppler-utils
+  # The PostGIS store's tests start a throwaway cluster of Debian's server (tests/pgcluster.py).
+  apt_install postgresql-15 postgresql-15-postgis-3
 fi

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgcluster import Cluster
 from support import (
     BROWSER_FEATURE_LIMIT,
     CHROMIUM,
@@ -76,6 +77,21 @@ def store(store_path: Path) -> Iterator[GeoPackageStore]:
     s = GeoPackageStore(store_path)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL + PostGIS cluster for the whole session (tests/pgcluster.py)."""
+    with Cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """A new empty database with PostGIS for one test, dropped afterwards."""
+    url = pg_cluster.create_database()
+    yield url
+    pg_cluster.drop_database(url.split("/")[-1].split("?")[0])
 
 
 @pytest.fixture
