@@ -17,6 +17,10 @@ HERE = Path(__file__).resolve().parent
 
 def default_config(instance_path: str) -> dict[str, Any]:
     return {
+        # A PostgreSQL + PostGIS database (postgresql://…) instead of the embedded GeoPackage:
+        # layers, edits, audit, users and upload jobs then live there, shared by every app
+        # server (README: PostGIS). None: the GeoPackage at STORE_PATH.
+        "DATABASE_URL": None,
         # The embedded store, rebuilt from SOURCE_DIRS when they change.
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],
