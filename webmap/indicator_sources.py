@@ -35,7 +35,7 @@ from plans.indicators import (
 )
 from plans.records import Record, RecordError
 from webmap.regions import cities_of
-from webmap.store import build_store, get_store
+from webmap.store import build_store, get_store, store_name
 
 indicators_cli = AppGroup("indicators", help="Indicator records added by an administrator.")
 
@@ -237,7 +237,7 @@ def add_command(file: str, user: str, replace: bool) -> None:
     except RecordError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已添加 added {rec.id} {rec.name_zh} -> {added_dir() / (rec.id + '.toml')}")
-    click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+    click.echo(f"地图库已重建 store rebuilt: {store_name(current_app)}")
 
 
 @indicators_cli.command("list")

@@ -35,7 +35,7 @@ from layers import all_layers, get_layer
 from layers.base import LayerType
 from webmap.files import OutputError, allowed_folder, output_path, write_atomically
 from webmap.ogc import csv_cell
-from webmap.store import build_store, get_store
+from webmap.store import build_store, get_store, store_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
@@ -437,7 +437,7 @@ def import_command(
     if report is not None:
         report("rebuild", 0, None)
     if build_store(current_app):
-        click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+        click.echo(f"地图库已重建 store rebuilt: {store_name(current_app)}")
 
 
 def local_time(at: str) -> str:

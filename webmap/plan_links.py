@@ -57,7 +57,7 @@ from plans.model import Document, Node
 from plans.parse import default_doc_id, parse_file
 from webmap.auth import current_user, role_required
 from webmap.plan_sources import cli_user, plans_cli
-from webmap.store import build_store
+from webmap.store import build_store, store_name
 
 SHIPPED_STATUS = "随附"
 REASON_MAX = 200  # one line
@@ -430,7 +430,7 @@ def _run(action: str, measure_id: str, layer_id: str, by: str | None, **text: st
         click.echo(apply_decision(action, measure_id, layer_id, by or cli_user(), **text))
     except (LinkDecisionError, PlanError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+    click.echo(f"地图库已重建 store rebuilt: {store_name(current_app)}")
 
 
 _BY = click.option("--by", "by", default=None, help="who decides (default: the system user)")

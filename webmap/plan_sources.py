@@ -36,7 +36,7 @@ from plans.errors import PlanError
 from plans.model import Document
 from plans.parse import default_doc_id, parse_text
 from webmap.catalog import catalog_view
-from webmap.store import build_store, get_store
+from webmap.store import build_store, get_store, store_name
 
 plans_cli = AppGroup(
     "plans", help="规划文件 Plan documents: added by a person, drafts until published."
@@ -226,7 +226,7 @@ def add_command(file: Path, region: str, publish: bool, by: str | None) -> None:
     for line in summary(doc):
         click.echo(line)
     if publish:
-        click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+        click.echo(f"地图库已重建 store rebuilt: {store_name(current_app)}")
     else:
         click.echo(
             f"草稿不进入目录；审阅后发布：flask plans publish {plan_id}  drafts are not in the "

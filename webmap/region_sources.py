@@ -27,7 +27,7 @@ from geo.regions import (
 from geo.sources import load_sources
 from layers import get_layer
 from webmap.auth import role_required
-from webmap.store import build_store, get_store
+from webmap.store import build_store, get_store, store_name
 
 regions_cli = AppGroup("regions", help="Regions (cities, provinces) added by their adcode.")
 
@@ -136,7 +136,7 @@ def add_command(adcode: str, name_en: str | None) -> None:
         click.echo(add_region(adcode, name_en))
     except LutuError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"地图库已重建 store rebuilt: {current_app.config['STORE_PATH']}")
+    click.echo(f"地图库已重建 store rebuilt: {store_name(current_app)}")
 
 
 @regions_cli.command("list")

@@ -1,5 +1,6 @@
 """The store as a Flask resource: built from the sources at start-up, opened once per app,
-reopened when the file is replaced (a rebuild swaps it in atomically).
+reopened when the data changes (a GeoPackage rebuild swaps a new file in atomically; a
+PostgreSQL database bumps its data version row in the transaction that changes it).
 
 Who is asking decides which view of it a request gets: anonymous readers get the store without
 the configured restricted layers and fields (RESTRICTED_LAYERS, RESTRICTED_FIELDS), logged-in
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app, has_request_context
@@ -36,25 +38,37 @@ _log = logging.getLogger(__name__)
 
 
 class _StoreHolder:
-    def __init__(self, path: Path, restrictions: Restrictions) -> None:
-        self.path = path
+    """The open store and the views made of it. Subclasses say how to tell that the data
+    changed (`_current`): a new store object is then opened, so everything cached per store
+    object (point indexes, indicator values, views) starts afresh."""
+
+    def __init__(self, restrictions: Restrictions) -> None:
         self.restrictions = restrictions
         self._lock = threading.Lock()
-        self._store: GeoPackageStore | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._store: FeatureStore | None = None
+        self._stamp: str = ""
         # Views of the open store, made once each (caches are kept per store object):
         # (public?, with computed collections?) -> store.
         self._views: dict[tuple[bool, bool], FeatureStore] = {}
 
-    def get(self) -> GeoPackageStore:
-        stat = self.path.stat()
-        stamp = (stat.st_ino, stat.st_mtime_ns)
+    def _current(self) -> str:
+        """What identifies the data now (a changed value: open the store again)."""
+        raise NotImplementedError
+
+    def _open(self) -> FeatureStore:
+        raise NotImplementedError
+
+    def _release(self, store: FeatureStore) -> None:
+        store.close()
+
+    def get(self) -> FeatureStore:
+        stamp = self._current()
         with self._lock:
             if self._store is None or stamp != self._stamp:
-                old, self._store, self._stamp = self._store, GeoPackageStore(self.path), stamp
+                old, self._store, self._stamp = self._store, self._open(), stamp
                 self._views = {}  # made from the old store: made again on demand
                 if old is not None:
-                    old.close()
+                    self._release(old)
             return self._store
 
     def view(self, public: bool, api: bool = False) -> FeatureStore:
@@ -80,13 +94,105 @@ class _StoreHolder:
             return views[(public, api)]
 
     def version(self) -> str:
-        """Changes whenever the store file is replaced (what ETags are made from)."""
+        """Changes whenever the data changes (what ETags are made from)."""
         self.get()
-        return f"{self._stamp[0]}-{self._stamp[1]}" if self._stamp else ""
+        return self._stamp
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._release(self._store)
+            self._store = None
+
+
+class _GeoPackageHolder(_StoreHolder):
+    """The GeoPackage file: a rebuild swaps a new file in, so its inode and mtime tell."""
+
+    def __init__(self, path: Path, restrictions: Restrictions) -> None:
+        super().__init__(restrictions)
+        self.path = path
+
+    def _current(self) -> str:
+        stat = self.path.stat()
+        return f"{stat.st_ino}-{stat.st_mtime_ns}"
+
+    def _open(self) -> FeatureStore:
+        return GeoPackageStore(self.path)
+
+
+class _PostGISHolder(_StoreHolder):
+    """The PostGIS database: its data version row tells, read at most once per request (a
+    change committed by any app server is seen by the next request everywhere). Store objects
+    share one connection pool per process, made on first use (after gunicorn forks)."""
+
+    def __init__(self, url: str, restrictions: Restrictions) -> None:
+        super().__init__(restrictions)
+        self.url = url
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
+
+    def pool(self) -> Any:
+        with self._pool_lock:
+            if self._pool is None:
+                from geo.store.postgis import connection_pool
+
+                self._pool = connection_pool(self.url)
+            return self._pool
+
+    def _current(self) -> str:
+        from flask import g
+
+        if has_request_context() and "lutu_data_version" in g:
+            return g.lutu_data_version
+        from geo.store.postgis import data_version
+
+        stamp = f"pg-{data_version(self.pool())}"
+        if has_request_context():
+            g.lutu_data_version = stamp
+        return stamp
+
+    def _open(self) -> FeatureStore:
+        from geo.store.postgis import PostGISStore
+
+        return PostGISStore(self.url, pool=self.pool())
+
+    def _release(self, store: FeatureStore) -> None:
+        pass  # the pool is shared with the next store object; requests may still use this one
+
+    def close(self) -> None:
+        super().close()
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+            self._pool = None
+
+
+def is_database_url(target: str | Path) -> bool:
+    """Whether a store target names a PostgreSQL database rather than a GeoPackage file."""
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def store_target(app: Flask) -> str | Path:
+    """Where the app's store lives: DATABASE_URL when set, else the GeoPackage file."""
+    return app.config.get("DATABASE_URL") or Path(app.config["STORE_PATH"])
+
+
+def store_name(app: Flask) -> str:
+    """The store's location as told to an operator (a database URL without its password)."""
+    target = store_target(app)
+    if not is_database_url(target):
+        return str(target)
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(str(target))
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, netloc + port, parts.path, "", ""))
 
 
 def build_store_files(
-    path: Path,
+    target: Path | str,
     source_dirs: list[Path],
     plans_dir: Path,
     links_path: Path,
@@ -96,10 +202,10 @@ def build_store_files(
     added_links_path: Path | None = None,
     added_indicators_dir: Path | None = None,
 ) -> bool:
-    """(Re)build the GeoPackage when the layer sources, the added regions, plan texts (shipped
-    and published added ones), link tables (shipped, and the links editors confirmed), parser,
-    the planners' edits or the added indicator records changed: the layers (edits laid over
-    the sources), plus the plan catalog, the regions (from the districts) and the added
+    """(Re)build the store (a GeoPackage file, or a PostgreSQL URL) when the layer sources, the
+    added regions, plan texts (shipped and published added ones), link tables (shipped, and the
+    links editors confirmed), parser, the planners' edits or the added indicator records
+    changed: the layers (edits laid over the sources), plus the plan catalog, the regions (from the districts) and the added
     indicator records (those whose citations the catalog holds; one that fails is left out and
     logged, the others built) as attribute tables."""
     layers = all_layers()
@@ -130,8 +236,14 @@ def build_store_files(
             *_indicator_tables(added_indicators_dir, rows),
         ]
 
-    return ensure_geopackage(
-        path,
+    if is_database_url(target):
+        from geo.store.postgis import ensure_postgis
+
+        ensure = ensure_postgis
+    else:
+        ensure, target = ensure_geopackage, Path(target)
+    return ensure(
+        target,
         layers,
         source_dirs,
         extra_inputs=[
@@ -168,7 +280,7 @@ def _indicator_tables(folder: Path | None, rows: dict[str, list[dict]]) -> list[
 def build_store(app: Flask) -> bool:
     """(Re)build the app's store from its configured inputs if they changed."""
     return build_store_files(
-        Path(app.config["STORE_PATH"]),
+        store_target(app),
         [Path(p) for p in app.config["SOURCE_DIRS"]],
         Path(app.config["PLANS_DIR"]),
         Path(app.config["LINKS_PATH"]),
@@ -229,12 +341,18 @@ def visible_layer(layer_id: str) -> LayerType:
 def init_app(app: Flask) -> None:
     if app.config["BUILD_ON_START"]:
         if build_store(app):
-            app.logger.info("built the store at %s", app.config["STORE_PATH"])
+            app.logger.info("built the store at %s", store_name(app))
     restrictions = parse_restrictions(
         _names(app.config["RESTRICTED_LAYERS"]), _names(app.config["RESTRICTED_FIELDS"])
     )
-    app.extensions[_EXTENSION] = _StoreHolder(Path(app.config["STORE_PATH"]), restrictions)
+    target = store_target(app)
+    app.extensions[_EXTENSION] = (
+        _PostGISHolder(str(target), restrictions)
+        if is_database_url(target)
+        else _GeoPackageHolder(Path(target), restrictions)
+    )
     app.cli.add_command(build_store_command)
+    app.cli.add_command(db_cli)
     if app.config["WARM_CACHES"]:
         threading.Thread(target=_warm, args=(app,), name="lutu-warm", daemon=True).start()
 
@@ -271,7 +389,51 @@ def _warm(app: Flask) -> None:
 @click.command("build-store")
 @with_appcontext
 def build_store_command() -> None:
-    """Rebuild the GeoPackage store from the source folders if they changed."""
+    """Rebuild the store (GeoPackage, or the DATABASE_URL) from the sources if they changed."""
     built = build_store(current_app)
-    path = current_app.config["STORE_PATH"]
-    click.echo(f"{'已重建 built' if built else '已是最新 up to date'}: {path}")
+    click.echo(f"{'已重建 built' if built else '已是最新 up to date'}: {store_name(current_app)}")
+
+
+db_cli = click.Group("db", help="PostgreSQL + PostGIS 数据库 the database (DATABASE_URL).")
+
+
+def _database_url() -> str:
+    url = current_app.config.get("DATABASE_URL")
+    if not url:
+        raise click.ClickException(
+            "未配置数据库：请设置 LUTU_DATABASE_URL=postgresql://… "
+            "no database configured: set LUTU_DATABASE_URL"
+        )
+    return str(url)
+
+
+@db_cli.command("init")
+@with_appcontext
+def db_init_command() -> None:
+    """Create or upgrade the schema (versioned migrations), then load the shipped sources
+    (layers, boundaries, plan catalog) unless the database already holds exactly them."""
+    from geo.migrations import migrate
+
+    applied = migrate(_database_url())
+    for name in applied:
+        click.echo(f"已应用迁移 migration applied: {name}")
+    built = build_store(current_app)
+    click.echo(f"{'已载入 loaded' if built else '已是最新 up to date'}: {store_name(current_app)}")
+
+
+@db_cli.command("migrate")
+@with_appcontext
+def db_migrate_command() -> None:
+    """Apply the schema migrations the database lacks, and nothing else."""
+    from geo.migrations import migrate
+
+    applied = migrate(_database_url())
+    lines = [f"已应用迁移 migration applied: {name}" for name in applied]
+    click.echo("\n".join(lines) or "已是最新 up to date")
+
+
+def close_store(app: Flask) -> None:
+    """Close the app's store and its connections (tests make many apps)."""
+    holder = app.extensions.get(_EXTENSION)
+    if holder is not None:
+        holder.close()
