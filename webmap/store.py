@@ -205,9 +205,9 @@ def build_store_files(
     """(Re)build the store (a GeoPackage file, or a PostgreSQL URL) when the layer sources, the
     added regions, plan texts (shipped and published added ones), link tables (shipped, and the
     links editors confirmed), parser, the planners' edits or the added indicator records
-    changed: the layers (edits laid over the sources), plus the plan catalog, the regions (from the districts) and the added
-    indicator records (those whose citations the catalog holds; one that fails is left out and
-    logged, the others built) as attribute tables."""
+    changed: the layers (edits laid over the sources), plus the plan catalog, the regions (from
+    the districts) and the added indicator records (those whose citations the catalog holds;
+    one that fails is left out and logged, the others built) as attribute tables."""
     layers = all_layers()
     edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
     if regions_dir is not None:
