@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from support import (
 )
 
 from app import create_app
-from geo.store import GeoPackageStore
+from geo.store import FeatureStore, GeoPackageStore
 from plans.catalog import PLANS_DIR
 from plans.links import LINKS_PATH
 from webmap.store import build_store_files
@@ -72,9 +72,61 @@ def store_path(tmp_path_factory: pytest.TempPathFactory, source_dirs: list[Path]
     return path
 
 
+STORE_BACKENDS = ("gpkg", "postgis")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_stores` run over each store backend: their `store` and app fixtures
+    take it from `store_backend`."""
+    if metafunc.definition.get_closest_marker("both_stores") and (
+        "store_backend" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("store_backend", STORE_BACKENDS, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def store(store_path: Path) -> Iterator[GeoPackageStore]:
-    s = GeoPackageStore(store_path)
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Which store the app and `store` fixtures use: the GeoPackage unless parametrised."""
+    return getattr(request, "param", "gpkg")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: Cluster, source_dirs: list[Path]) -> str:
+    """A database loaded once per session with what the GeoPackage `store_path` holds (same
+    sources, plans and links), kept as a template nobody connects to: each test that needs a
+    PostGIS store gets a copy (`pg_store_url`)."""
+    url = pg_cluster.create_database("lutu_loaded")
+    build_store_files(url, source_dirs, PLANS_DIR, LINKS_PATH)
+    pg_cluster.sql("postgres", "ALTER DATABASE lutu_loaded WITH is_template true")
+    return "lutu_loaded"
+
+
+@pytest.fixture(scope="session")
+def pg_copies(pg_cluster: Cluster, pg_template: str) -> Iterator[Callable[[], str]]:
+    """Make a copy of the loaded database; every copy is dropped at the end of the session."""
+    made: list[str] = []
+
+    def copy() -> str:
+        name = f"lutu_copy_{len(made) + 1}"
+        pg_cluster.sql("postgres", f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+        made.append(name)
+        return pg_cluster.url(name)
+
+    yield copy
+    for name in made:
+        pg_cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def store(
+    store_path: Path, store_backend: str, request: pytest.FixtureRequest
+) -> Iterator[FeatureStore]:
+    if store_backend == "postgis":
+        from geo.store.postgis import PostGISStore
+
+        s: FeatureStore = PostGISStore(request.getfixturevalue("pg_copies")())
+    else:
+        s = GeoPackageStore(store_path)
     yield s
     s.close()
 
@@ -95,19 +147,35 @@ def pg_url(pg_cluster: Cluster) -> Iterator[str]:
 
 
 @pytest.fixture
-def make_app(store_path: Path, source_dirs: list[Path], tmp_path: Path):
+def make_app(
+    store_path: Path,
+    source_dirs: list[Path],
+    tmp_path: Path,
+    store_backend: str,
+    request: pytest.FixtureRequest,
+):
     """An app over the session store, its writable files in this test's tmp_path; keyword
     arguments override the config. `own_store=True` gives it a copy of the store, for tests
-    that write (imports, edits)."""
+    that write (imports, edits). On PostGIS (`store_backend`) every app gets a database of its
+    own, copied from the loaded template, since users and edits live there too."""
+    from webmap.store import close_store
+
+    apps = []
 
     def make(own_store: bool = False, **config: object):
         store = store_path
         if own_store:
             store = tmp_path / "lutu.gpkg"
             shutil.copy(store_path, store)
-        return create_app(app_config(store, source_dirs, tmp_path, **config))
+        if store_backend == "postgis" and "DATABASE_URL" not in config:
+            config["DATABASE_URL"] = request.getfixturevalue("pg_copies")()
+        made = create_app(app_config(store, source_dirs, tmp_path, **config))
+        apps.append(made)
+        return made
 
-    return make
+    yield make
+    for made in apps:
+        close_store(made)
 
 
 @pytest.fixture
