@@ -6,10 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,12 +15,12 @@ from support import (
     BROWSER_FEATURE_LIMIT,
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
     SHIPPED_SOURCES,
     XSS,
     XSS_BOILER_ID,
     app_config,
     boiler_feature,
+    gunicorn_served,
     served,
     write_collection,
 )
@@ -214,41 +210,27 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def gunicorn_server(
-    store_path: Path, source_dirs: list[Path], tmp_path_factory: pytest.TempPathFactory
+    store_path: Path,
+    source_dirs: list[Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    store_backend: str,
+    request: pytest.FixtureRequest,
 ) -> Iterator[str]:
     """The app under the documented production command (gunicorn, 2 workers) in its own process.
 
     Clients that block in C while holding the GIL (GDAL through pyogrio) cannot be served by a
     server thread inside the test process, so they talk to this one.
     """
-    port = free_port()
     env = {
-        **os.environ,
         "LUTU_STORE_PATH": str(store_path),
         "LUTU_SOURCE_DIRS": os.pathsep.join(str(p) for p in source_dirs),
         "LUTU_BUILD_ON_START": "false",
         "LUTU_WARM_CACHES": "false",
-        "NO_PROXY": "*",
     }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"]
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    cmd += ["--error-logfile", str(log)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/ogc/conformance", timeout=2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    if store_backend == "postgis":
+        env["LUTU_DATABASE_URL"] = request.getfixturevalue("pg_copies")()
+    with gunicorn_served(env, tmp_path_factory.mktemp("gunicorn")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

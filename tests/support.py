@@ -6,8 +6,14 @@ import csv
 import io
 import json
 import logging
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,6 +154,47 @@ def served(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@contextmanager
+def gunicorn_served(env: dict[str, str], folder: Path, workers: int = 2) -> Iterator[str]:
+    """The app under gunicorn (`-w workers`) in its own process, configured by the LUTU_*
+    variables in `env`, its log and instance files in `folder`; yields its URL once it
+    answers, stops it afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "LUTU_SECRET_KEY_PATH": str(folder / "secret_key"),
+        "LUTU_USERS_PATH": str(folder / "users.sqlite"),
+        "NO_PROXY": "*",
+        **env,
+    }
+    log = folder / "gunicorn.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    cmd = [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
+    cmd += ["--error-logfile", str(log), "app:create_app()"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/ogc/conformance", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = log.read_text() if log.exists() else ""
+                    raise RuntimeError(f"gunicorn did not start: {log_text[-2000:]}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any) -> dict:
