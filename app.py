@@ -21,6 +21,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # layers, edits, audit, users and upload jobs then live there, shared by every app
         # server (README: PostGIS). None: the GeoPackage at STORE_PATH.
         "DATABASE_URL": None,
+        # Optional: a streaming replica of DATABASE_URL that map, API, report and indicator
+        # reads go to (writes, logins and jobs stay on DATABASE_URL). A change then shows once
+        # the replica has replayed it (README: PostGIS, read scale).
+        "DATABASE_READ_URL": None,
         # The embedded store, rebuilt from SOURCE_DIRS when they change.
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],

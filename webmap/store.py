@@ -347,7 +347,7 @@ def init_app(app: Flask) -> None:
     )
     target = store_target(app)
     app.extensions[_EXTENSION] = (
-        _PostGISHolder(str(target), restrictions)
+        _PostGISHolder(str(app.config.get("DATABASE_READ_URL") or target), restrictions)
         if is_database_url(target)
         else _GeoPackageHolder(Path(target), restrictions)
     )
