@@ -16,7 +16,6 @@ import click
 from flask import current_app, url_for
 from flask.cli import AppGroup
 
-from geo.ledger.edits import EditStore
 from geo.store import FeatureStore
 from plans.added_indicators import (
     check_record,
@@ -35,7 +34,7 @@ from plans.indicators import (
 )
 from plans.records import Record, RecordError
 from webmap.regions import cities_of
-from webmap.store import build_store, get_store, store_name
+from webmap.store import build_store, edit_log, get_store, store_name
 
 indicators_cli = AppGroup("indicators", help="Indicator records added by an administrator.")
 
@@ -47,9 +46,7 @@ def added_dir() -> Path:
 
 
 def _audit(user: str, action: str, rec_id: str, **entry: Any) -> None:
-    EditStore(Path(current_app.config["EDITS_PATH"])).record(
-        user, action, "indicators", rec_id, **entry
-    )
+    edit_log().record(user, action, "indicators", rec_id, **entry)
 
 
 def checked(text: str, source: str, store: FeatureStore | None = None) -> Record:

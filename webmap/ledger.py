@@ -26,7 +26,7 @@ from shapely.ops import unary_union
 
 from geo.crs import crs_label
 from geo.errors import LayerNotFound, LedgerChoiceError, LedgerError
-from geo.ledger.edits import AuditEntry, EditStore, audit_rows
+from geo.ledger.edits import AuditEntry, audit_rows
 from geo.ledger.plan import ImportPlan, known_header, plan_import
 from geo.ledger.read import MAX_BYTES, Progress, read_table
 from geo.ledger.template import template_xlsx
@@ -35,7 +35,7 @@ from layers import all_layers, get_layer
 from layers.base import LayerType
 from webmap.files import OutputError, allowed_folder, output_path, write_atomically
 from webmap.ogc import csv_cell
-from webmap.store import build_store, get_store, store_name
+from webmap.store import build_store, edit_log, get_store, store_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 ledger_cli = AppGroup("ledger", help="Planners' ledgers (台账): templates and import previews.")
@@ -424,7 +424,7 @@ def import_command(
     if not yes:
         left_out = f"（略过拒绝的 {rejected} 行）" if rejected else ""
         click.confirm(f"写入 {len(accepted)} 行{left_out}？", abort=True)
-    edits = EditStore(current_app.config["EDITS_PATH"])
+    edits = edit_log()
     try:
         done = edits.commit(
             plan, user or getpass.getuser(), progress=report, accepted_only=accepted_only
@@ -479,7 +479,7 @@ def entry_name(entry: AuditEntry) -> str:
 def delete_feature(layer_id: str, feature: Feature, user: str, reason: str | None = None) -> str:
     """Delete one feature of a ledger layer, as the caller read it from the store: the audit
     entry keeps what it was; the store is rebuilt. Returns the batch id."""
-    edits = EditStore(current_app.config["EDITS_PATH"])
+    edits = edit_log()
     batch = edits.delete(
         layer_id, feature.id, feature.properties, feature.geometry, user, reason=reason
     )
@@ -515,9 +515,7 @@ def delete_command(
 @click.argument("feature_id")
 def history_command(layer_id: str, feature_id: str) -> None:
     """Every recorded change of one feature, newest first."""
-    entries = EditStore(current_app.config["EDITS_PATH"]).audit(
-        layer=layer_id, feature_id=feature_id
-    )
+    entries = edit_log().audit(layer=layer_id, feature_id=feature_id)
     if not entries:
         raise click.ClickException(
             f"{layer_id}/{feature_id} 没有变更记录 no recorded change of {layer_id}/{feature_id}"
@@ -541,7 +539,7 @@ def history_command(layer_id: str, feature_id: str) -> None:
 @click.option("--limit", type=int, default=50, show_default=True, help="entries shown")
 def audit_command(layer: str | None, out: str | None, limit: int) -> None:
     """The audit log (留痕): who changed what, when, before and after."""
-    edits = EditStore(current_app.config["EDITS_PATH"])
+    edits = edit_log()
     if out is None:
         entries = edits.audit(layer=layer, limit=limit)
         if entries:

@@ -45,7 +45,7 @@ from shapely.ops import unary_union
 
 from geo import crs as gcrs
 from geo.errors import LayerNotFound, LedgerChoiceError, LedgerError
-from geo.ledger.edits import Committed, EditStore, details_text
+from geo.ledger.edits import Committed, details_text
 from geo.ledger.plan import ImportPlan, RowOutcome, convert
 from geo.ledger.read import FORMATS, Progress
 from geo.ledger.template import AUTOMATIC, template_xlsx
@@ -71,7 +71,7 @@ from webmap.ledger import (
     preview,
 )
 from webmap.maps import LutuAssets, basemap_layers, render_parts
-from webmap.store import build_store, get_store, visible_layer
+from webmap.store import build_store, edit_log, get_store, visible_layer
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
@@ -374,9 +374,7 @@ def commit_upload() -> str | Response:
     try:
         plan = _plan(path, layer_id, options)
         _check_committable(plan, accepted_only)
-        done = EditStore(current_app.config["EDITS_PATH"]).commit(
-            plan, user.name, accepted_only=accepted_only
-        )
+        done = edit_log().commit(plan, user.name, accepted_only=accepted_only)
     except LedgerError as exc:
         abort(400, description=str(exc))
     build_store(current_app)
@@ -592,7 +590,7 @@ def _start_commit(
     def work(job: _Job) -> dict[str, Any]:
         plan = _plan(path, layer_id, options, progress=job.progress)
         _check_committable(plan, accepted_only)
-        edits = EditStore(current_app.config["EDITS_PATH"])
+        edits = edit_log()
         done = edits.commit(plan, name, progress=job.progress, accepted_only=accepted_only)
         job.progress("rebuild", 0, None)
         build_store(current_app)
@@ -735,9 +733,7 @@ def api_import(layer_id: str) -> tuple[Response, int]:
                 return jsonify(_api_error(422, str(exc)) | body), 422
             user = current_user()
             assert user is not None  # role_required
-            done = EditStore(current_app.config["EDITS_PATH"]).commit(
-                plan, user.name, accepted_only=accepted_only
-            )
+            done = edit_log().commit(plan, user.name, accepted_only=accepted_only)
             build_store(current_app)
             body["committed"] = {"batch": done.batch, "added": done.added, "changed": done.changed}
         return jsonify(body), 200
@@ -772,7 +768,7 @@ def template(layer_id: str) -> Response:
 @role_required("editor")
 def audit() -> str | Response:
     layer = request.args.get("layer") or None
-    edits = EditStore(current_app.config["EDITS_PATH"])
+    edits = edit_log()
     if request.args.get("f") == "csv":
         return send_file(
             io.BytesIO(audit_csv(edits.audit(layer=layer))),
@@ -817,9 +813,7 @@ def _field_label(layer_id: str, name: str) -> str:
 @bp.get("/audit/<layer_id>/<path:feature_id>")
 @role_required("editor")
 def history(layer_id: str, feature_id: str) -> str:
-    entries = EditStore(current_app.config["EDITS_PATH"]).audit(
-        layer=layer_id, feature_id=feature_id
-    )
+    entries = edit_log().audit(layer=layer_id, feature_id=feature_id)
     return render_template(
         "audit_history.html",
         entries=entries,
@@ -948,6 +942,6 @@ def _save_edit(layer: LayerType, feature: Feature, values: dict[str, Any]) -> di
     plan = ImportPlan(layer.id, "网页编辑 web edit", "EPSG:4326", {}, [], [], [outcome])
     user = current_user()
     assert user is not None  # role_required
-    EditStore(current_app.config["EDITS_PATH"]).commit(plan, user.name)
+    edit_log().commit(plan, user.name)
     build_store(current_app)
     return {"changed": sorted(changes)}

@@ -31,7 +31,6 @@ from flask import (
 from markupsafe import Markup
 
 from geo.files import write_atomically
-from geo.ledger.edits import EditStore
 from layers import all_layers, registry
 from layers.base import LayerType
 from plans.added import PUBLISHED, STATUS_EN, AddedPlan, added_plans
@@ -57,7 +56,7 @@ from plans.model import Document, Node
 from plans.parse import default_doc_id, parse_file
 from webmap.auth import current_user, role_required
 from webmap.plan_sources import cli_user, plans_cli
-from webmap.store import build_store, store_name
+from webmap.store import build_store, edit_log, store_name
 
 SHIPPED_STATUS = "随附"
 REASON_MAX = 200  # one line
@@ -288,7 +287,7 @@ def apply_decision(
                 f"{exc}",
                 saved=False,
             ) from None
-    EditStore(current_app.config["EDITS_PATH"]).record(
+    edit_log().record(
         by,
         action,
         "measure_links",

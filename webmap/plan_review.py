@@ -32,7 +32,6 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from geo.errors import LutuError
-from geo.ledger.edits import EditStore
 from geo.regions import read_regions
 from plans.added import DRAFT, PUBLISHED, STATUS_EN, AddedPlan, added_plans
 from plans.corrections import (
@@ -59,7 +58,7 @@ from webmap import plan_sources
 from webmap.auth import current_user, role_required
 from webmap.catalog import catalog_view
 from webmap.ledger import LOCAL_ZONE_LABEL, local_time
-from webmap.store import get_store
+from webmap.store import edit_log, get_store
 
 bp = Blueprint("plan_review", __name__, template_folder="templates")
 
@@ -77,7 +76,7 @@ def _user() -> str:
 
 
 def _audit(action: str, plan_id: str, **entry: Any) -> None:
-    EditStore(current_app.config["EDITS_PATH"]).record(_user(), action, SUBJECT, plan_id, **entry)
+    edit_log().record(_user(), action, SUBJECT, plan_id, **entry)
 
 
 # -- the list and the upload ------------------------------------------------------------------

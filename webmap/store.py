@@ -292,6 +292,11 @@ def build_store(app: Flask) -> bool:
     )
 
 
+def edit_log() -> EditStore:
+    """The planners' edits and the audit log of this app (EDITS_PATH)."""
+    return EditStore(current_app.config["EDITS_PATH"])
+
+
 def _holder() -> _StoreHolder:
     return current_app.extensions[_EXTENSION]
 
