@@ -26,11 +26,13 @@ from support import (
     app_config,
     boiler_feature,
     served,
+    store_contents,
     write_collection,
 )
 
 from app import create_app
-from geo.store import GeoPackageStore
+from geo.store import FeatureStore, GeoPackageStore
+from geo.store.memory import MemoryStore
 from plans.catalog import PLANS_DIR
 from plans.links import LINKS_PATH
 from webmap.store import build_store_files
@@ -92,6 +94,45 @@ def pg_url(pg_cluster: Cluster) -> Iterator[str]:
     url = pg_cluster.create_database()
     yield url
     pg_cluster.drop_database(url.split("/")[-1].split("?")[0])
+
+
+@pytest.fixture(scope="session")
+def pg_store_url(pg_cluster: Cluster, store: GeoPackageStore) -> str:
+    """A database loaded once per session from exactly what the session GeoPackage holds
+    (its layers and tables read back), for the store contract suite."""
+    from geo.store.postgis import load_postgis
+
+    url = pg_cluster.create_database("lutu_contract")
+    data, tables = store_contents(store)
+    load_postgis(url, data, {"sources_fingerprint": "contract"}, tables)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_store(pg_store_url: str) -> Iterator[FeatureStore]:
+    from geo.store.postgis import PostGISStore
+
+    s = PostGISStore(pg_store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def memory_store(store: GeoPackageStore) -> MemoryStore:
+    """Every layer and table of the session GeoPackage, held in memory."""
+    return MemoryStore(
+        {
+            layer_id: (info, store.query(layer_id, limit=None).features)
+            for layer_id, info in store.layers().items()
+        }
+    )
+
+
+@pytest.fixture(params=["gpkg", "memory", "postgis"])
+def any_store(request: pytest.FixtureRequest) -> FeatureStore:
+    """The same contents in each kind of store: every interface test runs on all three."""
+    name = {"gpkg": "store", "memory": "memory_store", "postgis": "pg_store"}[request.param]
+    return request.getfixturevalue(name)
 
 
 @pytest.fixture
