@@ -12,6 +12,7 @@ cached when it sees a new version (`PostGISStore.refresh`).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -686,35 +687,10 @@ class PostGISStore(FeatureStore):
             return cached
         generation = self._generation
         info = self._info(layer)
-        if info.geometry_type is None:
-            raise QueryError(f"'{layer}' is a table without geometry")
-        for name in extra:
-            _check_field(info, name)
-        # Points: their own x/y; other geometries: the centre of their bbox (as the
-        # GeoPackage store reads it from its R-tree).
-        if info.geometry_type == "Point":
-            xy = sql.SQL("ST_X(geom), ST_Y(geom)")
-        else:
-            xy = sql.SQL("(ST_XMin(geom) + ST_XMax(geom)) / 2, (ST_YMin(geom) + ST_YMax(geom)) / 2")
-        clause, params = _filter_sql(info, dict(filters))
-        statement = sql.SQL(
-            "SELECT fid, {}{} FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND {} "
-            "ORDER BY fid"
-        ).format(
-            xy,
-            sql.SQL("").join(sql.SQL(", {}").format(_ident(n)) for n in extra),
-            _table(layer),
-            clause,
-        )
-        with self._pool.connection() as con:
-            rows = _fetch(con, statement, params)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(extra))
-        result = Positions(
-            fids=np.asarray(columns[0], dtype=np.int64),
-            x=np.asarray(columns[1], dtype=np.float64),
-            y=np.asarray(columns[2], dtype=np.float64),
-            extra={name: _objects(columns[3 + i]) for i, name in enumerate(extra)},
-        )
+        fids, x, y, typed = self._read_columns(info, dict(filters), extra)
+        # The raw values, as the GeoPackage store gives them (columns() has the typed ones).
+        objects = {name: _as_objects(info.fields[name], typed[name]) for name in extra}
+        result = Positions(fids, x, y, objects)
         with self._lock:
             if generation == self._generation:
                 if len(self._positions) > 64:  # bounded: views ask for a handful of filters
@@ -723,12 +699,62 @@ class PostGISStore(FeatureStore):
         return result
 
     def columns(self, layer: str, names: Sequence[str]) -> Positions:
+        """Read by COPY: numbers in the binary format straight into numpy, text as lines,
+        no Python object per row and field."""
         info = self._info(layer)
+        fids, x, y, typed = self._read_columns(info, {}, tuple(dict.fromkeys(names)))
+        return Positions(fids, x, y, {name: typed[name].copy() for name in names})
+
+    def _read_columns(
+        self, info: LayerInfo, filters: Mapping[str, FilterValue], names: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """fid, x, y and the named fields (numbers float64 with NaN for null, text object
+        arrays with None) of the features with a geometry matching `filters`, in fid order.
+        Several statements: repeated if the data version moved meanwhile, so they agree."""
         if info.geometry_type is None:
-            raise QueryError(f"'{layer}' is a table without geometry")
+            raise QueryError(f"'{info.id}' is a table without geometry")
         for name in names:
             _check_field(info, name)
-        return super().columns(layer, names)
+        # Points: their own x/y; other geometries: the centre of their bbox (as the
+        # GeoPackage store reads it from its R-tree).
+        if info.geometry_type == "Point":
+            xy = [sql.SQL("ST_X(geom)"), sql.SQL("ST_Y(geom)")]
+        else:
+            xy = [
+                sql.SQL("(ST_XMin(geom) + ST_XMax(geom)) / 2"),
+                sql.SQL("(ST_YMin(geom) + ST_YMax(geom)) / 2"),
+            ]
+        numbers = [n for n in names if info.fields[n] != "str"]
+        texts = [n for n in names if info.fields[n] == "str"]
+        number_sql = [
+            sql.SQL("coalesce({}::int::float8, 'NaN')" if info.fields[n] == "bool" else
+                    "coalesce({}::float8, 'NaN')").format(_ident(n))
+            for n in numbers
+        ]  # fmt: skip
+        clause, params = _filter_sql(info, filters)
+        rows = sql.SQL(
+            "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND {} ORDER BY fid"
+        ).format(_table(info.id), clause)
+        with self._pool.connection() as con:
+            for _ in range(3):
+                before = _version(con)
+                columns = _copy_numbers(
+                    con,
+                    sql.SQL("SELECT fid::float8, {} {}").format(
+                        sql.SQL(", ").join([*xy, *number_sql]), rows
+                    ),
+                    params,
+                    2 + len(numbers) + 1,
+                )
+                text_columns = [
+                    _copy_texts(con, sql.SQL("SELECT {} {}").format(_ident(n), rows), params)
+                    for n in texts
+                ]
+                if not texts or _version(con) == before:
+                    break
+        typed = dict(zip(numbers, columns[3:], strict=True))
+        typed.update(zip(texts, text_columns, strict=True))
+        return columns[0].astype(np.int64), columns[1], columns[2], typed
 
     # -- search
     def search(
@@ -898,9 +924,73 @@ def _fetch(con: psycopg.Connection, statement: sql.Composable, params: Sequence[
         return cur.execute(statement, params).fetchall()
 
 
-def _objects(values: Sequence[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = list(values)
+def _version(con: psycopg.Connection) -> int:
+    (version,) = con.execute(f"SELECT version FROM {SCHEMA}.data_version").fetchone()
+    return int(version)
+
+
+def _copy_numbers(
+    con: psycopg.Connection, select: sql.Composable, params: Sequence[Any], width: int
+) -> list[np.ndarray]:
+    """The float8 columns of `select` (never null) by a binary COPY, read with one numpy
+    call: each row is a field count, then a length and eight big-endian bytes per field."""
+    with (
+        con.cursor() as cur,
+        cur.copy(
+            sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(select), params or None
+        ) as copy,
+    ):
+        data = b"".join(copy)
+    start = 19 + int.from_bytes(data[15:19], "big")  # signature, flags, header extension
+    fields = [("count", ">i2")]
+    for i in range(width):
+        fields += [(f"length{i}", ">i4"), (f"value{i}", ">f8")]
+    layout = np.dtype(fields)
+    rows = np.frombuffer(data, dtype=layout, count=(len(data) - start - 2) // layout.itemsize,
+                         offset=start)  # fmt: skip
+    return [rows[f"value{i}"].astype(np.float64) for i in range(width)]
+
+
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_COPY_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unescape(line: str) -> str:
+    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), line)
+
+
+def _copy_texts(con: psycopg.Connection, select: sql.Composable, params: Sequence[Any]) -> Any:
+    """One text column of `select` by a text COPY: a line per row, split in one call; \\N
+    is null, and the rare line with a backslash escape is unescaped on its own."""
+    with (
+        con.cursor() as cur,
+        cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(select), params or None) as copy,
+    ):
+        data = b"".join(copy).decode()
+    lines = data.split("\n")[:-1] if data else []
+    out = np.empty(len(lines), dtype=object)
+    out[:] = lines
+    if "\\" in data:
+        for i, line in enumerate(lines):
+            if line == "\\N":
+                out[i] = None
+            elif "\\" in line:
+                out[i] = _unescape(line)
+    return out
+
+
+def _as_objects(kind: str, values: np.ndarray) -> np.ndarray:
+    """A typed column as the raw values a row holds: int, bool or float, None for null."""
+    if kind == "str":
+        return values
+    null = np.isnan(values)
+    if kind == "int":
+        out = np.where(null, 0, values).astype(np.int64).astype(object)
+    elif kind == "bool":
+        out = (values == 1).astype(object)
+    else:
+        out = values.astype(object)
+    out[null] = None
     return out
 
 

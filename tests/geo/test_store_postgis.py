@@ -221,3 +221,27 @@ def test_ensure_postgis_loads_when_the_inputs_change(pg_url: str, source_dirs, t
     with PostGISStore(pg_url) as store:
         assert store.layer("extra").count == 1
         assert store.layer("villages").count > 0
+
+
+def test_columns_read_by_copy_keep_every_value(pg_url: str) -> None:
+    import numpy as np
+
+    notes = ["a\\b", "two\nlines", "tab\there", "\\N", None, "", "普通", "\r\x0b\x08\f"]
+    layer = _boilers(len(notes))
+    for i, note in enumerate(notes):
+        layer.properties[i].update(note=note, is_demo=i % 2 == 0)
+    layer.properties[3].update(status_year=None, capacity_t_per_h=None, is_demo=None)
+    load_postgis(pg_url, {"coal_boilers": layer}, {}, [])
+    names = ["note", "status_year", "capacity_t_per_h", "is_demo"]
+    with PostGISStore(pg_url) as store:
+        cols = store.columns("coal_boilers", names)
+        pos = store.positions("coal_boilers", extra=names)
+    assert cols.extra["note"].tolist() == notes == pos.extra["note"].tolist()
+    assert cols.fids.tolist() == pos.fids.tolist() == list(range(1, len(notes) + 1))
+    assert cols.x.tolist() == [122 + i * 1e-4 for i in range(len(notes))]
+    years = [p["status_year"] for p in layer.properties]
+    assert pos.extra["status_year"].tolist() == years
+    assert np.array_equal(cols.extra["status_year"], np.array(years, dtype=float), equal_nan=True)
+    assert pos.extra["is_demo"].tolist() == [p["is_demo"] for p in layer.properties]
+    assert np.isnan(cols.extra["is_demo"][3]) and cols.extra["is_demo"][:3].tolist() == [1, 0, 1]
+    assert pos.extra["capacity_t_per_h"][3] is None
