@@ -22,11 +22,13 @@ from support import (
     boiler_feature,
     gunicorn_served,
     served,
+    store_contents,
     write_collection,
 )
 
 from app import create_app
 from geo.store import FeatureStore, GeoPackageStore
+from geo.store.memory import MemoryStore
 from plans.catalog import PLANS_DIR
 from plans.links import LINKS_PATH
 from webmap.store import build_store_files
@@ -114,15 +116,23 @@ def pg_copies(pg_cluster: Cluster, pg_template: str) -> Iterator[Callable[[], st
 
 
 @pytest.fixture(scope="session")
-def store(
-    store_path: Path, store_backend: str, request: pytest.FixtureRequest
-) -> Iterator[FeatureStore]:
-    if store_backend == "postgis":
-        from geo.store.postgis import PostGISStore
+def gpkg_store(store_path: Path) -> Iterator[GeoPackageStore]:
+    s = GeoPackageStore(store_path)
+    yield s
+    s.close()
 
-        s: FeatureStore = PostGISStore(request.getfixturevalue("pg_copies")())
-    else:
-        s = GeoPackageStore(store_path)
+
+@pytest.fixture(scope="session")
+def store(
+    gpkg_store: GeoPackageStore, store_backend: str, request: pytest.FixtureRequest
+) -> Iterator[FeatureStore]:
+    """The session store: the GeoPackage, or (tests marked both_stores) a PostGIS copy of it."""
+    if store_backend != "postgis":
+        yield gpkg_store
+        return
+    from geo.store.postgis import PostGISStore
+
+    s = PostGISStore(request.getfixturevalue("pg_copies")())
     yield s
     s.close()
 
@@ -140,6 +150,46 @@ def pg_url(pg_cluster: Cluster) -> Iterator[str]:
     url = pg_cluster.create_database()
     yield url
     pg_cluster.drop_database(url.split("/")[-1].split("?")[0])
+
+
+@pytest.fixture(scope="session")
+def pg_store_url(pg_cluster: Cluster, gpkg_store: GeoPackageStore) -> str:
+    """A database loaded once per session from exactly what the session GeoPackage holds
+    (its layers and tables read back), for the store contract suite."""
+    from geo.store.postgis import load_postgis
+
+    url = pg_cluster.create_database("lutu_contract")
+    data, tables = store_contents(gpkg_store)
+    load_postgis(url, data, {"sources_fingerprint": "contract"}, tables)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_store(pg_store_url: str) -> Iterator[FeatureStore]:
+    from geo.store.postgis import PostGISStore
+
+    s = PostGISStore(pg_store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def memory_store(gpkg_store: GeoPackageStore) -> MemoryStore:
+    """Every layer and table of the session GeoPackage, held in memory."""
+    return MemoryStore(
+        {
+            layer_id: (info, gpkg_store.query(layer_id, limit=None).features)
+            for layer_id, info in gpkg_store.layers().items()
+        }
+    )
+
+
+@pytest.fixture(params=["gpkg", "memory", "postgis"])
+def any_store(request: pytest.FixtureRequest) -> FeatureStore:
+    """The same contents in each kind of store: every interface test runs on all three."""
+    name = {"gpkg": "gpkg_store", "memory": "memory_store", "postgis": "pg_store"}
+    name = name[request.param]
+    return request.getfixturevalue(name)
 
 
 @pytest.fixture

@@ -285,3 +285,26 @@ def chinese_first(message: str) -> bool:
         ),
     )
     return chinese is not None and (english is None or chinese.start() < english.start())
+
+
+def store_contents(store: Any) -> tuple[dict[str, Any], list[Any]]:
+    """A store's layers (as LayerData, in store order) and attribute tables read back: what
+    another store is loaded from to hold exactly the same."""
+    from geo.sources import LayerData
+    from geo.store import AttributeTable
+    from layers import get_layer
+
+    data, tables = {}, []
+    for layer_id, info in store.layers().items():
+        features = store.query(layer_id, limit=None).features
+        rows = [f.properties for f in features]
+        if info.geometry_type is None:
+            tables.append(AttributeTable(layer_id, dict(info.fields), rows))
+            continue
+        data[layer_id] = LayerData(
+            schema=get_layer(layer_id),
+            ids=[f.id for f in features],
+            properties=rows,
+            geometries=[f.geometry for f in features],
+        )
+    return data, tables

@@ -16,7 +16,7 @@ import numpy as np
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import LayerNotFound
+from geo.errors import LayerNotFound, QueryError
 
 if TYPE_CHECKING:
     from geo.store.search import SearchHit
@@ -34,6 +34,28 @@ class Range:
 
 
 FilterValue = str | int | float | bool | Range | Sequence[str | int | float | bool]
+
+
+def check_bbox(bbox: BBox) -> BBox:
+    """The bbox as four floats; raises QueryError when it is not a valid one."""
+    if len(bbox) != 4:
+        raise QueryError("bbox needs four numbers: minx, miny, maxx, maxy")
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if not all(np.isfinite([minx, miny, maxx, maxy])):
+        raise QueryError("bbox values must be finite numbers")
+    if minx > maxx or miny > maxy:
+        raise QueryError("bbox minimum is greater than its maximum")
+    return minx, miny, maxx, maxy
+
+
+def freeze_filters(filters: Mapping[str, FilterValue] | None) -> tuple:
+    """A hashable form of a filter mapping, for caching."""
+    items = []
+    for name, value in sorted((filters or {}).items()):
+        if isinstance(value, list | tuple | set):
+            value = tuple(sorted(value, key=str))
+        items.append((name, value))
+    return tuple(items)
 
 
 @dataclass

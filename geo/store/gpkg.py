@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import shapely
 
 from geo.errors import FeatureNotFound, LayerNotFound, QueryError
 from geo.schema import LayerSchema
-from geo.sources import LayerData, fingerprint, load_sources
+from geo.sources import LayerData
 from geo.store.base import (
     AttributeTable,
     BBox,
@@ -36,7 +36,10 @@ from geo.store.base import (
     Positions,
     QueryResult,
     Range,
+    check_bbox,
+    freeze_filters,
 )
+from geo.store.loading import Overlay, TablesMaker, ensure_loaded
 from geo.store.search import (
     DISTRICTS_LAYER,
     MAX_QUERY_CHARS,
@@ -344,8 +347,8 @@ def ensure_geopackage(
     source_dirs: Sequence[Path],
     *,
     extra_inputs: Sequence[Path] = (),
-    tables: Callable[[dict[str, LayerData]], Sequence[AttributeTable]] | None = None,
-    overlay: Callable[[dict[str, LayerData]], None] | None = None,
+    tables: TablesMaker | None = None,
+    overlay: Overlay | None = None,
 ) -> bool:
     """Build the store from the source folders when it is missing or its inputs changed.
 
@@ -357,16 +360,20 @@ def ensure_geopackage(
     failing `tables` its own error); the existing file is left exactly as it was.
     """
     path = Path(path)
-    wanted = f"{fingerprint(schemas, source_dirs, extra_inputs)}-format{STORE_FORMAT}"
-    if path.exists() and _read_meta(path).get("sources_fingerprint") == wanted:
-        return False
-    data = load_sources(schemas, source_dirs)
-    if overlay is not None:
-        overlay(data)
-    extra = tables(data) if tables is not None else ()
-    meta = {"sources_fingerprint": wanted, "layers": json.dumps(sorted(data))}
-    build_geopackage(path, data, meta, extra)
-    return True
+
+    def loaded() -> str | None:
+        return _read_meta(path).get("sources_fingerprint") if path.exists() else None
+
+    return ensure_loaded(
+        loaded,
+        lambda data, meta, extra: build_geopackage(path, data, meta, extra),
+        STORE_FORMAT,
+        schemas,
+        source_dirs,
+        extra_inputs=extra_inputs,
+        tables=tables,
+        overlay=overlay,
+    )
 
 
 def _read_meta(path: Path) -> dict[str, str]:
@@ -622,7 +629,7 @@ class GeoPackageStore(FeatureStore):
         index = self._point_index(info)
         if bbox is None:
             return index.sorted_fids[offset : offset + limit], len(index.sorted_fids)
-        inside = index.within(_check_bbox(bbox))
+        inside = index.within(check_bbox(bbox))
         return _first(inside, offset, limit), len(inside)
 
     def get(self, layer: str, feature_id: str) -> Feature:
@@ -648,10 +655,10 @@ class GeoPackageStore(FeatureStore):
         filters: Mapping[str, FilterValue] | None = None,
         extra: Sequence[str] = (),
     ) -> Positions:
-        everything = self._all_positions(layer, _freeze(filters), tuple(extra))
+        everything = self._all_positions(layer, freeze_filters(filters), tuple(extra))
         if bbox is None:
             return everything
-        minx, miny, maxx, maxy = _check_bbox(bbox)
+        minx, miny, maxx, maxy = check_bbox(bbox)
         inside = (
             (everything.x >= minx)
             & (everything.x <= maxx)
@@ -929,7 +936,7 @@ class GeoPackageStore(FeatureStore):
         if bbox is not None:
             if info.geometry_type is None:
                 raise QueryError(f"'{info.id}' is a table without geometry: no bbox")
-            clause, bparams = self._bbox_sql(info, _check_bbox(bbox))
+            clause, bparams = self._bbox_sql(info, check_bbox(bbox))
             clauses.append(clause)
             params += bparams
         clause, fparams = self._filter_sql(info, filters)
@@ -991,24 +998,3 @@ _GEOMETRY_NAMES = {
     "MULTIPOLYGON": "MultiPolygon",
     "GEOMETRY": "Geometry",
 }
-
-
-def _freeze(filters: Mapping[str, FilterValue] | None) -> tuple:
-    """A hashable form of a filter mapping, for caching."""
-    items = []
-    for name, value in sorted((filters or {}).items()):
-        if isinstance(value, list | tuple | set):
-            value = tuple(sorted(value, key=str))
-        items.append((name, value))
-    return tuple(items)
-
-
-def _check_bbox(bbox: BBox) -> BBox:
-    if len(bbox) != 4:
-        raise QueryError("bbox needs four numbers: minx, miny, maxx, maxy")
-    minx, miny, maxx, maxy = (float(v) for v in bbox)
-    if not all(np.isfinite([minx, miny, maxx, maxy])):
-        raise QueryError("bbox values must be finite numbers")
-    if minx > maxx or miny > maxy:
-        raise QueryError("bbox minimum is greater than its maximum")
-    return minx, miny, maxx, maxy

@@ -21,6 +21,7 @@ from geo.store.base import (
     QueryResult,
     Range,
     Restrictions,
+    check_bbox,
 )
 from geo.store.search import (
     DISTRICTS_LAYER,
@@ -103,7 +104,7 @@ class MemoryStore(FeatureStore):
         if bbox is not None:
             if info.geometry_type is None:
                 raise QueryError(f"'{layer}' is a table without geometry: no bbox")
-            box = shapely.box(*bbox)
+            box = shapely.box(*check_bbox(bbox))
             chosen = [f for f in chosen if f.geometry is not None and f.geometry.intersects(box)]
         return chosen
 
@@ -158,6 +159,8 @@ class MemoryStore(FeatureStore):
         filters: Mapping[str, FilterValue] | None = None,
         extra: Sequence[str] = (),
     ) -> Positions:
+        if self._layer(layer)[0].geometry_type is None:
+            raise QueryError(f"'{layer}' is a table without geometry")
         chosen = [f for f in self._select(layer, bbox, filters) if f.geometry is not None]
         bounds = np.array([f.geometry.bounds for f in chosen]).reshape(-1, 4)
         return Positions(

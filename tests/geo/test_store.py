@@ -6,12 +6,12 @@ import pytest
 from support import XSS, XSS_BOILER_ID, XSS_POSITION
 
 from geo.errors import FeatureNotFound, LayerNotFound, QueryError
-from geo.store import GeoPackageStore
+from geo.store import FeatureStore, GeoPackageStore
 from layers import all_layers
 
 
-def test_every_registered_layer_is_stored_with_its_fields(store: GeoPackageStore) -> None:
-    stored = store.layers()
+def test_every_registered_layer_is_stored_with_its_fields(any_store: FeatureStore) -> None:
+    stored = any_store.layers()
     for layer in all_layers():
         info = stored[layer.id]
         assert info.geometry_type == layer.geometry_type
@@ -34,8 +34,8 @@ def test_every_layer_has_a_spatial_index(store_path) -> None:
         assert layer.id in extensions
 
 
-def test_get_returns_typed_properties(store: GeoPackageStore) -> None:
-    feature = store.get("coal_boilers", XSS_BOILER_ID)
+def test_get_returns_typed_properties(any_store: FeatureStore) -> None:
+    feature = any_store.get("coal_boilers", XSS_BOILER_ID)
     assert feature.properties["name"] == XSS
     assert feature.properties["is_demo"] is True
     assert feature.properties["capacity_t_per_h"] == 20.0
@@ -43,50 +43,50 @@ def test_get_returns_typed_properties(store: GeoPackageStore) -> None:
     assert (feature.geometry.x, feature.geometry.y) == pytest.approx(XSS_POSITION)
 
 
-def test_get_unknown(store: GeoPackageStore) -> None:
+def test_get_unknown(any_store: FeatureStore) -> None:
     with pytest.raises(FeatureNotFound):
-        store.get("coal_boilers", "nope")
+        any_store.get("coal_boilers", "nope")
     with pytest.raises(LayerNotFound):
-        store.get("no_such_layer", "x")
+        any_store.get("no_such_layer", "x")
 
 
-def test_query_bbox_is_exact_and_counts(store: GeoPackageStore) -> None:
+def test_query_bbox_is_exact_and_counts(any_store: FeatureStore) -> None:
     x, y = XSS_POSITION
-    hit = store.query("coal_boilers", bbox=(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4))
+    hit = any_store.query("coal_boilers", bbox=(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4))
     assert [f.id for f in hit.features] == [XSS_BOILER_ID]
     assert hit.number_matched == 1
     # a bbox that misses the point by 1e-5 degrees (float32 R-tree boxes are wider than that)
-    miss = store.query("coal_boilers", bbox=(x + 1e-5, y - 1e-4, x + 1e-3, y + 1e-4))
+    miss = any_store.query("coal_boilers", bbox=(x + 1e-5, y - 1e-4, x + 1e-3, y + 1e-4))
     assert miss.number_matched == 0
 
 
-def test_query_paging_filters_and_sorting(store: GeoPackageStore) -> None:
-    everything = store.query("villages", limit=None, with_geometry=False)
+def test_query_paging_filters_and_sorting(any_store: FeatureStore) -> None:
+    everything = any_store.query("villages", limit=None, with_geometry=False)
     assert everything.number_matched == len(everything.features)
-    page1 = store.query("villages", limit=7, offset=0)
-    page2 = store.query("villages", limit=7, offset=7)
+    page1 = any_store.query("villages", limit=7, offset=0)
+    page2 = any_store.query("villages", limit=7, offset=7)
     assert [f.id for f in page1.features + page2.features] == [
         f.id for f in everything.features[:14]
     ]
     assert page1.number_matched == everything.number_matched
-    yingkou = store.query("villages", filters={"city_adcode": "210800"}, limit=None)
+    yingkou = any_store.query("villages", filters={"city_adcode": "210800"}, limit=None)
     assert yingkou.number_matched == sum(
         f.properties["city_adcode"] == "210800" for f in everything.features
     )
-    both = store.query("villages", filters={"city_adcode": ["210800", "220400"]}, limit=0)
+    both = any_store.query("villages", filters={"city_adcode": ["210800", "220400"]}, limit=0)
     assert both.number_matched == everything.number_matched
-    big_first = store.query("coal_boilers", sortby=[("capacity_t_per_h", False)], limit=5)
+    big_first = any_store.query("coal_boilers", sortby=[("capacity_t_per_h", False)], limit=5)
     caps = [f.properties["capacity_t_per_h"] for f in big_first.features]
     assert caps == sorted(caps, reverse=True)
-    only = store.query("coal_boilers", properties=["status"], limit=1, with_geometry=False)
+    only = any_store.query("coal_boilers", properties=["status"], limit=1, with_geometry=False)
     assert set(only.features[0].properties) == {"id", "status"}
     assert only.features[0].geometry is None
 
 
-def test_polygon_bbox_uses_the_geometry_not_its_box(store: GeoPackageStore) -> None:
+def test_polygon_bbox_uses_the_geometry_not_its_box(any_store: FeatureStore) -> None:
     # 辽宁's bounding box covers this sea point, its polygon does not
     sea = (120.5, 39.5, 120.51, 39.51)  # Bohai Sea
-    assert store.query("districts", bbox=sea, filters={"adcode": "210000"}).number_matched == 0
+    assert any_store.query("districts", bbox=sea, filters={"adcode": "210000"}).number_matched == 0
 
 
 @pytest.mark.parametrize(
@@ -99,35 +99,49 @@ def test_polygon_bbox_uses_the_geometry_not_its_box(store: GeoPackageStore) -> N
         ({"limit": -1}, "negative"),
     ],
 )
-def test_query_errors(store: GeoPackageStore, kwargs, message) -> None:
+def test_query_errors(any_store: FeatureStore, kwargs, message) -> None:
     with pytest.raises(QueryError, match=message):
-        store.query("coal_boilers", **kwargs)
+        any_store.query("coal_boilers", **kwargs)
 
 
-def test_positions_match_query(store: GeoPackageStore) -> None:
+def test_positions_match_query(any_store: FeatureStore) -> None:
     bbox = (121.5, 39.8, 123.0, 41.0)
-    pos = store.positions("villages", bbox=bbox, extra=["county_adcode"])
-    assert len(pos) == store.query("villages", bbox=bbox, limit=0).number_matched
+    pos = any_store.positions("villages", bbox=bbox, extra=["county_adcode"])
+    assert len(pos) == any_store.query("villages", bbox=bbox, limit=0).number_matched
     assert set(pos.extra["county_adcode"]) <= {
         f"2108{n}" for n in ("02", "03", "04", "11", "81", "82")
     }
     assert ((pos.x >= bbox[0]) & (pos.x <= bbox[2])).all()
 
 
-def test_attribute_tables_share_query_and_get(tmp_path) -> None:
-    from geo.store import AttributeTable, build_geopackage
+def _table_store(kind: str, table, request: pytest.FixtureRequest, tmp_path) -> FeatureStore:
+    """A store of each kind holding only `table`."""
+    from geo.store import LayerInfo, build_geopackage
+    from geo.store.base import Feature
+    from geo.store.memory import MemoryStore
+    from geo.store.postgis import PostGISStore, load_postgis
 
-    path = tmp_path / "t.gpkg"
+    if kind == "gpkg":
+        build_geopackage(tmp_path / "t.gpkg", {}, {"k": "v"}, [table])
+        return GeoPackageStore(tmp_path / "t.gpkg")
+    if kind == "postgis":
+        url = request.getfixturevalue("pg_url")
+        load_postgis(url, {}, {"k": "v"}, [table])
+        return PostGISStore(url)
+    info = LayerInfo(table.name, None, table.fields, len(table.rows), None)
+    rows = [Feature(r["id"], {k: r.get(k) for k in table.fields}) for r in table.rows]
+    return MemoryStore({table.name: (info, rows)})
+
+
+@pytest.mark.parametrize("kind", ["gpkg", "memory", "postgis"])
+def test_attribute_tables_share_query_and_get(kind: str, request, tmp_path) -> None:
+    from geo.store import AttributeTable
+
     rows = [
         {"id": f"m{i}", "doc": "001" if i % 2 else "000", "n": i, "ok": i > 2} for i in range(6)
     ]
-    build_geopackage(
-        path,
-        {},
-        {"k": "v"},
-        [AttributeTable("measures", {"id": "str", "doc": "str", "n": "int", "ok": "bool"}, rows)],
-    )
-    store = GeoPackageStore(path)
+    fields = {"id": "str", "doc": "str", "n": "int", "ok": "bool"}
+    store = _table_store(kind, AttributeTable("measures", fields, rows), request, tmp_path)
     info = store.layers()["measures"]
     assert info.geometry_type is None and info.count == 6
     assert info.fields == {"id": "str", "doc": "str", "n": "int", "ok": "bool"}
@@ -172,10 +186,12 @@ def _as_rows(store, layer: str, names: list[str]):
     return pos, typed
 
 
-def test_columns_equal_the_rows_for_every_layer_and_field(store: GeoPackageStore) -> None:
+def test_columns_equal_the_rows_for_every_layer_and_field(any_store: FeatureStore) -> None:
     import numpy as np
 
-    assert store._columnar == {k for k, i in store.layers().items() if i.geometry_type}
+    store = any_store
+    if isinstance(store, GeoPackageStore):  # read from the columnar copy, not the rows
+        assert store._columnar == {k for k, i in store.layers().items() if i.geometry_type}
     for layer, info in store.layers().items():
         if info.geometry_type is None:
             continue

@@ -4,7 +4,7 @@ the combined store routes each layer to the store that holds it."""
 import pytest
 
 from geo.errors import FeatureNotFound, LayerNotFound, QueryError
-from geo.store import GeoPackageStore, Range
+from geo.store import FeatureStore, GeoPackageStore, Range
 from geo.store.memory import CombinedStore, MemoryStore
 
 QUERIES = [
@@ -28,20 +28,25 @@ def boilers_in_memory(store: GeoPackageStore) -> MemoryStore:
 
 
 @pytest.mark.parametrize("kwargs", QUERIES)
-def test_memory_store_answers_like_the_geopackage(
-    store: GeoPackageStore, boilers_in_memory: MemoryStore, kwargs: dict
+@pytest.mark.parametrize("other", ["memory", "postgis"])
+def test_other_stores_answer_like_the_geopackage(
+    store: GeoPackageStore, other: str, request: pytest.FixtureRequest, kwargs: dict
 ) -> None:
+    answering = request.getfixturevalue(
+        {"memory": "boilers_in_memory", "postgis": "pg_store"}[other]
+    )
     kwargs = {"limit": None, **kwargs}
     expected = store.query("coal_boilers", **kwargs)
-    got = boilers_in_memory.query("coal_boilers", **kwargs)
+    got = answering.query("coal_boilers", **kwargs)
     assert got.number_matched == expected.number_matched
     assert [f.id for f in got.features] == [f.id for f in expected.features]
     assert [f.properties for f in got.features] == [f.properties for f in expected.features]
+    assert [f.geometry for f in got.features] == [f.geometry for f in expected.features]
 
 
-def test_range_needs_a_value(store: GeoPackageStore) -> None:
-    everything = store.query("coal_boilers", limit=None).features
-    with_replacement = store.query("coal_boilers", filters={"replacement": Range()}, limit=0)
+def test_range_needs_a_value(any_store: FeatureStore) -> None:
+    everything = any_store.query("coal_boilers", limit=None).features
+    with_replacement = any_store.query("coal_boilers", filters={"replacement": Range()}, limit=0)
     assert with_replacement.number_matched == sum(
         f.properties["replacement"] is not None for f in everything
     )

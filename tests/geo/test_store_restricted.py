@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo.errors import FeatureNotFound, LayerNotFound, QueryError
-from geo.store import GeoPackageStore
+from geo.store import FeatureStore
 from geo.store.base import Restrictions
 from geo.store.memory import CombinedStore, MemoryStore
 from geo.store.restricted import RestrictedStore, restricted_view
@@ -16,12 +16,18 @@ RESTRICTED = Restrictions(
 )
 
 
-@pytest.fixture(scope="module")
-def public(store: GeoPackageStore) -> RestrictedStore:
+@pytest.fixture
+def store(any_store: FeatureStore) -> FeatureStore:
+    """Every test here runs on each kind of store."""
+    return any_store
+
+
+@pytest.fixture
+def public(store: FeatureStore) -> RestrictedStore:
     return RestrictedStore(store, RESTRICTED)
 
 
-def test_nothing_restricted_is_the_store_itself(store: GeoPackageStore) -> None:
+def test_nothing_restricted_is_the_store_itself(store: FeatureStore) -> None:
     assert restricted_view(store, Restrictions()) is store
     assert not Restrictions()
     assert store.restrictions() == Restrictions()
@@ -41,7 +47,7 @@ def test_a_restricted_layer_is_absent_as_an_unknown_one(public: RestrictedStore)
 
 
 def test_a_restricted_field_is_absent_from_info_and_features(
-    public: RestrictedStore, store: GeoPackageStore
+    public: RestrictedStore, store: FeatureStore
 ) -> None:
     assert "operator" in store.layer("wastewater_plants").fields
     info = public.layer("wastewater_plants")
@@ -77,7 +83,7 @@ def test_positions_cannot_carry_a_restricted_field(public: RestrictedStore) -> N
 
 
 def test_tables_naming_layers_lose_the_restricted_ones(
-    public: RestrictedStore, store: GeoPackageStore
+    public: RestrictedStore, store: FeatureStore
 ) -> None:
     links = store.query("measure_links", limit=None).features
     assert any(f.properties["layer_id"] == "coal_boilers" for f in links)

@@ -13,22 +13,6 @@ from geo.store.search import TIERS, search_key
 YINGKOU, LIAOYUAN = "210800", "220400"
 
 
-@pytest.fixture(scope="module")
-def in_memory(store: GeoPackageStore) -> MemoryStore:
-    return MemoryStore(
-        {
-            layer_id: (info, store.query(layer_id, limit=None).features)
-            for layer_id, info in store.layers().items()
-            if info.geometry_type is not None
-        }
-    )
-
-
-@pytest.fixture(params=["gpkg", "memory"])
-def any_store(request: pytest.FixtureRequest, store: GeoPackageStore, in_memory) -> FeatureStore:
-    return store if request.param == "gpkg" else in_memory
-
-
 def test_a_partial_chinese_name_finds_the_village(any_store: FeatureStore) -> None:
     hits = any_store.search("石山")
     first = hits[0]
@@ -110,11 +94,15 @@ def test_region_and_layers_filter(any_store: FeatureStore, store: GeoPackageStor
     assert {h.layer for h in any_store.search("村", layers=["parks"], limit=50)} == {"parks"}
 
 
-def test_memory_and_geopackage_answer_alike(store: GeoPackageStore, in_memory) -> None:
+@pytest.mark.parametrize("other", ["memory_store", "pg_store"], ids=["memory", "postgis"])
+def test_every_store_answers_like_the_geopackage(
+    store: GeoPackageStore, other: str, request: pytest.FixtureRequest
+) -> None:
+    answering = request.getfixturevalue(other)
     for query in ("石山", "村", "盖州", "0012", "yk-", "热力", "营口港", "东辽"):
         for region in (None, [YINGKOU]):
             expected = store.search(query, region=region, limit=25)
-            assert in_memory.search(query, region=region, limit=25) == expected, query
+            assert answering.search(query, region=region, limit=25) == expected, query
 
 
 def test_restricted_layers_and_fields_are_never_found(any_store: FeatureStore) -> None:
@@ -140,8 +128,10 @@ def test_restricted_layers_and_fields_are_never_found(any_store: FeatureStore) -
     assert seen and all(h.field != "name" and h.name is None for h in seen)
 
 
-def test_combined_store_merges_in_tier_order(store: GeoPackageStore, in_memory) -> None:
-    villages = MemoryStore({"villages": in_memory.data["villages"]})
+def test_combined_store_merges_in_tier_order(
+    store: GeoPackageStore, memory_store: MemoryStore
+) -> None:
+    villages = MemoryStore({"villages": memory_store.data["villages"]})
     combined = CombinedStore(villages, store)
     hits = combined.search("石山", limit=10)
     assert hits[0].name == "石山村" and hits[0].county is None  # from the memory part
