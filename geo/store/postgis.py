@@ -469,6 +469,21 @@ def _table_bbox(con: psycopg.Connection, layer: str) -> list[float] | None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+def connection_pool(url: str, max_size: int = 8) -> ConnectionPool:
+    """A pool of autocommit connections to `url`, as the store reads through (one per app
+    process; store objects for successive data versions share it)."""
+    return ConnectionPool(
+        url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=True
+    )
+
+
+def data_version(pool: ConnectionPool) -> int:
+    """The database's data version (bumped by every change to the data)."""
+    with pool.connection() as con:
+        (version,) = con.execute(f"SELECT version FROM {SCHEMA}.data_version").fetchone()
+    return int(version)
+
+
 class PostGISStore(FeatureStore):
     """The store on a PostgreSQL database loaded by `load_postgis` (and written in place by
     `write_features`). What it caches (layer infos, counts, positions) belongs to one data
@@ -477,11 +492,7 @@ class PostGISStore(FeatureStore):
     def __init__(self, url: str, *, pool: ConnectionPool | None = None) -> None:
         self.url = url
         self._owns_pool = pool is None
-        if pool is None:
-            pool = ConnectionPool(
-                url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
-            )
-        self._pool = pool
+        self._pool = connection_pool(url) if pool is None else pool
         self._lock = threading.Lock()
         self._generation = 0  # bumped whenever the caches are dropped
         self._version: int | None = None
@@ -498,9 +509,7 @@ class PostGISStore(FeatureStore):
     # -- versions
     def data_version(self) -> int:
         """The database's data version (bumped by every change to the data)."""
-        with self._pool.connection() as con:
-            (version,) = con.execute(f"SELECT version FROM {SCHEMA}.data_version").fetchone()
-        return int(version)
+        return data_version(self._pool)
 
     def refresh(self) -> bool:
         """Drop everything cached when the data version changed since the store last looked;

@@ -17,6 +17,8 @@ from geo.errors import QueryError
 from layers import get_layer, registry
 from webmap import ogc
 
+pytestmark = pytest.mark.both_stores
+
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 BOILER = f"/ogc/collections/coal_boilers/items/{XSS_BOILER_ID}"
