@@ -21,6 +21,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # layers, edits, audit, users and upload jobs then live there, shared by every app
         # server (README: PostGIS). None: the GeoPackage at STORE_PATH.
         "DATABASE_URL": None,
+        "DATABASE_POOL_SIZE": 10,  # connections each app process may hold to it, at most
         # The embedded store, rebuilt from SOURCE_DIRS when they change.
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],

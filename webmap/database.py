@@ -102,7 +102,7 @@ def init_app(app: Flask) -> None:
     """With DATABASE_URL: migrate the schema (once, whichever server starts first) and keep the
     app's Database for `app_database()`."""
     url = app.config.get("DATABASE_URL")
-    if not url:
+    if not url or _EXTENSION in app.extensions:  # none, or done by an earlier caller
         return
     migrate(url)
     size = int(app.config.get("DATABASE_POOL_SIZE") or 10)

@@ -242,8 +242,9 @@ class DatabaseUploads:
         with tempfile.TemporaryDirectory(prefix="lutu-upload-") as folder:
             path = Path(folder) / upload.name
             with open(path, "wb") as fh, self.database.connect() as con:
+                cursor = con.cursor(binary=True)  # bytea as text is hex: 4x slower to read
                 for start in range(1, max(upload.size, 1) + 1, _CHUNK):
-                    row = con.execute(
+                    row = cursor.execute(
                         "SELECT substring(content FROM %s FOR %s) FROM uploads WHERE token = %s",
                         (start, _CHUNK, upload.token),
                     ).fetchone()
@@ -294,7 +295,8 @@ class DatabaseUploads:
 
     def load_plan(self, token: str) -> bytes | None:
         with self.database.connect() as con:
-            row = con.execute("SELECT plan FROM uploads WHERE token = %s", (token,)).fetchone()
+            cursor = con.cursor(binary=True)
+            row = cursor.execute("SELECT plan FROM uploads WHERE token = %s", (token,)).fetchone()
         return bytes(row[0]) if row and row[0] is not None else None
 
     def claim_commit(self, token: str) -> bool:
