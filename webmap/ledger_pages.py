@@ -109,6 +109,7 @@ CRS_CHOICES = (
     ),
 )
 
+# Defaults of LEDGER_JOB_STALE_S and LEDGER_JOB_HEARTBEAT_S:
 JOB_STALE_S = 10 * 60  # a running job silent this long died with its process
 JOB_HEARTBEAT_S = 30  # a running job rewrites its state at least this often, even mid-stage
 JOB_STAGES = {"preview": ("read", "check"), "commit": ("read", "check", "write", "rebuild")}
@@ -430,12 +431,13 @@ def _stopped(reason: str, job: dict[str, Any]) -> str:
 
 def _job_state(uploads: Uploads, token: str) -> dict[str, Any] | None:
     """The job of an upload, if it has one, as it stands: a job still running but silent for
-    JOB_STALE_S died with its process (a restart, a kill, its whole server gone; a commit's
-    transaction then rolled back) and is reported failed, its upload removed."""
+    LEDGER_JOB_STALE_S died with its process (a restart, a kill, its whole server gone; a
+    commit's transaction then rolled back) and is reported failed, its upload removed."""
     job = uploads.read_job(token)
     if job is None:
         return None
-    if job.get("state") == "running" and time.time() - float(job["updated"]) > JOB_STALE_S:
+    stale_s = float(current_app.config["LEDGER_JOB_STALE_S"])
+    if job.get("state") == "running" and time.time() - float(job["updated"]) > stale_s:
         error = _stopped(INTERRUPTED, job)
         job |= {"state": "failed", "error": error, "updated": round(time.time(), 3)}
         uploads.write_job(token, job)
@@ -499,7 +501,8 @@ def _run_job(app: Flask, job: _Job, work: Work) -> None:
     """A job's thread: `work` in an app context (the config, the store), its outcome written
     to the job's state. Never raises: nobody would hear it."""
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(job, stop), name="lutu-ledger-beat")
+    every = float(app.config["LEDGER_JOB_HEARTBEAT_S"])
+    beat = threading.Thread(target=_heartbeat, args=(job, stop, every), name="lutu-ledger-beat")
     beat.daemon = True
     beat.start()
     outcome: dict[str, Any]
@@ -528,10 +531,10 @@ def _run_job(app: Flask, job: _Job, work: Work) -> None:
         app.logger.exception("ledger job %s: cannot record its outcome", job.token)
 
 
-def _heartbeat(job: _Job, stop: threading.Event) -> None:
+def _heartbeat(job: _Job, stop: threading.Event, every_s: float) -> None:
     """Keeps a job's `updated` fresh through long steps that report nothing (the rebuild), so
     that only a job whose process died looks stale."""
-    while not stop.wait(JOB_HEARTBEAT_S):
+    while not stop.wait(every_s):
         try:
             job.update()
         except Exception:
@@ -824,6 +827,10 @@ def init_app(app: Any) -> None:
     # Uploads larger than this are previewed and committed by a background job with a
     # progress page (0: every upload); smaller ones within the request, as always.
     app.config.setdefault("LEDGER_BACKGROUND_BYTES", 1024 * 1024)
+    # A running job silent this long died with its process; it rewrites its state at least
+    # every LEDGER_JOB_HEARTBEAT_S, even mid-stage (keep it well below the first).
+    app.config.setdefault("LEDGER_JOB_STALE_S", JOB_STALE_S)
+    app.config.setdefault("LEDGER_JOB_HEARTBEAT_S", JOB_HEARTBEAT_S)
     # With DATABASE_URL uploads are kept in the database (bytea): larger ones are refused.
     app.config.setdefault("DATABASE_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
     # Flask refuses a larger upload before reading it (413), whatever the view.
