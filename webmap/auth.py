@@ -204,7 +204,8 @@ class UserStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection | QmarkConnection]:
-        """One transaction, committed or rolled back."""
+        """One transaction, committed or rolled back. The database's tables are made by its
+        migrations at start; the file's here, on first use."""
         if self.database is not None:
             with self.database.connect() as con:
                 yield QmarkConnection(con)
