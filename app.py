@@ -25,6 +25,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # reads go to (writes, logins and jobs stay on DATABASE_URL). A change then shows once
         # the replica has replayed it (README: PostGIS, read scale).
         "DATABASE_READ_URL": None,
+        "DATABASE_POOL_SIZE": 10,  # connections each app process may hold to it, at most
         # The embedded store, rebuilt from SOURCE_DIRS when they change.
         "STORE_PATH": str(Path(instance_path) / "lutu.gpkg"),
         "SOURCE_DIRS": [str(HERE / "data" / "boundaries"), str(HERE / "data" / "demo")],

@@ -1,5 +1,7 @@
 """Who may change data: users with hashed passwords and roles (viewer < editor < admin) in a
 SQLite file, login sessions, API tokens for scripts, CSRF protection and a login rate limit.
+With DATABASE_URL all of it that servers must agree on lives in that database instead: the
+users and tokens, the login failures counted and the session-signing key.
 
 Reading public pages needs no login. Other blueprints protect their writes with
 `@role_required("editor")` and ask `current_user()` who is acting (for the audit log).
@@ -29,7 +31,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -50,6 +52,8 @@ from flask import (
 from flask.cli import AppGroup
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webmap import database
+from webmap.database import Database, QmarkConnection, app_database
 from webmap.errors import error_response, wants_json
 
 ROLES = ("viewer", "editor", "admin")  # in order: each role can do what the ones before can
@@ -62,6 +66,7 @@ SESSION_USER = "user"  # session keys
 SESSION_FINGERPRINT = "pw"
 SESSION_EPOCH = "ep"
 SESSION_CSRF = "csrf"
+SECRET_KEY_NAME = "session_key"  # its row in the database's app_secrets
 LOGIN_FAILED = "用户名或密码错误。Wrong user name or password."
 WRONG_CURRENT_PASSWORD = "当前密码错误。Wrong current password."
 PASSWORDS_DIFFER = "两次输入的新密码不一致。The new passwords do not match."
@@ -188,14 +193,24 @@ class UserRow:
 
 
 class UserStore:
-    """The users file (config USERS_PATH). Opened per call: it is small and rarely read (only
-    for requests with a session or a token), and gunicorn workers share it."""
+    """Users and their API tokens: in the users file (config USERS_PATH, SQLite) or, with
+    DATABASE_URL, in the shared database (geo/migrations/0030_accounts.sql), through the same
+    SQL. Connected per call: it is small and rarely read (only for requests with a session or
+    a token), and gunicorn workers and app servers share it."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+    def __init__(self, where: str | os.PathLike[str] | Database) -> None:
+        self.database = where if isinstance(where, Database) else None
+        self.path = None if isinstance(where, Database) else Path(where)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> Iterator[sqlite3.Connection | QmarkConnection]:
+        """One transaction, committed or rolled back. The database's tables are made by its
+        migrations at start; the file's here, on first use."""
+        if self.database is not None:
+            with self.database.connect() as con:
+                yield QmarkConnection(con)
+            return
+        assert self.path is not None
         if not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Password hashes: readable by the service account only (SQLite's journal copies
@@ -206,7 +221,7 @@ class UserStore:
             with conn:
                 conn.executescript(SCHEMA)
             _migrate(conn)
-            with conn:  # one transaction, committed or rolled back
+            with conn:
                 yield conn
 
     def add(self, name: str, password: str, role: str) -> None:
@@ -350,45 +365,100 @@ class UserStore:
 
 
 def users_store() -> UserStore:
-    """The users file of the current app."""
-    return UserStore(current_app.config["USERS_PATH"])
+    """The users of the current app: its database's when it has one, else its users file."""
+    return UserStore(app_database() or current_app.config["USERS_PATH"])
 
 
 # =============================================================================== rate limit
 
 
+class FailureLog(Protocol):
+    """Where failed logins are counted."""
+
+    def most(self, keys: list[str], window_s: float) -> int:
+        """The most failures any of `keys` had within the last `window_s` seconds."""
+        ...
+
+    def add(self, keys: list[str], window_s: float, keep: int) -> None:
+        """One failure for each of `keys`; at least the last `keep` within the window stay."""
+        ...
+
+
 class LoginLimiter:
     """At most `max_failures` failed logins per key (client IP, user name) within `window_s`
-    seconds. In memory, per process (each gunicorn worker counts on its own)."""
+    seconds, counted in `failures`: by default in memory, per process (each gunicorn worker
+    counts on its own); with a database, by all servers together (DatabaseFailures)."""
 
-    def __init__(self, max_failures: int, window_s: float) -> None:
+    def __init__(
+        self, max_failures: int, window_s: float, failures: FailureLog | None = None
+    ) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
+        self.failures = failures if failures is not None else MemoryFailures()
+
+    def blocked(self, keys: list[str]) -> bool:
+        return self.failures.most(keys, self.window_s) >= self.max_failures
+
+    def fail(self, keys: list[str]) -> None:
+        self.failures.add(keys, self.window_s, keep=self.max_failures)
+
+
+class MemoryFailures:
+    """Failure times per key in this process's memory (monotonic clock)."""
+
+    def __init__(self) -> None:
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
+    def _recent(self, key: str, now: float, window_s: float) -> deque[float]:
         times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window_s:
+        while times and times[0] <= now - window_s:
             times.popleft()
         return times
 
-    def blocked(self, keys: list[str]) -> bool:
+    def most(self, keys: list[str], window_s: float) -> int:
         now = time.monotonic()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.max_failures for k in keys)
+            return max((len(self._recent(k, now, window_s)) for k in keys), default=0)
 
-    def fail(self, keys: list[str]) -> None:
+    def add(self, keys: list[str], window_s: float, keep: int) -> None:
         now = time.monotonic()
         with self._lock:
             if len(self._failures) > 10_000:  # forget keys whose failures have all expired
-                for k in [k for k in self._failures if not self._recent(k, now)]:
+                for k in [k for k in self._failures if not self._recent(k, now, window_s)]:
                     del self._failures[k]
             for k in keys:
-                times = self._failures.setdefault(k, self._recent(k, now))
+                times = self._failures.setdefault(k, self._recent(k, now, window_s))
                 times.append(now)
-                while len(times) > self.max_failures:
+                while len(times) > keep:
                     times.popleft()
+
+
+class DatabaseFailures:
+    """Failures as rows of the shared database (login_failures), timed by its clock, so that
+    servers behind one balancer count together and need not agree on the time."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def most(self, keys: list[str], window_s: float) -> int:
+        with self.database.connect() as con:
+            row = con.execute(
+                "SELECT count(*) FROM login_failures"
+                " WHERE key = ANY(%s) AND at > now() - make_interval(secs => %s)"
+                " GROUP BY key ORDER BY count(*) DESC LIMIT 1",
+                (keys, window_s),
+            ).fetchone()
+        return row[0] if row else 0
+
+    def add(self, keys: list[str], window_s: float, keep: int) -> None:
+        # `keep` is for memory's sake; rows are few (only failures within the window stay).
+        with self.database.connect() as con:
+            con.execute(
+                "DELETE FROM login_failures WHERE at <= now() - make_interval(secs => %s)",
+                (window_s,),
+            )
+            con.execute("INSERT INTO login_failures (key) SELECT unnest(%s::text[])", (keys,))
 
 
 def _limiter() -> LoginLimiter:
@@ -785,16 +855,36 @@ def load_secret_key(path: str | os.PathLike[str]) -> str:
     return key
 
 
+def shared_secret_key(database: Database) -> str:
+    """The session key kept in the database: made by whichever server asks first, then the
+    same for every server, so a session opened on one is valid on all."""
+    with database.connect() as con:
+        con.execute(
+            "INSERT INTO app_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+            (SECRET_KEY_NAME, secrets.token_hex(32)),
+        )
+        (key,) = con.execute(
+            "SELECT value FROM app_secrets WHERE name = %s", (SECRET_KEY_NAME,)
+        ).fetchone()
+    return key
+
+
 def init_app(app: Flask) -> None:
     """Secret key, `flask users`, the CSRF hook, Jinja globals and the login pages."""
+    database.init_app(app)  # the app's db init will do this once it has one
+    shared = app_database(app)
     key = app.config.get("SECRET_KEY")
-    if not key:
+    if not key and shared is not None:
+        app.config["SECRET_KEY"] = shared_secret_key(shared)
+    elif not key:
         path = app.config.get("SECRET_KEY_PATH") or Path(app.instance_path) / "secret_key"
         app.config["SECRET_KEY"] = load_secret_key(path)
     elif not isinstance(key, str | bytes):
         app.config["SECRET_KEY"] = str(key)  # LUTU_SECRET_KEY of digits parses as a number
     app.extensions["lutu_login_limiter"] = LoginLimiter(
-        int(app.config["LOGIN_MAX_FAILURES"]), float(app.config["LOGIN_WINDOW_S"])
+        int(app.config["LOGIN_MAX_FAILURES"]),
+        float(app.config["LOGIN_WINDOW_S"]),
+        DatabaseFailures(shared) if shared is not None else None,
     )
     app.cli.add_command(users_cli)
     app.before_request(_check_csrf)

@@ -4,21 +4,18 @@ history. The same dry run and commit as `flask ledger preview|import` (webmap/le
 
 An upload larger than LEDGER_BACKGROUND_BYTES is previewed and committed by a background
 thread (a job) instead of inside the request: the browser is sent to /ledger/jobs/<token>,
-which shows the stage and rows done until the job ends. The job's state lives in a file next
-to the upload (instance/uploads/<token>/job.json, replaced atomically), so whichever worker
-process answers the next request can read it.
+which shows the stage and rows done until the job ends. The upload and its job's state are
+kept where whichever worker process answers the next request can read them
+(webmap/uploads.py): a folder under instance/uploads, or with DATABASE_URL the database, so
+that a job started on one app server is followed and committed from any other.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import os
 import pickle
 import re
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +51,7 @@ from geo.store import Feature
 from layers import all_layers, get_layer
 from layers.base import LayerType
 from webmap.auth import current_user, role_required
+from webmap.database import app_database
 from webmap.ledger import (
     ACTION_ZH,
     AUDIT_ACTION_ZH,
@@ -72,6 +70,14 @@ from webmap.ledger import (
 )
 from webmap.maps import LutuAssets, basemap_layers, render_parts
 from webmap.store import build_store, edit_log, get_store, visible_layer
+from webmap.uploads import (
+    JOB_FILES,
+    DatabaseUploads,
+    FileUploads,
+    Upload,
+    Uploads,
+    UploadTooLarge,
+)
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
@@ -103,12 +109,7 @@ CRS_CHOICES = (
     ),
 )
 
-# Background jobs. Their files sit next to the upload; no upload can take these names
-# (`_safe_name`), so the plan unpickled is always one this server wrote.
-JOB_FILE = "job.json"
-PLAN_FILE = "plan.pickle"
-COMMIT_LOCK = "commit.lock"
-JOB_FILES = frozenset({JOB_FILE, PLAN_FILE, COMMIT_LOCK})
+# Defaults of LEDGER_JOB_STALE_S and LEDGER_JOB_HEARTBEAT_S:
 JOB_STALE_S = 10 * 60  # a running job silent this long died with its process
 JOB_HEARTBEAT_S = 30  # a running job rewrites its state at least this often, even mid-stage
 JOB_STAGES = {"preview": ("read", "check"), "commit": ("read", "check", "write", "rebuild")}
@@ -116,17 +117,12 @@ INTERRUPTED = "中断 interrupted: the server stopped while working on this uplo
 INTERNAL_ERROR = "内部错误 internal error: the import stopped (the server log says why)"
 
 
-def _uploads() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _clear_stale_uploads(folder: Path) -> None:
-    cutoff = time.time() - UPLOAD_MAX_AGE_S
-    for old in folder.iterdir():
-        if old.is_dir() and old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
+def _uploads() -> Uploads:
+    """Where this app keeps uploads and jobs: its database, else its instance folder."""
+    database = app_database()
+    if database is not None:
+        return DatabaseUploads(database, int(current_app.config["DATABASE_UPLOAD_MAX_BYTES"]))
+    return FileUploads(Path(current_app.instance_path) / "uploads")
 
 
 def _safe_name(filename: str) -> str:
@@ -145,20 +141,22 @@ UPLOAD_GONE = (
 )
 
 
-def _saved(token: str) -> Path:
+def _saved(uploads: Uploads, token: str) -> Upload:
     if not UPLOAD_TOKEN.match(token):
         abort(400, description=BAD_TOKEN)
-    folder = _uploads() / token
-    files = [f for f in folder.iterdir() if _is_upload(f)] if folder.is_dir() else []
-    if len(files) != 1:
+    upload = uploads.get(token)
+    if upload is None:
         abort(404, description=UPLOAD_GONE)
-    return files[0]
+    return upload
 
 
-def _is_upload(path: Path) -> bool:
-    """The uploaded file, not a job's files (temporary ones start with a dot, which no upload
-    name does)."""
-    return path.name not in JOB_FILES and not path.name.startswith(".")
+def _keep_upload(uploads: Uploads, file: Any) -> Upload:
+    """A new upload kept under a new token (the stale ones cleared first)."""
+    uploads.clear_stale(UPLOAD_MAX_AGE_S)
+    try:
+        return uploads.add(secrets.token_urlsafe(18), _safe_name(file.filename), file.stream)
+    except UploadTooLarge as exc:
+        abort(413, description=str(exc))
 
 
 def _plan(
@@ -166,6 +164,17 @@ def _plan(
 ) -> ImportPlan:
     max_bytes = current_app.config["LEDGER_MAX_BYTES"]
     return preview(get_store(), layer_id, path, options, max_bytes=max_bytes, progress=progress)
+
+
+def _plan_upload(
+    uploads: Uploads,
+    upload: Upload,
+    layer_id: str,
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> ImportPlan:
+    with uploads.local_file(upload) as path:
+        return _plan(path, layer_id, options, progress)
 
 
 COLUMN_PREFIX = "column:"  # form fields column:<file column> = <layer field>
@@ -206,10 +215,10 @@ def form_options(form: Any) -> ImportOptions:
     )
 
 
-def _in_background(path: Path) -> bool:
+def _in_background(upload: Upload) -> bool:
     """Whether this upload is worked on by a background job (0: every upload is)."""
     limit = int(current_app.config["LEDGER_BACKGROUND_BYTES"])
-    return limit <= 0 or path.stat().st_size > limit
+    return limit <= 0 or upload.size > limit
 
 
 def _preview_map(plan: ImportPlan) -> dict[str, Markup] | None:
@@ -294,27 +303,24 @@ def preview_upload() -> str | tuple[str, int] | Response:
     layer_id = request.form.get("layer", "")
     options = form_options(request.form)
     token = request.form.get("token", "")
+    uploads = _uploads()
     if token:
-        target = _saved(token)
+        upload = _saved(uploads, token)
     else:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
+        file = request.files.get("file")
+        if file is None or not file.filename:
             abort(400, description="请选择要上传的台账文件 choose a ledger file to upload")
-        folder = _uploads()
-        _clear_stale_uploads(folder)
-        token = secrets.token_urlsafe(18)
-        target = folder / token / _safe_name(upload.filename)
-        target.parent.mkdir()
-        upload.save(target)
+        upload = _keep_upload(uploads, file)
+        token = upload.token
     try:
-        if _in_background(target):
+        if _in_background(upload):
             ledger_layer(layer_id)  # an unknown layer is said at once, not by a job
-            return _start_preview(target, token, layer_id, options)
-        plan = _plan(target, layer_id, options)
+            return _start_preview(uploads, upload, layer_id, options)
+        plan = _plan_upload(uploads, upload, layer_id, options)
     except LedgerChoiceError as exc:  # a question, not a failure: the upload stays, the
         return _error_page(exc, token, layer_id, options)  # person chooses, we read again
     except LedgerError as exc:
-        shutil.rmtree(target.parent, ignore_errors=True)
+        uploads.remove(token)
         return _error_page(exc, None, layer_id, options), 400
     return _preview_page(plan, token, layer_id, options)
 
@@ -358,27 +364,28 @@ def _preview_page(plan: ImportPlan, token: str, layer_id: str, options: ImportOp
 @role_required("editor")
 def commit_upload() -> str | Response:
     token = request.form.get("token", "")
+    uploads = _uploads()
     if UPLOAD_TOKEN.match(token):  # else _saved says 400
-        job = _job_state(_uploads() / token)
+        job = _job_state(uploads, token)
         if job is not None and job["state"] == "running":
             abort(409, description="此上传正在处理中，请稍候。This upload is being worked on.")
-    path = _saved(token)
+    upload = _saved(uploads, token)
     layer_id = request.form.get("layer", "")
     # Planned again: the store may have changed since the preview.
     options = form_options(request.form)
     accepted_only = request.form.get("accepted_only") == "1"
     user = current_user()
     assert user is not None  # role_required
-    if _in_background(path):
-        return _start_commit(path, token, layer_id, options, accepted_only)
+    if _in_background(upload):
+        return _start_commit(uploads, upload, layer_id, options, accepted_only)
     try:
-        plan = _plan(path, layer_id, options)
+        plan = _plan_upload(uploads, upload, layer_id, options)
         _check_committable(plan, accepted_only)
         done = edit_log().commit(plan, user.name, accepted_only=accepted_only)
     except LedgerError as exc:
         abort(400, description=str(exc))
     build_store(current_app)
-    shutil.rmtree(path.parent, ignore_errors=True)
+    uploads.remove(token)
     return render_template(
         "ledger_done.html",
         plan=plan,
@@ -404,27 +411,6 @@ def _check_committable(plan: ImportPlan, accepted_only: bool) -> None:
 # =============================================================================== jobs
 
 
-def _write_job(folder: Path, job: dict[str, Any]) -> None:
-    """job.json replaced whole: a reader in any process sees the old state or the new one.
-    Not fsynced: it is a progress report, written often, worth nothing after a crash."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{JOB_FILE}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(job, fh, ensure_ascii=False)
-        os.replace(tmp, folder / JOB_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_job(folder: Path) -> dict[str, Any] | None:
-    try:
-        job = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return job if isinstance(job, dict) else None
-
-
 def _stopped(reason: str, job: dict[str, Any]) -> str:
     """Why a job stopped and what of it is in: a commit's rows are, all of them, once its
     write stage ended (one transaction), even when the store rebuild after it did not."""
@@ -441,34 +427,29 @@ def _stopped(reason: str, job: dict[str, Any]) -> str:
     return f"{reason}；未写入任何行，请重新上传 nothing was written: upload the file again"
 
 
-def _job_state(folder: Path) -> dict[str, Any] | None:
-    """The job of an upload folder, if it has one, as it stands: a job still running but
-    silent for JOB_STALE_S died with its process (a restart, a kill; a commit's transaction
-    then rolled back) and is reported failed, its upload removed."""
-    job = _read_job(folder)
+def _job_state(uploads: Uploads, token: str) -> dict[str, Any] | None:
+    """The job of an upload, if it has one, as it stands: a job still running but silent for
+    LEDGER_JOB_STALE_S died with its process (a restart, a kill, its whole server gone; a
+    commit's transaction then rolled back) and is reported failed, its upload removed."""
+    job = uploads.read_job(token)
     if job is None:
         return None
-    if job.get("state") == "running" and time.time() - float(job["updated"]) > JOB_STALE_S:
+    stale_s = float(current_app.config["LEDGER_JOB_STALE_S"])
+    if job.get("state") == "running" and time.time() - float(job["updated"]) > stale_s:
         error = _stopped(INTERRUPTED, job)
         job |= {"state": "failed", "error": error, "updated": round(time.time(), 3)}
-        _write_job(folder, job)
-        _remove_upload(folder)
+        uploads.write_job(token, job)
+        uploads.remove_upload(token)
     return job
 
 
-def _remove_upload(folder: Path) -> None:
-    """The uploaded file and what was made of it (the plan, the commit lock); job.json stays
-    for the job's page until the folder is cleared with the stale uploads."""
-    for item in folder.iterdir() if folder.is_dir() else ():
-        if item.name != JOB_FILE and not item.name.startswith("."):
-            item.unlink(missing_ok=True)
-
-
 class _Job:
-    """A running job's state, kept in memory and written to job.json on every change."""
+    """A running job's state, kept in memory and written to its upload's store on every
+    change."""
 
-    def __init__(self, folder: Path, state: dict[str, Any]) -> None:
-        self.folder = folder
+    def __init__(self, uploads: Uploads, token: str, state: dict[str, Any]) -> None:
+        self.uploads = uploads
+        self.token = token
         self.state = state
         self._lock = threading.Lock()  # the worker and its heartbeat both write
         self.update()
@@ -477,7 +458,7 @@ class _Job:
         with self._lock:
             self.state.update(changes)
             self.state["updated"] = round(time.time(), 3)
-            _write_job(self.folder, self.state)
+            self.uploads.write_job(self.token, self.state)
 
     def progress(self, stage: str, done: int, total: int | None) -> None:
         self.update(stage=stage, stage_zh=STAGE_ZH.get(stage, stage), done=done, total=total)
@@ -486,10 +467,13 @@ class _Job:
 Work = Callable[[_Job], dict[str, Any]]
 
 
-def _start_job(folder: Path, kind: str, user: str, meta: dict[str, Any], work: Work) -> None:
+def _start_job(
+    uploads: Uploads, token: str, kind: str, user: str, meta: dict[str, Any], work: Work
+) -> None:
     now = round(time.time(), 3)
     job = _Job(
-        folder,
+        uploads,
+        token,
         {
             "kind": kind,
             "stage": "read",
@@ -513,9 +497,10 @@ def _start_job(folder: Path, kind: str, user: str, meta: dict[str, Any], work: W
 
 def _run_job(app: Flask, job: _Job, work: Work) -> None:
     """A job's thread: `work` in an app context (the config, the store), its outcome written
-    to job.json. Never raises: nobody would hear it."""
+    to the job's state. Never raises: nobody would hear it."""
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(job, stop), name="lutu-ledger-beat")
+    every = float(app.config["LEDGER_JOB_HEARTBEAT_S"])
+    beat = threading.Thread(target=_heartbeat, args=(job, stop, every), name="lutu-ledger-beat")
     beat.daemon = True
     beat.start()
     outcome: dict[str, Any]
@@ -528,7 +513,7 @@ def _run_job(app: Flask, job: _Job, work: Work) -> None:
     except LedgerError as exc:
         outcome = {"state": "failed", "error": str(exc)}
     except Exception:
-        app.logger.exception("ledger %s job %s failed", job.state["kind"], job.folder.name)
+        app.logger.exception("ledger %s job %s failed", job.state["kind"], job.token)
         outcome = {"state": "failed", "error": _stopped(INTERNAL_ERROR, job.state)}
     finally:
         stop.set()
@@ -538,57 +523,53 @@ def _run_job(app: Flask, job: _Job, work: Work) -> None:
         # too; before the final state is written, so "done" means a second commit finds it gone.
         failed = outcome["state"] == "failed" and "choice" not in outcome
         if failed or job.state["kind"] == "commit":
-            _remove_upload(job.folder)
+            job.uploads.remove_upload(job.token)
         job.update(**outcome)
-    except OSError:
-        app.logger.exception("ledger job %s: cannot record its outcome", job.folder.name)
+    except Exception:  # the folder or the database is gone
+        app.logger.exception("ledger job %s: cannot record its outcome", job.token)
 
 
-def _heartbeat(job: _Job, stop: threading.Event) -> None:
+def _heartbeat(job: _Job, stop: threading.Event, every_s: float) -> None:
     """Keeps a job's `updated` fresh through long steps that report nothing (the rebuild), so
     that only a job whose process died looks stale."""
-    while not stop.wait(JOB_HEARTBEAT_S):
+    while not stop.wait(every_s):
         try:
             job.update()
-        except OSError:
-            return  # the folder is gone: nothing left to report to
+        except Exception:
+            return  # the folder or the database is gone: nothing left to report to
 
 
-def _start_preview(path: Path, token: str, layer_id: str, options: ImportOptions) -> Response:
+def _start_preview(
+    uploads: Uploads, upload: Upload, layer_id: str, options: ImportOptions
+) -> Response:
     def work(job: _Job) -> dict[str, Any]:
-        plan = _plan(path, layer_id, options, progress=job.progress)
-        data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{PLAN_FILE}.", suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path.parent / PLAN_FILE)
+        plan = _plan_upload(uploads, upload, layer_id, options, progress=job.progress)
+        uploads.save_plan(upload.token, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
         return {"counts": {a: plan.count(a) for a in ACTION_ZH}}
 
-    return _launch(path, token, "preview", layer_id, options, work)
+    return _launch(uploads, upload, "preview", layer_id, options, work)
 
 
 def _start_commit(
-    path: Path, token: str, layer_id: str, options: ImportOptions, accepted_only: bool
+    uploads: Uploads, upload: Upload, layer_id: str, options: ImportOptions, accepted_only: bool
 ) -> Response:
     user = current_user()
     assert user is not None  # role_required
-    job = _job_state(path.parent)
+    job = _job_state(uploads, upload.token)
     if job is not None and job.get("user") != user.name and not user.can("admin"):
         abort(403, description="这是他人的上传。This upload belongs to another user.")
     try:
         ledger_layer(layer_id)
     except LedgerError as exc:
         abort(400, description=str(exc))
-    try:
-        # One commit per upload, whichever process is asked twice: the lock file is created
-        # or found there, atomically; it goes with the upload when the commit is over.
-        os.close(os.open(path.parent / COMMIT_LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
+    # One commit per upload, whichever process or server is asked twice; the claim goes with
+    # the upload when the commit is over.
+    if not uploads.claim_commit(upload.token):
         abort(409, description="此上传正在写入。This upload is already being committed.")
     name = user.name
 
     def work(job: _Job) -> dict[str, Any]:
-        plan = _plan(path, layer_id, options, progress=job.progress)
+        plan = _plan_upload(uploads, upload, layer_id, options, progress=job.progress)
         _check_committable(plan, accepted_only)
         edits = edit_log()
         done = edits.commit(plan, name, progress=job.progress, accepted_only=accepted_only)
@@ -596,12 +577,12 @@ def _start_commit(
         build_store(current_app)
         return {"committed": asdict(done), "rejected": plan.count("reject")}
 
-    return _launch(path, token, "commit", layer_id, options, work, accepted_only=accepted_only)
+    return _launch(uploads, upload, "commit", layer_id, options, work, accepted_only=accepted_only)
 
 
 def _launch(
-    path: Path,
-    token: str,
+    uploads: Uploads,
+    upload: Upload,
     kind: str,
     layer_id: str,
     options: ImportOptions,
@@ -610,17 +591,18 @@ def _launch(
 ) -> Response:
     user = current_user()
     assert user is not None  # role_required
-    meta = {"file": path.name, "layer": layer_id, "options": options.to_json(), **extra}
-    _start_job(path.parent, kind, user.name, meta, work)
-    return redirect(url_for("ledger.job_page", token=token), 303)
+    meta = {"file": upload.name, "layer": layer_id, "options": options.to_json(), **extra}
+    _start_job(uploads, upload.token, kind, user.name, meta, work)
+    return redirect(url_for("ledger.job_page", token=upload.token), 303)
 
 
-def _own_job(token: str) -> tuple[Path, dict[str, Any]]:
-    """The folder and job of `token`, for the user who started it or an admin."""
+def _own_job(token: str) -> tuple[Uploads, dict[str, Any]]:
+    """Where the job of `token` is kept, and the job, for the user who started it or an
+    admin."""
     if not UPLOAD_TOKEN.match(token):
         abort(400, description=BAD_TOKEN)
-    folder = _uploads() / token
-    job = _job_state(folder)
+    uploads = _uploads()
+    job = _job_state(uploads, token)
     if job is None:
         abort(
             404,
@@ -631,14 +613,14 @@ def _own_job(token: str) -> tuple[Path, dict[str, Any]]:
     assert user is not None  # role_required
     if job.get("user") != user.name and not user.can("admin"):
         abort(403, description="这是他人的导入。This import was started by another user.")
-    return folder, job
+    return uploads, job
 
 
 @bp.get("/ledger/jobs/<token>")
 @role_required("editor")
 def job_page(token: str) -> str | tuple[str, int] | Response:
     """A job's progress while it runs (refreshing itself); its outcome when it is over."""
-    _folder, job = _own_job(token)
+    _uploads_, job = _own_job(token)
     if job["state"] == "failed":
         options = ImportOptions.from_json(job.get("options") or {})
         if job.get("choice"):  # which layer of the file? asked, with the upload kept
@@ -679,8 +661,8 @@ def _stages(job: dict[str, Any]) -> list[tuple[str, str, str]]:
 @bp.get("/ledger/jobs/<token>.json")
 @role_required("editor")
 def job_status(token: str) -> Response:
-    """The job's state as job.json holds it (what the job page's script polls)."""
-    _folder, job = _own_job(token)
+    """The job's state as it is kept (what the job page's script polls)."""
+    _uploads_, job = _own_job(token)
     return jsonify(job)
 
 
@@ -688,13 +670,13 @@ def job_status(token: str) -> Response:
 @role_required("editor")
 def preview_page(token: str) -> str | Response:
     """The preview a background job made: the same page as a preview made in the request."""
-    folder, job = _own_job(token)
+    uploads, job = _own_job(token)
     if job["kind"] != "preview" or job["state"] != "done":
         return redirect(url_for("ledger.job_page", token=token), 303)
-    try:
-        plan = pickle.loads((folder / PLAN_FILE).read_bytes())  # written by this server
-    except FileNotFoundError:
+    data = uploads.load_plan(token)
+    if data is None:
         abort(404, description=UPLOAD_GONE)
+    plan = pickle.loads(data)  # written by one of our servers (webmap/uploads.py)
     return _preview_page(plan, token, job["layer"], ImportOptions.from_json(job["options"]))
 
 
@@ -715,10 +697,9 @@ def api_import(layer_id: str) -> tuple[Response, int]:
                 "as the multipart field 'file'",
             )
         ), 400
-    folder = _uploads() / secrets.token_urlsafe(18)
-    folder.mkdir()
-    path = folder / _safe_name(upload.filename)
-    try:
+    # Read within this request only: a local file, whatever keeps the other uploads.
+    with _uploads().scratch() as folder:
+        path = folder / _safe_name(upload.filename)
         upload.save(path)
         try:
             plan = _plan(path, layer_id, form_options(request.values))
@@ -737,8 +718,6 @@ def api_import(layer_id: str) -> tuple[Response, int]:
             build_store(current_app)
             body["committed"] = {"batch": done.batch, "added": done.added, "changed": done.changed}
         return jsonify(body), 200
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _api_error(status: int, message: str) -> dict[str, Any]:
@@ -842,6 +821,12 @@ def init_app(app: Any) -> None:
     # Uploads larger than this are previewed and committed by a background job with a
     # progress page (0: every upload); smaller ones within the request, as always.
     app.config.setdefault("LEDGER_BACKGROUND_BYTES", 1024 * 1024)
+    # A running job silent this long died with its process; it rewrites its state at least
+    # every LEDGER_JOB_HEARTBEAT_S, even mid-stage (keep it well below the first).
+    app.config.setdefault("LEDGER_JOB_STALE_S", JOB_STALE_S)
+    app.config.setdefault("LEDGER_JOB_HEARTBEAT_S", JOB_HEARTBEAT_S)
+    # With DATABASE_URL uploads are kept in the database (bytea): larger ones are refused.
+    app.config.setdefault("DATABASE_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
     # Flask refuses a larger upload before reading it (413), whatever the view.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["LEDGER_MAX_BYTES"] + 1024 * 1024

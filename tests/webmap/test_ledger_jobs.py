@@ -18,7 +18,8 @@ from support import ledger_boiler as boiler
 
 from geo.ledger.edits import EditStore
 from webmap.auth import UserStore
-from webmap.ledger_pages import JOB_FILE, PLAN_FILE, _safe_name
+from webmap.ledger_pages import _safe_name
+from webmap.uploads import JOB_FILE, PLAN_FILE
 
 PASSWORD = TEST_PASSWORD
 BAD = Path(__file__).resolve().parent.parent / "data" / "bad"
