@@ -279,8 +279,8 @@ def gunicorn_server(
     }
     if store_backend == "postgis":
         env["LUTU_DATABASE_URL"] = request.getfixturevalue("pg_copies")()
-    with gunicorn_served(env, tmp_path_factory.mktemp("gunicorn")) as url:
-        yield url
+    with gunicorn_served(env, tmp_path_factory.mktemp("gunicorn")) as served_app:
+        yield served_app.url
 
 
 @pytest.fixture(scope="session")

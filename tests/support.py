@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,18 +158,37 @@ def served(app: Any) -> Iterator[str]:
         server.shutdown()
 
 
+@dataclass
+class Served:
+    """An app served by gunicorn in its own process (tests kill it to show what survives)."""
+
+    url: str
+    process: subprocess.Popen
+
+    def kill(self) -> None:
+        """SIGKILL the server, master and workers alike (killing the master alone would
+        leave its workers running)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
 @contextmanager
-def gunicorn_served(env: dict[str, str], folder: Path, workers: int = 2) -> Iterator[str]:
+def gunicorn_served(env: dict[str, str], folder: Path, workers: int = 2) -> Iterator[Served]:
     """The app under gunicorn (`-w workers`) in its own process, configured by the LUTU_*
-    variables in `env`, its log and instance files in `folder`; yields its URL once it
-    answers, stops it afterwards."""
+    variables in `env` (none inherited from the test run), its log and instance files in
+    `folder`; yields it once it answers, stops it afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("LUTU_")},
         "LUTU_SECRET_KEY_PATH": str(folder / "secret_key"),
         "LUTU_USERS_PATH": str(folder / "users.sqlite"),
+        "LUTU_REGIONS_DIR": str(folder / "regions"),
+        "LUTU_ADDED_PLANS_DIR": str(folder / "plans"),
+        "LUTU_ADDED_LINKS_PATH": str(folder / "links.csv"),
+        "LUTU_ADDED_INDICATORS_DIR": str(folder / "indicators"),
         "NO_PROXY": "*",
         **env,
     }
@@ -175,26 +196,27 @@ def gunicorn_served(env: dict[str, str], folder: Path, workers: int = 2) -> Iter
     gunicorn = Path(sys.executable).with_name("gunicorn")
     cmd = [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
     cmd += ["--error-logfile", str(log), "app:create_app()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
         while True:
             try:
-                urllib.request.urlopen(f"{url}/ogc/conformance", timeout=2).close()
+                urllib.request.urlopen(f"{url}/ogc/conformance", timeout=10).close()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log_text = log.read_text() if log.exists() else ""
                     raise RuntimeError(f"gunicorn did not start: {log_text[-2000:]}") from None
                 time.sleep(0.2)
-        yield url
+        yield Served(url, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def app_config(store: Path, source_dirs: list[Path], folder: Path, **extra: Any) -> dict:

@@ -9,9 +9,6 @@ import io
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from conftest import free_port
 from flask import Flask
 from flask.testing import FlaskClient
-from support import ROOT, TEST_PASSWORD, app_config, csrf
+from support import ROOT, TEST_PASSWORD, app_config, csrf, gunicorn_served
 from support import boiler_ledger_bytes as ledger_bytes
 from support import ledger_boiler as boiler
 
@@ -34,6 +30,12 @@ from webmap.uploads import DatabaseUploads
 
 ROWS = [boiler("S-1"), boiler("S-2"), boiler("S-3", "关停")]
 DEADLINE_S = 120  # generous for a loaded machine; a passing run polls for a second or two
+
+
+@pytest.fixture
+def pg_url(pg_copies) -> str:
+    """A database loaded with the session's layers (the app's store is the database too)."""
+    return pg_copies()
 
 
 @pytest.fixture
@@ -402,48 +404,15 @@ def test_user_store_rules_hold_on_the_database(pg_url, servers) -> None:
 # =============================================================================== two processes
 
 
-def serve(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """The app under gunicorn (one worker) in its own process, its local files in `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {
-        **env,
-        "LUTU_SECRET_KEY_PATH": str(folder / "secret_key"),
-        "LUTU_USERS_PATH": str(folder / "users.sqlite"),
-        "LUTU_REGIONS_DIR": str(folder / "regions"),
-        "LUTU_ADDED_PLANS_DIR": str(folder / "plans"),
-        "LUTU_ADDED_LINKS_PATH": str(folder / "links.csv"),
-        "LUTU_ADDED_INDICATORS_DIR": str(folder / "indicators"),
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = folder / "gunicorn.log"
-    cmd = [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "--error-logfile", str(log)]
-    proc = subprocess.Popen([*cmd, "app:create_app()"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{url}/ogc/conformance", timeout=10).close()
-            return proc, url
-        except requests.RequestException:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-
-
 def test_two_server_processes_share_sessions_and_jobs_and_outlive_a_killed_one(
     store_path: Path, source_dirs: list[Path], tmp_path: Path, pg_url: str
 ) -> None:
     """Two gunicorn processes, one cookie jar (a browser behind a balancer): log in on one, go
     on on the other; a job started on the first is watched on the second, which reports it
     interrupted once the first is killed with SIGKILL mid-job."""
-    store = tmp_path / "lutu.gpkg"
-    shutil.copy(store_path, store)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LUTU_")}
-    env |= {
+    env = {
         "LUTU_DATABASE_URL": pg_url,
-        "LUTU_STORE_PATH": str(store),
+        "LUTU_STORE_PATH": str(tmp_path / "lutu.gpkg"),  # never made: the store is the database
         "LUTU_SOURCE_DIRS": os.pathsep.join(str(p) for p in source_dirs),
         "LUTU_EDITS_PATH": str(tmp_path / "edits.sqlite"),
         "LUTU_BUILD_ON_START": "false",
@@ -451,15 +420,12 @@ def test_two_server_processes_share_sessions_and_jobs_and_outlive_a_killed_one(
         "LUTU_LEDGER_BACKGROUND_BYTES": "0",
         "LUTU_LEDGER_JOB_STALE_S": "5",
         "LUTU_LEDGER_JOB_HEARTBEAT_S": "0.5",
-        "NO_PROXY": "*",
     }
-    first, url1 = serve(tmp_path / "server1", env)
-    try:
-        second, url2 = serve(tmp_path / "server2", env)
-    except BaseException:
-        first.kill()
-        raise
-    try:
+    with (
+        gunicorn_served(env, tmp_path / "server1", workers=1) as server1,
+        gunicorn_served(env, tmp_path / "server2", workers=1) as server2,
+    ):
+        url1, url2 = server1.url, server2.url
         users = UserStore(Database(pg_url))
         users.add("editor1", TEST_PASSWORD, "editor")
         users.database.close()
@@ -487,8 +453,7 @@ def test_two_server_processes_share_sessions_and_jobs_and_outlive_a_killed_one(
                 break
             assert time.monotonic() < deadline, job
             time.sleep(0.05)
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
+        server1.kill()
         seen = job["done"]
         while True:  # no heartbeat any more: after LEDGER_JOB_STALE_S it is reported stopped
             job = browser.get(f"{url2}/ledger/jobs/{token}.json").json()
@@ -502,11 +467,6 @@ def test_two_server_processes_share_sessions_and_jobs_and_outlive_a_killed_one(
         page = browser.get(f"{url2}/ledger/jobs/{token}")
         assert page.status_code == 400 and "中断 interrupted" in page.text
         assert not (ROOT / "instance" / "uploads" / token).exists()
-    finally:
-        for proc in (first, second):
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=10)
 
 
 def job_token_of(status: int, location: str) -> str:
