@@ -101,6 +101,14 @@ def csrf(client: Any, url: str = "/login") -> str:
     return match.group(1)
 
 
+def app_users(app: Any) -> Any:
+    """The app's users (its database's when it has one, else its users file), to add some."""
+    from webmap.auth import UserStore
+    from webmap.database import app_database
+
+    return UserStore(app_database(app) or app.config["USERS_PATH"])
+
+
 def logged_in(app: Any, name: str, password: str = TEST_PASSWORD) -> Any:
     """A new test client with a session of `name` (who must exist in the app's users)."""
     client = app.test_client()

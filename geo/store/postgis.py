@@ -776,7 +776,7 @@ class PostGISStore(FeatureStore):
         skip_fields: Mapping[str, Iterable[str]] | None = None,
     ) -> list[SearchHit]:
         query = search_key(text)[:MAX_QUERY_CHARS]
-        if not query or limit <= 0:
+        if not query or limit <= 0 or "\x00" in query:  # no stored text holds a NUL
             return []
         infos = self.layers()
         spatial = [k for k, info in infos.items() if info.geometry_type is not None]
@@ -1012,7 +1012,9 @@ def _coerce(kind: str, value: Any) -> Any:
     """A filter value as the column's type, or None when no row could hold it (SQLite would
     compare and find nothing; PostgreSQL would refuse the comparison)."""
     if kind == "str":
-        return value if isinstance(value, str) else None
+        # PostgreSQL text cannot hold NUL, so no row holds a value with one (and the server
+        # would refuse the parameter).
+        return value if isinstance(value, str) and "\x00" not in value else None
     if kind == "bool":
         return value if isinstance(value, bool) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -1039,7 +1041,7 @@ def _filter_sql(
                     clauses.append(
                         sql.SQL("{} {} %s::{}").format(column, sql.SQL(op), sql.SQL(cast))
                     )
-                    params.append(str(bound) if kind == "str" else bound)
+                    params.append(str(bound).replace("\x00", "") if kind == "str" else bound)
             continue
         values = list(value) if isinstance(value, list | tuple | set) else [value]
         values = [v for v in (_coerce(kind, v) for v in values) if v is not None]

@@ -245,3 +245,9 @@ def test_columns_read_by_copy_keep_every_value(pg_url: str) -> None:
     assert pos.extra["is_demo"].tolist() == [p["is_demo"] for p in layer.properties]
     assert np.isnan(cols.extra["is_demo"][3]) and cols.extra["is_demo"][:3].tolist() == [1, 0, 1]
     assert pos.extra["capacity_t_per_h"][3] is None
+
+
+def test_a_nul_in_a_filter_or_search_matches_nothing(pg_store) -> None:
+    # PostgreSQL text cannot hold NUL: such a value is in no row, never a server error.
+    assert pg_store.query("villages", filters={"name": "石\x00山"}, limit=0).number_matched == 0
+    assert pg_store.search("石\x00山") == []

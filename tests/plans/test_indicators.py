@@ -41,6 +41,8 @@ from plans.indicators import (
 )
 from plans.links import LINKS_PATH
 
+pytestmark = pytest.mark.both_stores
+
 ROOT = Path(__file__).resolve().parents[2]
 DISTRICTS = ROOT / "data" / "boundaries" / "districts.geojson"
 YK, LY, LN = "210800", "220400", "210000"

@@ -10,6 +10,8 @@ from geo.store.base import Restrictions
 from geo.store.restricted import RestrictedStore
 from plans.indicators import SHIPPED_INDICATORS, columns_read, evaluate, visible, visible_indicators
 
+pytestmark = pytest.mark.both_stores
+
 
 def ids_reading(layer: str) -> set[str]:
     return {i.id for i in SHIPPED_INDICATORS if layer in i.layers}

@@ -9,6 +9,8 @@ import pytest
 
 from plans.indicators import SHIPPED_INDICATORS, evaluate
 
+pytestmark = pytest.mark.both_stores
+
 YINGKOU = "210800"
 BAYUQUAN = "210804"  # 鲅鱼圈区, a county of 营口
 LIAOYUAN_COUNTY = "220402"  # 龙山区, a county of 辽源

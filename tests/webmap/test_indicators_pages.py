@@ -4,6 +4,8 @@ import pytest
 
 from plans.indicators import SHIPPED_INDICATORS, evaluate
 
+pytestmark = pytest.mark.both_stores
+
 YINGKOU = "210800"
 
 

@@ -14,6 +14,7 @@ from support import ROOT, XSS, XSS_BOILER_ID, XSS_POSITION
 
 pytestmark = [
     pytest.mark.client,
+    pytest.mark.both_stores,
     pytest.mark.skipif(
         not (ROOT / "webmap" / "api.py").exists(),
         reason="the OGC API (webmap/api.py, issue #5) is not there yet",

@@ -7,6 +7,8 @@ from support import XSS, XSS_BOILER_ID, XSS_POSITION, assert_offline
 
 from layers import all_layers
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_map_page_is_offline_and_complete(client) -> None:
     response = client.get("/")

@@ -14,6 +14,8 @@ from geo import files as geo_files
 from webmap import files as web_files
 from webmap import reports as web_reports
 
+pytestmark = pytest.mark.both_stores
+
 COUNTY = "210881"  # 营口 盖州市
 MEASURE = "001/三/八"  # 推动煤炭清洁高效利用
 

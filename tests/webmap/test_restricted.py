@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import logged_in
+from support import app_users, logged_in
 
 from plans.indicators import SHIPPED_INDICATORS
-from webmap.auth import UserStore
+
+pytestmark = pytest.mark.both_stores
 
 RESTRICTED_LAYER = "coal_boilers"
 BOILER_ID = "yk-boiler-0001"
@@ -32,7 +33,7 @@ def app(make_app) -> Flask:
         RESTRICTED_LAYERS=[RESTRICTED_LAYER],
         RESTRICTED_FIELDS="wastewater_plants.operator, villages.households",
     )
-    UserStore(app.config["USERS_PATH"]).add("王工", PASSWORD, "viewer")
+    app_users(app).add("王工", PASSWORD, "viewer")
     return app
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from flask import Flask
-from support import XSS, XSS_BOILER_ID, logged_in
+from support import XSS, XSS_BOILER_ID, app_users, logged_in
 
-from webmap.auth import UserStore
+pytestmark = pytest.mark.both_stores
 
 
 def search(client, query: str, **args: str) -> list[dict]:
@@ -76,7 +77,7 @@ def test_restricted_layers_and_fields_are_not_found_by_anonymous_readers(make_ap
     app: Flask = make_app(
         RESTRICTED_LAYERS=["coal_boilers"], RESTRICTED_FIELDS=["wastewater_plants.operator"]
     )
-    UserStore(app.config["USERS_PATH"]).add("王工", "restricted annex reader", "viewer")
+    app_users(app).add("王工", "restricted annex reader", "viewer")
     anonymous, viewer = app.test_client(), logged_in(app, "王工", "restricted annex reader")
     assert search(anonymous, "yk-boiler-0012") == []
     assert search(anonymous, "锅炉", layers="coal_boilers") == []
