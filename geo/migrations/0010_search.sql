@@ -11,7 +11,5 @@ CREATE TABLE search (
     city text,                   -- for the region filter (geo.store.search.city_of)
     PRIMARY KEY (layer, fid, field)
 );
--- exact and prefix hits: a range of keys (C collation: code point order, as SQLite's BINARY)
-CREATE INDEX search_key ON search (key, layer, field, fid);
--- substring hits of three or more characters
-CREATE INDEX search_key_trgm ON search USING gin (key gin_trgm_ops);
+-- Its indexes (a key b-tree for exact and prefix hits, a trigram GIN for substrings) are made
+-- by the loader after its COPY, far faster than kept up row by row (geo/store/postgis.py).

@@ -245,3 +245,31 @@ def test_columns_read_by_copy_keep_every_value(pg_url: str) -> None:
     assert pos.extra["is_demo"].tolist() == [p["is_demo"] for p in layer.properties]
     assert np.isnan(cols.extra["is_demo"][3]) and cols.extra["is_demo"][:3].tolist() == [1, 0, 1]
     assert pos.extra["capacity_t_per_h"][3] is None
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"bbox": (121.5, 39.8, 123.0, 41.0), "limit": 7, "offset": 5},
+        {"bbox": (121.5, 39.8, 123.0, 41.0), "limit": 1000},
+        {"bbox": (0, 0, 1, 1), "limit": 10},
+        {"limit": 10, "offset": 250},
+        {"limit": 10, "offset": 10_000},
+    ],
+)
+def test_the_point_index_and_sql_answer_alike(pg_store_url: str, kwargs: dict) -> None:
+    import time
+
+    with PostGISStore(pg_store_url) as indexed, PostGISStore(pg_store_url) as plain:
+        plain.background_points_above = None  # every query in SQL
+        indexed.background_points_above = 0  # the index built in the background
+        first = indexed.query("villages", **kwargs)  # answered in SQL meanwhile
+        deadline = time.monotonic() + 30
+        while "villages" not in indexed._point_indexes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "villages" in indexed._point_indexes
+        expected = plain.query("villages", **kwargs)
+        for got in (first, indexed.query("villages", **kwargs)):
+            assert got.number_matched == expected.number_matched
+            assert [f.id for f in got.features] == [f.id for f in expected.features]
+            assert [f.geometry for f in got.features] == [f.geometry for f in expected.features]
