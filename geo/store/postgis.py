@@ -65,13 +65,25 @@ _SQL_TYPES["bool"] = "boolean"
 _COPY_TYPES = {"str": "text", "int": "int8", "float": "float8", "bool": "bool"}
 _INDEXED_FIELDS = ("city_adcode", "county_adcode")
 _SEARCH_BATCH = 256
-# lutu.search's indexes, made by the loader after its COPY: exact and prefix hits are a range
-# of keys (C collation: code point order, as SQLite's BINARY); substrings of three or more
-# characters come from the trigrams.
+# The search tables' indexes (see 0010_search.sql), made by the loader after its COPY: a
+# text's features by fid; exact and prefix hits a range of keys; substrings of three or more
+# characters from the trigrams; texts in store order (the short substrings skip the ids).
 _SEARCH_INDEXES = {
-    "search_key": "CREATE INDEX search_key ON lutu.search (key, layer, field, fid)",
-    "search_key_trgm": "CREATE INDEX search_key_trgm ON lutu.search USING gin (key gin_trgm_ops)",
+    "search_text_rows": "CREATE INDEX search_text_rows ON lutu.search (layer, field, key, fid)",
+    "search_texts_key": "CREATE INDEX search_texts_key ON lutu.search_texts (key)",
+    "search_texts_trgm": (
+        "CREATE INDEX search_texts_trgm ON lutu.search_texts USING gin (key gin_trgm_ops)"
+    ),
+    "search_texts_order": (
+        "CREATE INDEX search_texts_order ON lutu.search_texts "
+        '(after_districts, layer COLLATE "C", field_rank, first)'
+    ),
+    "search_texts_words": (
+        "CREATE INDEX search_texts_words ON lutu.search_texts "
+        "(after_districts, layer COLLATE \"C\", field_rank, first) WHERE field <> 'id'"
+    ),
 }
+SEARCH_TEXTS_TABLE = "search_texts"
 _log = logging.getLogger(__name__)
 
 
@@ -220,6 +232,31 @@ def _search_rows(
                 yield layer, name, fid, key, str(value), city
 
 
+def _index_texts(con: psycopg.Connection, layer: str | None, keys: Any = None) -> None:
+    """Make search_texts agree with the search rows: every text (None: of every layer), or
+    only the (field, key) pairs `keys` of `layer` (what a write touched)."""
+    which, params = sql.SQL("TRUE"), []
+    if layer is not None:
+        fields = [field for field, _ in keys]
+        texts = [key for _, key in keys]
+        which = sql.SQL(
+            "layer = %s AND (field, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
+        params = [layer, fields, texts]
+        con.execute(
+            sql.SQL("DELETE FROM {} WHERE {}").format(_table(SEARCH_TEXTS_TABLE), which), params
+        )
+    con.execute(
+        sql.SQL(
+            "INSERT INTO {} (layer, field, key, first, value, after_districts, field_rank) "
+            "SELECT layer, field, key, min(fid), (array_agg(value ORDER BY fid))[1], "
+            "layer <> %s, array_position(%s::text[], field) FROM {} WHERE {} "
+            "GROUP BY layer, field, key"
+        ).format(_table(SEARCH_TEXTS_TABLE), _table(SEARCH_TABLE), which),
+        [DISTRICTS_LAYER, list(SEARCH_FIELDS), *params],
+    )
+
+
 def _copy_search(
     con: psycopg.Connection, rows: Iterable[tuple[str, str, int, str, str, str | None]]
 ) -> None:
@@ -277,7 +314,9 @@ def load_postgis(
         for name in old:
             con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(name)))
         con.execute(f"DELETE FROM {SCHEMA}.layers")
-        con.execute(sql.SQL("TRUNCATE {}").format(_table(SEARCH_TABLE)))
+        con.execute(
+            sql.SQL("TRUNCATE {}, {}").format(_table(SEARCH_TABLE), _table(SEARCH_TEXTS_TABLE))
+        )
         for name in _SEARCH_INDEXES:
             con.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(_table(name)))
         position = 0
@@ -313,9 +352,11 @@ def load_postgis(
             )  # fmt: skip
             position += 1
         started = time.perf_counter()
+        _index_texts(con, None)
         for statement in _SEARCH_INDEXES.values():
             con.execute(statement)
         con.execute(sql.SQL("ANALYZE {}").format(_table(SEARCH_TABLE)))
+        con.execute(sql.SQL("ANALYZE {}").format(_table(SEARCH_TEXTS_TABLE)))
         con.execute(f"DELETE FROM {SCHEMA}.meta")
         written = {**meta, "store_format": str(STORE_FORMAT)}
         with con.cursor() as cur:
@@ -409,17 +450,24 @@ def write_features(
         fid_of = _upsert(con, layer, fields, spatial, latest)
         count += len(fid_of) - len(before)
         touched += list(fid_of.values())
+    keys: set[tuple[str, str]] = set()  # the texts whose features changed
     if touched:
-        con.execute(
-            sql.SQL("DELETE FROM {} WHERE layer = %s AND fid = ANY(%s)").format(
-                _table(SEARCH_TABLE)
-            ),
-            (layer, touched),
+        keys.update(
+            con.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE layer = %s AND fid = ANY(%s) RETURNING field, key"
+                ).format(_table(SEARCH_TABLE)),
+                (layer, touched),
+            ).fetchall()
         )
     if latest:
         rows = [{**props, "id": feature_id} for feature_id, (props, _) in latest.items()]
         fids = [fid_of[feature_id] for feature_id in latest]
-        _copy_search(con, _search_rows(layer, fields, fids, rows))
+        new = list(_search_rows(layer, fields, fids, rows))
+        keys.update((field, key) for _, field, _, key, _, _ in new)
+        _copy_search(con, new)
+    if keys:
+        _index_texts(con, layer, sorted(keys))
     if spatial and shrunk:
         bbox = _table_bbox(con, layer)
     elif spatial and latest:
@@ -881,8 +929,8 @@ class PostGISStore(FeatureStore):
         with self._pool.connection() as con:
             for tier in ("exact", "prefix", "substring"):
                 for districts in (True, False):
-                    for layer_id, fid, field_name, value in self._search_rows(
-                        con, tier, query, districts, wanted, skipped, region
+                    for layer_id, fid, field_name, value in self._matches(
+                        con, tier, query, districts, wanted, skipped, region, limit, seen
                     ):
                         if (layer_id, fid) in seen:
                             continue
@@ -892,7 +940,7 @@ class PostGISStore(FeatureStore):
                             return self._hits(con, infos, found)
             return self._hits(con, infos, found)
 
-    def _search_rows(
+    def _matches(
         self,
         con: psycopg.Connection,
         tier: str,
@@ -901,10 +949,13 @@ class PostGISStore(FeatureStore):
         wanted: list[str],
         skipped: list[list[str]],
         region: Sequence[str] | None,
+        limit: int,
+        seen: set[tuple[str, int]],
     ) -> Iterator[tuple[str, int, str, str]]:
-        """(layer, fid, field, value) of the features whose texts match `query` in `tier`,
-        in the store order of geo/store/search.py (a text's value as its first feature has
-        it), read a batch at a time (most searches stop in the first)."""
+        """(layer, fid, field, value) of the features holding a text that matches `query` in
+        `tier`, in the store order of geo/store/search.py: texts from search_texts in index
+        order (a batch at a time: most searches stop in the first), each text's features by
+        fid (enough of them to fill the limit past the features already seen)."""
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         if tier == "exact":
             match, args = "key = %s", [query]
@@ -917,32 +968,50 @@ class PostGISStore(FeatureStore):
             args = [f"%{escaped}%", query]
             if len(query) < 3:
                 match += " AND field <> 'id'"
-        which = "layer = ANY(%s) AND (layer = %s) = %s"
-        which_args: list[Any] = [wanted, DISTRICTS_LAYER, districts]
+        which = "after_districts = %s AND layer = ANY(%s)"
+        which_args: list[Any] = [not districts, wanted]
         if skipped:
             which += (
                 " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(%s::jsonb) s "
                 "WHERE s->>0 = layer AND s->>1 = field)"
             )
             which_args.append(json.dumps(skipped))
-        outer, outer_args = "", []
+        in_region, region_args = "", []
         if region is not None:
-            outer, outer_args = "WHERE (city = ANY(%s) OR city IS NULL)", [list(region)]
-        text_order = "key, " if tier == "prefix" else ""
-        statement = (
-            "SELECT layer, fid, field, shown FROM (SELECT layer, field, key, fid, city, "
-            "min(fid) OVER w AS first, first_value(value) OVER (w ORDER BY fid) AS shown "
-            f"FROM {SCHEMA}.{SEARCH_TABLE} WHERE {match} AND {which} "
-            "WINDOW w AS (PARTITION BY layer, field, key)) m "
-            f'{outer} ORDER BY {text_order}layer <> %s, layer COLLATE "C", '
-            "array_position(%s::text[], field), first, fid LIMIT %s OFFSET %s"
+            in_region, region_args = "AND (s.city = ANY(%s) OR s.city IS NULL)", [list(region)]
+        order = ("key, " if tier == "prefix" else "") + (
+            'after_districts, layer COLLATE "C", field_rank, first'
         )
-        base = [*args, *which_args, *outer_args, DISTRICTS_LAYER, list(SEARCH_FIELDS)]
+        texts_sql = (
+            f"SELECT layer, field, key, value FROM {SCHEMA}.{SEARCH_TEXTS_TABLE} "
+            f"WHERE {match} AND {which} ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        rows_sql = (
+            "SELECT t.n, r.fid FROM unnest(%s::text[], %s::text[], %s::text[]) "
+            "WITH ORDINALITY AS t(layer, field, key, n) CROSS JOIN LATERAL (SELECT s.fid "
+            f"FROM {SCHEMA}.{SEARCH_TABLE} s WHERE s.layer = t.layer AND s.field = t.field "
+            f"AND s.key = t.key {in_region} ORDER BY s.fid LIMIT %s) r ORDER BY t.n, r.fid"
+        )
         offset = 0
         while True:
-            batch = con.execute(statement, [*base, _SEARCH_BATCH, offset]).fetchall()
-            yield from batch
-            if len(batch) < _SEARCH_BATCH:
+            texts = con.execute(texts_sql, [*args, *which_args, _SEARCH_BATCH, offset]).fetchall()
+            if not texts:
+                return
+            per_text = 2 * limit + len(seen)  # enough for the limit past the ones seen
+            fids = con.execute(
+                rows_sql,
+                [
+                    [t[0] for t in texts],
+                    [t[1] for t in texts],
+                    [t[2] for t in texts],
+                    *region_args,
+                    per_text,
+                ],
+            ).fetchall()
+            for n, fid in fids:
+                layer_id, field_name, _, value = texts[n - 1]
+                yield layer_id, fid, field_name, value
+            if len(texts) < _SEARCH_BATCH:
                 return
             offset += _SEARCH_BATCH
 

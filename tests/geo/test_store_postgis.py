@@ -273,3 +273,33 @@ def test_the_point_index_and_sql_answer_alike(pg_store_url: str, kwargs: dict) -
             assert got.number_matched == expected.number_matched
             assert [f.id for f in got.features] == [f.id for f in expected.features]
             assert [f.geometry for f in got.features] == [f.geometry for f in expected.features]
+
+
+def test_search_after_writes_answers_as_a_fresh_load(pg_url: str, pg_cluster) -> None:
+    from support import store_contents
+
+    layer = _boilers(6)
+    for i, name in enumerate(["甲热力", "乙热力", "甲热力", "丙", "乙热力", "丁"]):
+        layer.properties[i]["name"] = name
+    load_postgis(pg_url, {"coal_boilers": layer}, {}, [])
+    with psycopg.connect(pg_url) as con:
+        renamed = {**layer.properties[0], "name": "乙热力"}  # 甲热力's first feature moves
+        write_features(con, "coal_boilers", [("b-0", renamed, shapely.Point(122, 40.5))])
+        write_features(con, "coal_boilers", [], deletes=["b-1"])  # 乙热力's first goes
+        added = boiler_feature(id="b-9", name="甲热力")["properties"]
+        write_features(con, "coal_boilers", [("b-9", added, shapely.Point(122.1, 40.6))])
+        bump_version(con)
+    fresh_url = pg_cluster.create_database()
+    try:
+        with PostGISStore(pg_url) as written:
+            data, tables = store_contents(written)
+            load_postgis(fresh_url, data, {}, tables)
+            with PostGISStore(fresh_url) as fresh:
+                for query in ("热力", "甲热力", "乙", "b-", "丙", "b-9"):
+                    for region in (None, ["210800"], ["220400"]):
+                        got = written.search(query, region=region, limit=10)
+                        assert got == fresh.search(query, region=region, limit=10), query
+                assert [h.id for h in written.search("甲热力")] == ["b-2", "b-9"]
+                assert [h.id for h in written.search("乙热力")] == ["b-0", "b-4"]
+    finally:
+        pg_cluster.drop_database(fresh_url.split("/")[-1].split("?")[0])
