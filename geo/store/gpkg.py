@@ -40,6 +40,7 @@ from geo.store.base import (
     freeze_filters,
 )
 from geo.store.loading import Overlay, TablesMaker, ensure_loaded
+from geo.store.points import PointIndex, first_fids
 from geo.store.search import (
     DISTRICTS_LAYER,
     MAX_QUERY_CHARS,
@@ -398,25 +399,6 @@ def gpkg_blob_to_wkb(blob: bytes) -> bytes | None:
     return blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111] :]
 
 
-class _PointIndex:
-    """A point layer's coordinates in memory, sorted by x: a bbox is a binary search on x and
-    a numpy mask over that slab, exact, and the number matched comes for free. Read once per
-    store (the file is immutable while open); for a million points about 32 MB."""
-
-    def __init__(self, fids: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
-        order = np.argsort(x, kind="stable")
-        self.fids, self.x, self.y = fids[order], x[order], y[order]
-        self.sorted_fids = np.sort(fids)
-
-    def within(self, bbox: BBox) -> np.ndarray:
-        """The fids of the points inside `bbox` (edges included), in no particular order."""
-        minx, miny, maxx, maxy = bbox
-        lo = np.searchsorted(self.x, minx, side="left")
-        hi = np.searchsorted(self.x, maxx, side="right")
-        y = self.y[lo:hi]
-        return self.fids[lo:hi][(y >= miny) & (y <= maxy)]
-
-
 def _point_coordinates(rows: list[tuple[int, bytes | None]]) -> tuple[np.ndarray, ...]:
     """fids, x, y of point rows (fid, GeoPackage blob); empty points are left out. Blobs of
     one layout (the usual case) are decoded with numpy in one go, others through shapely."""
@@ -440,16 +422,6 @@ def _point_coordinates(rows: list[tuple[int, bytes | None]]) -> tuple[np.ndarray
     return fids, coords[:, 0], coords[:, 1]
 
 
-def _first(fids: np.ndarray, offset: int, limit: int) -> np.ndarray:
-    """fids[offset:offset + limit] of the sorted fids, without sorting them all."""
-    end = min(len(fids), offset + limit)
-    if offset >= end:
-        return fids[:0]
-    if end < len(fids):
-        fids = np.partition(fids, end - 1)[:end]
-    return np.sort(fids)[offset:end]
-
-
 class GeoPackageStore(FeatureStore):
     """A read-only view of a GeoPackage built by `build_geopackage` (or any GeoPackage whose
     layers have an `id` column and an R-tree index)."""
@@ -461,7 +433,7 @@ class GeoPackageStore(FeatureStore):
         self._con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self._positions: dict[tuple, Positions] = {}
-        self._point_indexes: dict[str, _PointIndex] = {}
+        self._point_indexes: dict[str, PointIndex] = {}
         self._counts: OrderedDict[tuple, int] = OrderedDict()  # immutable file: counts hold
         self._layers = self._read_layers()
         self._names: dict[str, str] | None = None
@@ -612,12 +584,12 @@ class GeoPackageStore(FeatureStore):
                 self._counts.popitem(last=False)
         return matched
 
-    def _point_index(self, info: LayerInfo) -> _PointIndex:
+    def _point_index(self, info: LayerInfo) -> PointIndex:
         index = self._point_indexes.get(info.id)
         if index is None:
             with self._lock:
                 rows = self._con.execute(f'SELECT fid, geom FROM "{info.id}"').fetchall()
-            index = _PointIndex(*_point_coordinates(rows))
+            index = PointIndex(*_point_coordinates(rows))
             self._point_indexes[info.id] = index
         return index
 
@@ -630,7 +602,7 @@ class GeoPackageStore(FeatureStore):
         if bbox is None:
             return index.sorted_fids[offset : offset + limit], len(index.sorted_fids)
         inside = index.within(check_bbox(bbox))
-        return _first(inside, offset, limit), len(inside)
+        return first_fids(inside, offset, limit), len(inside)
 
     def get(self, layer: str, feature_id: str) -> Feature:
         info = self._info(layer)

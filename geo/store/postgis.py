@@ -12,8 +12,10 @@ cached when it sees a new version (`PostGISStore.refresh`).
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ from geo.store.base import (
     freeze_filters,
 )
 from geo.store.loading import Overlay, TablesMaker, ensure_loaded
+from geo.store.points import PointIndex, first_fids
 from geo.store.search import (
     DISTRICTS_LAYER,
     MAX_QUERY_CHARS,
@@ -62,6 +65,26 @@ _SQL_TYPES["bool"] = "boolean"
 _COPY_TYPES = {"str": "text", "int": "int8", "float": "float8", "bool": "bool"}
 _INDEXED_FIELDS = ("city_adcode", "county_adcode")
 _SEARCH_BATCH = 256
+# The search tables' indexes (see 0010_search.sql), made by the loader after its COPY: a
+# text's features by fid; exact and prefix hits a range of keys; substrings of three or more
+# characters from the trigrams; texts in store order (the short substrings skip the ids).
+_SEARCH_INDEXES = {
+    "search_text_rows": "CREATE INDEX search_text_rows ON lutu.search (layer, field, key, fid)",
+    "search_texts_key": "CREATE INDEX search_texts_key ON lutu.search_texts (key)",
+    "search_texts_trgm": (
+        "CREATE INDEX search_texts_trgm ON lutu.search_texts USING gin (key gin_trgm_ops)"
+    ),
+    "search_texts_order": (
+        "CREATE INDEX search_texts_order ON lutu.search_texts "
+        '(after_districts, layer COLLATE "C", field_rank, first)'
+    ),
+    "search_texts_words": (
+        "CREATE INDEX search_texts_words ON lutu.search_texts "
+        "(after_districts, layer COLLATE \"C\", field_rank, first) WHERE field <> 'id'"
+    ),
+}
+SEARCH_TEXTS_TABLE = "search_texts"
+_log = logging.getLogger(__name__)
 
 
 def _table(layer: str) -> sql.Identifier:
@@ -209,6 +232,31 @@ def _search_rows(
                 yield layer, name, fid, key, str(value), city
 
 
+def _index_texts(con: psycopg.Connection, layer: str | None, keys: Any = None) -> None:
+    """Make search_texts agree with the search rows: every text (None: of every layer), or
+    only the (field, key) pairs `keys` of `layer` (what a write touched)."""
+    which, params = sql.SQL("TRUE"), []
+    if layer is not None:
+        fields = [field for field, _ in keys]
+        texts = [key for _, key in keys]
+        which = sql.SQL(
+            "layer = %s AND (field, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
+        params = [layer, fields, texts]
+        con.execute(
+            sql.SQL("DELETE FROM {} WHERE {}").format(_table(SEARCH_TEXTS_TABLE), which), params
+        )
+    con.execute(
+        sql.SQL(
+            "INSERT INTO {} (layer, field, key, first, value, after_districts, field_rank) "
+            "SELECT layer, field, key, min(fid), (array_agg(value ORDER BY fid))[1], "
+            "layer <> %s, array_position(%s::text[], field) FROM {} WHERE {} "
+            "GROUP BY layer, field, key"
+        ).format(_table(SEARCH_TEXTS_TABLE), _table(SEARCH_TABLE), which),
+        [DISTRICTS_LAYER, list(SEARCH_FIELDS), *params],
+    )
+
+
 def _copy_search(
     con: psycopg.Connection, rows: Iterable[tuple[str, str, int, str, str, str | None]]
 ) -> None:
@@ -266,16 +314,28 @@ def load_postgis(
         for name in old:
             con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(name)))
         con.execute(f"DELETE FROM {SCHEMA}.layers")
-        con.execute(sql.SQL("TRUNCATE {}").format(_table(SEARCH_TABLE)))
+        con.execute(
+            sql.SQL("TRUNCATE {}, {}").format(_table(SEARCH_TABLE), _table(SEARCH_TEXTS_TABLE))
+        )
+        for name in _SEARCH_INDEXES:
+            con.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(_table(name)))
         position = 0
         for layer_id, layer in data.items():
+            started = time.perf_counter()
             schema: LayerSchema = layer.schema
             fields = {f.name: f.type for f in schema.fields}
             _create_table(con, layer_id, fields, schema.geometry_type)
             _copy_rows(con, layer_id, fields, layer.properties, layer.geometries, freeze=True)
+            copied = time.perf_counter()
             _index_table(con, layer_id, fields, spatial=True)
+            indexed = time.perf_counter()
             fids = range(1, len(layer.properties) + 1)  # a new identity counts from 1
             _copy_search(con, _search_rows(layer_id, fields, fids, layer.properties))
+            _log.info(
+                "loaded %s: %d rows, COPY %.1f s, indexes %.1f s, search rows %.1f s",
+                layer_id, len(layer), copied - started, indexed - copied,
+                time.perf_counter() - indexed,
+            )  # fmt: skip
             description = f"{schema.name_zh} {schema.name_en}"
             count, bbox = len(layer.properties), _bbox(layer.geometries)
             _register(
@@ -291,7 +351,12 @@ def load_postgis(
                 position,
             )  # fmt: skip
             position += 1
+        started = time.perf_counter()
+        _index_texts(con, None)
+        for statement in _SEARCH_INDEXES.values():
+            con.execute(statement)
         con.execute(sql.SQL("ANALYZE {}").format(_table(SEARCH_TABLE)))
+        con.execute(sql.SQL("ANALYZE {}").format(_table(SEARCH_TEXTS_TABLE)))
         con.execute(f"DELETE FROM {SCHEMA}.meta")
         written = {**meta, "store_format": str(STORE_FORMAT)}
         with con.cursor() as cur:
@@ -299,6 +364,11 @@ def load_postgis(
                 f"INSERT INTO {SCHEMA}.meta (key, value) VALUES (%s, %s)", sorted(written.items())
             )
         bump_version(con)
+        committing = time.perf_counter()
+    _log.info(
+        "search indexed and analysed in %.1f s, committed in %.1f s",
+        committing - started, time.perf_counter() - committing,
+    )  # fmt: skip
 
 
 def read_meta(url: str) -> dict[str, str]:
@@ -380,17 +450,24 @@ def write_features(
         fid_of = _upsert(con, layer, fields, spatial, latest)
         count += len(fid_of) - len(before)
         touched += list(fid_of.values())
+    keys: set[tuple[str, str]] = set()  # the texts whose features changed
     if touched:
-        con.execute(
-            sql.SQL("DELETE FROM {} WHERE layer = %s AND fid = ANY(%s)").format(
-                _table(SEARCH_TABLE)
-            ),
-            (layer, touched),
+        keys.update(
+            con.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE layer = %s AND fid = ANY(%s) RETURNING field, key"
+                ).format(_table(SEARCH_TABLE)),
+                (layer, touched),
+            ).fetchall()
         )
     if latest:
         rows = [{**props, "id": feature_id} for feature_id, (props, _) in latest.items()]
         fids = [fid_of[feature_id] for feature_id in latest]
-        _copy_search(con, _search_rows(layer, fields, fids, rows))
+        new = list(_search_rows(layer, fields, fids, rows))
+        keys.update((field, key) for _, field, _, key, _, _ in new)
+        _copy_search(con, new)
+    if keys:
+        _index_texts(con, layer, sorted(keys))
     if spatial and shrunk:
         bbox = _table_bbox(con, layer)
     elif spatial and latest:
@@ -489,6 +566,10 @@ class PostGISStore(FeatureStore):
     `write_features`). What it caches (layer infos, counts, positions) belongs to one data
     version: `refresh()` drops it all when another connection changed the data."""
 
+    # Point layers with more features than this get their point index built in the
+    # background (None: never use one, every query in SQL).
+    background_points_above: int | None = 200_000
+
     def __init__(self, url: str, *, pool: ConnectionPool | None = None) -> None:
         self.url = url
         self._owns_pool = pool is None
@@ -499,6 +580,8 @@ class PostGISStore(FeatureStore):
         self._layers: dict[str, LayerInfo] | None = None
         self._counts: dict[tuple, int] = {}
         self._positions: dict[tuple, Positions] = {}
+        self._point_indexes: dict[str, PointIndex] = {}
+        self._building: set[tuple[str, int]] = set()  # point indexes being read
         self._names: dict[str, str] | None = None
         self.refresh()
 
@@ -523,6 +606,7 @@ class PostGISStore(FeatureStore):
             self._layers = None
             self._counts = {}
             self._positions = {}
+            self._point_indexes = {}
             self._names = None
             return True
 
@@ -605,6 +689,16 @@ class PostGISStore(FeatureStore):
         if with_geometry:
             selected += sql.SQL(", ST_AsBinary(geom)")
         generation = self._generation
+        if info.geometry_type == "Point" and limit is not None and not filters and not sortby:
+            page = self._point_page(info, bbox, limit, offset)
+            if page is not None:
+                fids, matched = page
+                statement = sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s) ORDER BY fid").format(
+                    selected, _table(layer)
+                )
+                with self._pool.connection() as con:
+                    rows = _fetch(con, statement, [fids.tolist()]) if len(fids) else []
+                return QueryResult(_features(columns, rows, with_geometry), matched)
         with self._pool.connection() as con:
             matched = self._count(con, info, where, params, generation)
             rows: list[tuple] = []
@@ -623,6 +717,56 @@ class PostGISStore(FeatureStore):
                     ).format(selected, _table(layer), _table(layer), where, order_by, order_by)
                     rows = _fetch(con, statement, [*params, limit, offset])
         return QueryResult(_features(columns, rows, with_geometry), matched)
+
+    def _point_page(
+        self, info: LayerInfo, bbox: BBox | None, limit: int, offset: int
+    ) -> tuple[np.ndarray, int] | None:
+        """The fids of one page of a point layer (fid order) and the number matched, from the
+        in-memory point index: no SQL count (half a second for a 1° box of a million
+        villages), no OFFSET stepping through rows. None while the index is not built."""
+        index = self._point_index(info)
+        if index is None:
+            return None
+        if bbox is None:
+            if len(index.sorted_fids) != info.count:  # features without a point: not here
+                return None
+            return index.sorted_fids[offset : offset + limit], info.count
+        inside = index.within(check_bbox(bbox))
+        return first_fids(inside, offset, limit), len(inside)
+
+    def _point_index(self, info: LayerInfo) -> PointIndex | None:
+        """The point index of this data version. A small layer's is read at once; a large
+        one's in the background (seconds at a million points), its queries going to SQL
+        meanwhile, so a request after a change never waits for it."""
+        index = self._point_indexes.get(info.id)
+        if index is not None or self.background_points_above is None:
+            return index
+        generation = self._generation
+        if info.count <= self.background_points_above:
+            return self._build_point_index(info, generation)
+        with self._lock:
+            if (info.id, generation) in self._building:
+                return None
+            self._building.add((info.id, generation))
+        threading.Thread(
+            target=self._build_point_index, args=(info, generation), daemon=True
+        ).start()
+        return None
+
+    def _build_point_index(self, info: LayerInfo, generation: int) -> PointIndex | None:
+        try:
+            positions = self._all_positions(info.id, (), ())
+            index = PointIndex(positions.fids, positions.x, positions.y)
+            with self._lock:
+                if generation == self._generation:
+                    self._point_indexes[info.id] = index
+            return index
+        except Exception:  # the SQL path answers meanwhile; the next request tries again
+            _log.exception("building the point index of %s failed", info.id)
+            return None
+        finally:
+            with self._lock:
+                self._building.discard((info.id, generation))
 
     def _count(
         self,
@@ -742,8 +886,8 @@ class PostGISStore(FeatureStore):
         ]  # fmt: skip
         clause, params = _filter_sql(info, filters)
         rows = sql.SQL(
-            "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND {} ORDER BY fid"
-        ).format(_table(info.id), clause)
+            "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND {} ORDER BY {}.fid"
+        ).format(_table(info.id), clause, _ident(info.id))
         with self._pool.connection() as con:
             for _ in range(3):
                 before = _version(con)
@@ -794,8 +938,8 @@ class PostGISStore(FeatureStore):
         with self._pool.connection() as con:
             for tier in ("exact", "prefix", "substring"):
                 for districts in (True, False):
-                    for layer_id, fid, field_name, value in self._search_rows(
-                        con, tier, query, districts, wanted, skipped, region
+                    for layer_id, fid, field_name, value in self._matches(
+                        con, tier, query, districts, wanted, skipped, region, limit, seen
                     ):
                         if (layer_id, fid) in seen:
                             continue
@@ -805,7 +949,7 @@ class PostGISStore(FeatureStore):
                             return self._hits(con, infos, found)
             return self._hits(con, infos, found)
 
-    def _search_rows(
+    def _matches(
         self,
         con: psycopg.Connection,
         tier: str,
@@ -814,10 +958,13 @@ class PostGISStore(FeatureStore):
         wanted: list[str],
         skipped: list[list[str]],
         region: Sequence[str] | None,
+        limit: int,
+        seen: set[tuple[str, int]],
     ) -> Iterator[tuple[str, int, str, str]]:
-        """(layer, fid, field, value) of the features whose texts match `query` in `tier`,
-        in the store order of geo/store/search.py (a text's value as its first feature has
-        it), read a batch at a time (most searches stop in the first)."""
+        """(layer, fid, field, value) of the features holding a text that matches `query` in
+        `tier`, in the store order of geo/store/search.py: texts from search_texts in index
+        order (a batch at a time: most searches stop in the first), each text's features by
+        fid (enough of them to fill the limit past the features already seen)."""
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         if tier == "exact":
             match, args = "key = %s", [query]
@@ -830,32 +977,50 @@ class PostGISStore(FeatureStore):
             args = [f"%{escaped}%", query]
             if len(query) < 3:
                 match += " AND field <> 'id'"
-        which = "layer = ANY(%s) AND (layer = %s) = %s"
-        which_args: list[Any] = [wanted, DISTRICTS_LAYER, districts]
+        which = "after_districts = %s AND layer = ANY(%s)"
+        which_args: list[Any] = [not districts, wanted]
         if skipped:
             which += (
                 " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(%s::jsonb) s "
                 "WHERE s->>0 = layer AND s->>1 = field)"
             )
             which_args.append(json.dumps(skipped))
-        outer, outer_args = "", []
+        in_region, region_args = "", []
         if region is not None:
-            outer, outer_args = "WHERE (city = ANY(%s) OR city IS NULL)", [list(region)]
-        text_order = "key, " if tier == "prefix" else ""
-        statement = (
-            "SELECT layer, fid, field, shown FROM (SELECT layer, field, key, fid, city, "
-            "min(fid) OVER w AS first, first_value(value) OVER (w ORDER BY fid) AS shown "
-            f"FROM {SCHEMA}.{SEARCH_TABLE} WHERE {match} AND {which} "
-            "WINDOW w AS (PARTITION BY layer, field, key)) m "
-            f'{outer} ORDER BY {text_order}layer <> %s, layer COLLATE "C", '
-            "array_position(%s::text[], field), first, fid LIMIT %s OFFSET %s"
+            in_region, region_args = "AND (s.city = ANY(%s) OR s.city IS NULL)", [list(region)]
+        order = ("key, " if tier == "prefix" else "") + (
+            'after_districts, layer COLLATE "C", field_rank, first'
         )
-        base = [*args, *which_args, *outer_args, DISTRICTS_LAYER, list(SEARCH_FIELDS)]
+        texts_sql = (
+            f"SELECT layer, field, key, value FROM {SCHEMA}.{SEARCH_TEXTS_TABLE} "
+            f"WHERE {match} AND {which} ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        rows_sql = (
+            "SELECT t.n, r.fid FROM unnest(%s::text[], %s::text[], %s::text[]) "
+            "WITH ORDINALITY AS t(layer, field, key, n) CROSS JOIN LATERAL (SELECT s.fid "
+            f"FROM {SCHEMA}.{SEARCH_TABLE} s WHERE s.layer = t.layer AND s.field = t.field "
+            f"AND s.key = t.key {in_region} ORDER BY s.fid LIMIT %s) r ORDER BY t.n, r.fid"
+        )
         offset = 0
         while True:
-            batch = con.execute(statement, [*base, _SEARCH_BATCH, offset]).fetchall()
-            yield from batch
-            if len(batch) < _SEARCH_BATCH:
+            texts = con.execute(texts_sql, [*args, *which_args, _SEARCH_BATCH, offset]).fetchall()
+            if not texts:
+                return
+            per_text = 2 * limit + len(seen)  # enough for the limit past the ones seen
+            fids = con.execute(
+                rows_sql,
+                [
+                    [t[0] for t in texts],
+                    [t[1] for t in texts],
+                    [t[2] for t in texts],
+                    *region_args,
+                    per_text,
+                ],
+            ).fetchall()
+            for n, fid in fids:
+                layer_id, field_name, _, value = texts[n - 1]
+                yield layer_id, fid, field_name, value
+            if len(texts) < _SEARCH_BATCH:
                 return
             offset += _SEARCH_BATCH
 

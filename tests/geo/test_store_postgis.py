@@ -247,6 +247,64 @@ def test_columns_read_by_copy_keep_every_value(pg_url: str) -> None:
     assert pos.extra["capacity_t_per_h"][3] is None
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"bbox": (121.5, 39.8, 123.0, 41.0), "limit": 7, "offset": 5},
+        {"bbox": (121.5, 39.8, 123.0, 41.0), "limit": 1000},
+        {"bbox": (0, 0, 1, 1), "limit": 10},
+        {"limit": 10, "offset": 250},
+        {"limit": 10, "offset": 10_000},
+    ],
+)
+def test_the_point_index_and_sql_answer_alike(pg_store_url: str, kwargs: dict) -> None:
+    import time
+
+    with PostGISStore(pg_store_url) as indexed, PostGISStore(pg_store_url) as plain:
+        plain.background_points_above = None  # every query in SQL
+        indexed.background_points_above = 0  # the index built in the background
+        first = indexed.query("villages", **kwargs)  # answered in SQL meanwhile
+        deadline = time.monotonic() + 30
+        while "villages" not in indexed._point_indexes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "villages" in indexed._point_indexes
+        expected = plain.query("villages", **kwargs)
+        for got in (first, indexed.query("villages", **kwargs)):
+            assert got.number_matched == expected.number_matched
+            assert [f.id for f in got.features] == [f.id for f in expected.features]
+            assert [f.geometry for f in got.features] == [f.geometry for f in expected.features]
+
+
+def test_search_after_writes_answers_as_a_fresh_load(pg_url: str, pg_cluster) -> None:
+    from support import store_contents
+
+    layer = _boilers(6)
+    for i, name in enumerate(["甲热力", "乙热力", "甲热力", "丙", "乙热力", "丁"]):
+        layer.properties[i]["name"] = name
+    load_postgis(pg_url, {"coal_boilers": layer}, {}, [])
+    with psycopg.connect(pg_url) as con:
+        renamed = {**layer.properties[0], "name": "乙热力"}  # 甲热力's first feature moves
+        write_features(con, "coal_boilers", [("b-0", renamed, shapely.Point(122, 40.5))])
+        write_features(con, "coal_boilers", [], deletes=["b-1"])  # 乙热力's first goes
+        added = boiler_feature(id="b-9", name="甲热力")["properties"]
+        write_features(con, "coal_boilers", [("b-9", added, shapely.Point(122.1, 40.6))])
+        bump_version(con)
+    fresh_url = pg_cluster.create_database()
+    try:
+        with PostGISStore(pg_url) as written:
+            data, tables = store_contents(written)
+            load_postgis(fresh_url, data, {}, tables)
+            with PostGISStore(fresh_url) as fresh:
+                for query in ("热力", "甲热力", "乙", "b-", "丙", "b-9"):
+                    for region in (None, ["210800"], ["220400"]):
+                        got = written.search(query, region=region, limit=10)
+                        assert got == fresh.search(query, region=region, limit=10), query
+                assert [h.id for h in written.search("甲热力")] == ["b-2", "b-9"]
+                assert [h.id for h in written.search("乙热力")] == ["b-0", "b-4"]
+    finally:
+        pg_cluster.drop_database(fresh_url.split("/")[-1].split("?")[0])
+
+
 def test_a_nul_in_a_filter_or_search_matches_nothing(pg_store) -> None:
     # PostgreSQL text cannot hold NUL: such a value is in no row, never a server error.
     assert pg_store.query("villages", filters={"name": "石\x00山"}, limit=0).number_matched == 0
