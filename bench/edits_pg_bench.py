@@ -107,8 +107,10 @@ def main() -> None:
         assert changes.count("change") == args.rows
         line("commit a ledger changing them", args.rows, timed(lambda: edits.commit(changes, "b")))
         fid = rows[0][0]
+        with psycopg.connect(url) as con:
+            stored = {f.id: f for f in layer_features(con, LAYER) if f.id == fid}
         edited = {**changed[0][1], "note": "网页编辑"}
-        one = import_plan(LAYER.id, [(fid, edited, rows[0][2])], {fid: stored[fid]})
+        one = import_plan(LAYER.id, [(fid, edited, rows[0][2])], stored)
         line("one web edit", 1, timed(lambda: edits.commit(one, "bench")))
         line(
             "one deletion",

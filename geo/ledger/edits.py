@@ -114,8 +114,8 @@ class Entry(NamedTuple):
 # not there (deleted).
 Stored = tuple[dict[str, Any], BaseGeometry | None] | None
 # Writes one accepted row of an import inside its transaction: (its number from 1, the
-# outcome, its properties as JSON, its audit entry).
-RowWriter = Callable[[int, "RowOutcome", str, Entry], None]
+# outcome, its properties as JSON, its geometry as WKT, its audit entry).
+RowWriter = Callable[[int, "RowOutcome", str, str, Entry], None]
 
 # A change found on commit, as its message says it: (Chinese, English).
 _CHANGED_BY_OTHERS = {
@@ -207,7 +207,7 @@ class EditLog(ABC):
                     details = f'{{"row": {outcome.row}, "warnings": {warned}, {choice_json}}}'
                     after = _state_json(properties, after_wkt[n - 1])
                     entry = Entry(outcome.action, outcome.feature_id, before, after, details)
-                    write(n, outcome, properties, entry)
+                    write(n, outcome, properties, after_wkt[n - 1], entry)
                     added += outcome.action == "add"
                     changed += outcome.action == "change"
                     if between_rows is not None:
@@ -408,7 +408,7 @@ class EditStore(EditLog):
     def _importing(
         self, tx: sqlite3.Connection, batch: Batch, rows: Sequence[RowOutcome]
     ) -> Iterator[RowWriter]:
-        def write(n: int, outcome: RowOutcome, properties: str, entry: Entry) -> None:
+        def write(n: int, outcome: RowOutcome, properties: str, wkt: str, entry: Entry) -> None:
             # A feature deleted earlier and imported again is back.
             tx.execute(
                 "DELETE FROM deleted WHERE layer = ? AND id = ?", (batch.layer, entry.feature_id)

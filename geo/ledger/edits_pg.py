@@ -78,9 +78,10 @@ class PostgresEditStore(EditLog):
             table=sql.Identifier(SCHEMA, layer),
         )
         found: dict[str, Stored] = dict.fromkeys(ids)  # not in the table: deleted, or never was
-        for fid, *values, wkb in tx.execute(query, (list(ids),), binary=True):
-            geometry = shapely.from_wkb(wkb) if wkb is not None else None
-            found[fid] = ({"id": fid, **dict(zip(names, values, strict=True))}, geometry)
+        rows = tx.execute(query, (list(ids),), binary=True).fetchall()
+        geometries = shapely.from_wkb([row[-1] for row in rows])  # one call for them all
+        for row, geometry in zip(rows, geometries, strict=True):
+            found[row[0]] = ({"id": row[0], **dict(zip(names, row[1:-1], strict=True))}, geometry)
         return found
 
     @contextmanager
@@ -90,12 +91,12 @@ class PostgresEditStore(EditLog):
         # The audit entries stream into their table with one COPY while the rows are made (the
         # server indexes them as they come); then the edit rows, with another; the layer
         # table gets the features by write_features.
-        properties_of: list[str] = []
+        edit_rows: list[tuple[str, str]] = []  # (properties JSON, geometry WKT) of each row
         with tx.cursor().copy(f"COPY lutu.audit ({AUDIT_COLUMNS}) FROM STDIN") as copy:
 
-            def write(n: int, outcome: RowOutcome, properties: str, entry: Entry) -> None:
+            def write(n: int, outcome: RowOutcome, properties: str, wkt: str, entry: Entry) -> None:
                 copy.write_row(audit_values(batch, entry))
-                properties_of.append(properties)
+                edit_rows.append((properties, wkt))
 
             yield write
         if not rows:
@@ -116,15 +117,15 @@ class PostgresEditStore(EditLog):
                 "DELETE FROM lutu.edit_deleted WHERE layer = %s AND feature_id = ANY(%s)",
                 (layer, back),
             )
-        geometries = [o.geometry for o in rows]
-        ewkb = shapely.to_wkb(shapely.set_srid(geometries, SRID), hex=True, include_srid=True)
+        ewkt = f"SRID={SRID};"  # WKT as the audit has it, exact: the shortest repr of each number
         order = sorted(range(len(rows)), key=ids.__getitem__)  # id order: no deadlock
         try:
             # An add someone else made meanwhile has no layer row to lock: its edit row tells
             # (the COPY waits for their commit, then finds the key taken).
             with tx.transaction(), tx.cursor().copy(_COPY_EDIT_FEATURES) as copy:
                 for i in order:
-                    copy.write_row((layer, ids[i], properties_of[i], ewkb[i]))
+                    properties, wkt = edit_rows[i]
+                    copy.write_row((layer, ids[i], properties, ewkt + wkt))
         except psycopg.errors.UniqueViolation:
             added = [fid for fid, o in zip(ids, rows, strict=True) if o.action == "add"]
             raced = tx.execute(
