@@ -93,6 +93,19 @@ class LedgerError(LutuError, ValueError):
         return _placed(self.message, self.path, row, self.field)
 
 
+class ConflictError(LedgerError):
+    """A commit or deletion that finds features changed by someone else since they were read
+    (the import checked, the edit page opened): nothing of it is written. `layer` and
+    `feature_ids` name them; the message names the first, Chinese first."""
+
+    def __init__(
+        self, message: str, *, layer: str, feature_ids: list[str], path: str | None = None
+    ) -> None:
+        self.layer = layer
+        self.feature_ids = list(feature_ids)
+        super().__init__(message, path=path)
+
+
 class LedgerChoiceError(LedgerError):
     """A ledger file that can be read more than one way (which of its layers?): the caller
     asks the person to pick one of `choices` for the import option `option`, then reads the

@@ -1,11 +1,17 @@
-"""Planners' changes, kept apart from the shipped sources: one SQLite file holding the current
-state of every feature a planner added or changed, the features a planner deleted, and the
-audit log (留痕) of every change — who, when, what, before and after.
+"""Planners' changes, kept apart from the shipped sources: the current state of every feature
+a planner added or changed, the features a planner deleted, and the audit log (留痕) of every
+change — who, when, what, before and after.
 
-An import is one SQLite transaction: every accepted row and its audit entry, or nothing (a
-crash or a kill mid-import leaves the file as it was; SQLite's journal sees to it). The store
-is then rebuilt from the sources with these edits laid over them (`overlay`), and swapped in
-whole, so readers see the old store or the new one.
+Two backends keep them, with the same methods (`EditLog`; `open_edits` picks one by name):
+- `EditStore`, one SQLite file beside the GeoPackage store, which is rebuilt from the sources
+  with these edits laid over them (`overlay`) and swapped in whole, so readers see the old
+  store or the new one;
+- `geo.ledger.edits_pg.PostgresEditStore`, tables in the PostGIS database, which also writes
+  the changed features in place into the layer tables, in the same transaction.
+
+An import is one transaction: every accepted row and its audit entry, or nothing (a crash or a
+kill mid-import leaves everything as it was). It first compares each feature it changes with
+what its check saw, so that nobody overwrites someone else's change unseen (ConflictError).
 """
 
 from __future__ import annotations
@@ -13,21 +19,22 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import LedgerError
+from geo.errors import ConflictError, LedgerError
 
 if TYPE_CHECKING:
-    from geo.ledger.plan import ImportPlan
+    from geo.ledger.plan import ImportPlan, RowOutcome
     from geo.ledger.read import Progress
     from geo.sources import LayerData
 
@@ -83,21 +90,49 @@ class Committed:
     changed: int
 
 
-class EditStore:
-    """The edits file: `commit` an import plan, read `features` back, browse `audit`."""
+class Batch(NamedTuple):
+    """What every audit entry of one change has alike."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
+    at: str  # UTC, ISO 8601
+    user: str
+    layer: str  # or the catalog table a `record` entry concerns
+    source: str | None
+    batch: str
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, isolation_level=None)) as con:
-            con.execute("PRAGMA journal_mode=DELETE")  # the whole state in one file
-            con.executescript(SCHEMA)
-            columns = {row[1] for row in con.execute("PRAGMA table_info(audit)")}
-            if "details" not in columns:  # an edits file from before the details column
-                con.execute("ALTER TABLE audit ADD COLUMN details TEXT")
-            yield con
+
+class Entry(NamedTuple):
+    """One audit entry as written, its JSON made (by EditLog, the same for every backend)."""
+
+    action: str
+    feature_id: str
+    before: str | None
+    after: str | None
+    details: str | None
+
+
+# A feature as a conflict check finds it stored: (properties, geometry), or None when it is
+# not there (deleted).
+Stored = tuple[dict[str, Any], BaseGeometry | None] | None
+# Writes one accepted row of an import inside its transaction: (its number from 1, the
+# outcome, its properties as JSON, its geometry as WKT, its audit entry).
+RowWriter = Callable[[int, "RowOutcome", str, str, Entry], None]
+
+# A change found on commit, as its message says it: (Chinese, English).
+_CHANGED_BY_OTHERS = {
+    "change": ("修改", "changed"),
+    "delete": ("删除", "deleted"),
+    "add": ("添加", "added"),
+}
+IMPORT_CHECKED = ("自本次导入检查以来", "since this import was checked")
+FEATURE_READ = ("自读取以来", "since it was read")
+
+
+class EditLog(ABC):
+    """The planners' edits and the audit log, wherever they are kept.
+
+    What a change means is decided here, once for every backend: who may make it, the plan's
+    all-or-nothing rule, the conflict check, the audit entries and their JSON. A backend gives
+    a transaction, the stored state of features (locked), and the writes."""
 
     def commit(
         self,
@@ -113,7 +148,9 @@ class EditStore:
 
         All or nothing: a plan with a rejected row writes nothing (LedgerError) unless
         `accepted_only` says to leave the rejected rows out; each audit entry keeps that
-        choice, the rows left out and the row's warnings.
+        choice, the rows left out and the row's warnings. A feature the plan changes that
+        someone else changed, deleted or added since the plan was checked (its stored state
+        is not the plan's `before`) writes nothing either (ConflictError, naming it).
 
         `between_rows` is called after each row is written, inside the transaction (tests kill
         the process there to show that nothing of a half-done import survives). `progress`
@@ -131,10 +168,15 @@ class EditStore:
                 "import only the accepted rows (--accepted-only)",
                 path=Path(plan.path).name,
             )
-        batch = uuid.uuid4().hex[:12]
-        at = now().isoformat(timespec="seconds")
+        batch = Batch(
+            now().isoformat(timespec="seconds"), user, plan.layer, Path(plan.path).name, _new_id()
+        )
         added = changed = 0
         accepted = plan.accepted
+        before_geometries = [_before_geometry(o) for o in accepted]
+        # WKT of every geometry in one call, not one per row (a 100,000-row import).
+        after_wkt = _wkt([o.geometry for o in accepted])
+        before_wkt = _wkt(before_geometries)
         choice = {
             "accepted_only": bool(rejected),
             "rows_left_out": rejected[:1000],
@@ -142,63 +184,39 @@ class EditStore:
         }
         # The same for every row: made once (a 100,000-row import writes as many entries).
         choice_json = json.dumps(choice, ensure_ascii=False)[1:-1]
-        source = Path(plan.path).name
         total = len(accepted)
         if progress is not None:
             progress("write", 0, total)
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
+        with self._transaction() as tx:
+            expected = [
+                (o.feature_id, o.before, geometry)
+                for o, geometry in zip(accepted, before_geometries, strict=True)
+            ]
+            self._check_unchanged(tx, plan.layer, expected, IMPORT_CHECKED)
+            with self._importing(tx, batch, accepted) as write:
                 for n, outcome in enumerate(accepted, start=1):
                     assert outcome.properties is not None and outcome.geometry is not None
-                    before = _state(outcome.before, _before_geometry(outcome))
-                    after = _state(outcome.properties, outcome.geometry)
-                    # A feature deleted earlier and imported again is back.
-                    con.execute(
-                        "DELETE FROM deleted WHERE layer = ? AND id = ?",
-                        (plan.layer, outcome.feature_id),
-                    )
-                    con.execute(
-                        "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?)",
-                        (
-                            plan.layer,
-                            outcome.feature_id,
-                            json.dumps(outcome.properties, ensure_ascii=False),
-                            shapely.to_wkb(outcome.geometry),
-                        ),
-                    )
+                    assert outcome.feature_id is not None
+                    properties = _to_json(outcome.properties)
+                    before = None
+                    if outcome.before is not None:
+                        before_properties = _to_json(outcome.before)
+                        before = _state_json(before_properties, before_wkt[n - 1])
                     warnings = [{"field": w.field, "message": w.message} for w in outcome.warnings]
                     warned = json.dumps(warnings, ensure_ascii=False) if warnings else "[]"
                     details = f'{{"row": {outcome.row}, "warnings": {warned}, {choice_json}}}'
-                    con.execute(
-                        "INSERT INTO audit (at, user, action, layer, feature_id, before, after,"
-                        " source, batch, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            at,
-                            user,
-                            outcome.action,
-                            plan.layer,
-                            outcome.feature_id,
-                            json.dumps(before, ensure_ascii=False) if before else None,
-                            json.dumps(after, ensure_ascii=False),
-                            source,
-                            batch,
-                            details,
-                        ),
-                    )
+                    after = _state_json(properties, after_wkt[n - 1])
+                    entry = Entry(outcome.action, outcome.feature_id, before, after, details)
+                    write(n, outcome, properties, after_wkt[n - 1], entry)
                     added += outcome.action == "add"
                     changed += outcome.action == "change"
                     if between_rows is not None:
                         between_rows(n)
                     if progress is not None and n % PROGRESS_EVERY == 0 and n < total:
                         progress("write", n, total)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
         if progress is not None:
             progress("write", total, total)
-        return Committed(batch, added, changed)
+        return Committed(batch.batch, added, changed)
 
     def record(
         self,
@@ -219,26 +237,17 @@ class EditStore:
         Returns the entry's batch id."""
         if not user:
             raise ValueError("留痕须写明操作人 an audit entry needs the name of who acts")
-        batch = uuid.uuid4().hex[:12]
         dump = partial(json.dumps, ensure_ascii=False)
-        with self._connect() as con:
-            con.execute(
-                "INSERT INTO audit (at, user, action, layer, feature_id, before, after, source,"
-                " batch, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    now().isoformat(timespec="seconds"),
-                    user,
-                    action,
-                    subject,
-                    subject_id,
-                    dump(before) if before is not None else None,
-                    dump(after) if after is not None else None,
-                    source,
-                    batch,
-                    dump(details) if details is not None else None,
-                ),
-            )
-        return batch
+        batch = Batch(now().isoformat(timespec="seconds"), user, subject, source, _new_id())
+        entry = Entry(
+            action,
+            subject_id,
+            dump(before) if before is not None else None,
+            dump(after) if after is not None else None,
+            dump(details) if details is not None else None,
+        )
+        self._append(batch, entry)
+        return batch.batch
 
     def delete(
         self,
@@ -253,37 +262,176 @@ class EditStore:
     ) -> str:
         """Take one feature out of its layer (a source feature or an imported one), with its
         audit entry holding what it was, in one transaction; returns the batch id. `reason`
-        is kept as the entry's source, so the log says why."""
+        is kept as the entry's source, so the log says why. `before` and `geometry` are the
+        feature as the caller read it: changed or deleted by someone else since, it is left
+        alone (ConflictError)."""
         if not user:
             raise ValueError("删除须写明操作人 a deletion needs the name of who makes it")
-        batch = uuid.uuid4().hex[:12]
-        state = _state(before, geometry)
+        batch = Batch(now().isoformat(timespec="seconds"), user, layer, reason, _new_id())
+        state = json.dumps(_state(before, geometry), ensure_ascii=False)
+        entry = Entry("delete", feature_id, state, None, None)
+        with self._transaction() as tx:
+            self._check_unchanged(tx, layer, [(feature_id, before, geometry)], FEATURE_READ)
+            self._remove(tx, batch, entry)
+        return batch.batch
+
+    @abstractmethod
+    def deleted(self, layer: str) -> set[str]:
+        """The ids deleted from a layer (and not imported again since)."""
+
+    @abstractmethod
+    def features(self, layer: str) -> list[tuple[str, dict[str, Any], BaseGeometry]]:
+        """(id, properties, geometry) of every edited feature of a layer, by id."""
+
+    @abstractmethod
+    def audit(
+        self, *, layer: str | None = None, feature_id: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """The audit log, newest first; of one layer or one feature when asked."""
+
+    # -- what a backend gives ----------------------------------------------------------------
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """One write transaction; its handle goes to the methods below. Committed when the
+        block ends, rolled back on any exception (a kill rolls it back too)."""
+
+    @abstractmethod
+    def _stored(self, tx: Any, layer: str, ids: Sequence[str]) -> dict[str, Stored]:
+        """The stored state of those features, locked against other writers until the
+        transaction ends. An id left out is one the backend cannot see (a shipped feature the
+        SQLite edits file never held): it counts as unchanged."""
+
+    @abstractmethod
+    def _importing(
+        self, tx: Any, batch: Batch, rows: Sequence[RowOutcome]
+    ) -> AbstractContextManager[RowWriter]:
+        """A writer of the import's rows, one call per row in order; whatever else the import
+        writes is written when the block ends without an exception."""
+
+    @abstractmethod
+    def _remove(self, tx: Any, batch: Batch, entry: Entry) -> None:
+        """Take `entry.feature_id` out of `batch.layer` and write the entry."""
+
+    @abstractmethod
+    def _append(self, batch: Batch, entry: Entry) -> None:
+        """Write one audit entry on its own (a catalog change)."""
+
+    # ------------------------------------------------------------------------------------------
+    def _check_unchanged(
+        self,
+        tx: Any,
+        layer: str,
+        expected: Sequence[tuple[str | None, Mapping[str, Any] | None, BaseGeometry | None]],
+        since: tuple[str, str],
+    ) -> None:
+        """ConflictError unless every feature is stored as `expected` says: (id, properties,
+        geometry) as the caller read it, properties None for a feature that was not there."""
+        stored = self._stored(tx, layer, [fid for fid, _, _ in expected if fid is not None])
+        conflicts = []
+        for fid, properties, geometry in expected:
+            if fid not in stored:
+                continue
+            now = stored[fid]
+            if _unchanged(properties, geometry, now):
+                continue
+            how = "add" if properties is None else "delete" if now is None else "change"
+            conflicts.append((fid, how))
+        if conflicts:
+            raise conflict_error(layer, conflicts, since)
+
+
+def conflict_error(
+    layer: str, features: Sequence[tuple[str, str]], since: tuple[str, str] = IMPORT_CHECKED
+) -> ConflictError:
+    """The error for features someone else changed meanwhile: (id, "change" | "delete" |
+    "add") each, the first named, the rest counted; nothing was written."""
+    fid, how = features[0]
+    verb_zh, verb_en = _CHANGED_BY_OTHERS[how]
+    more = len(features) - 1
+    more_zh = f"，另有 {more} 个要素亦然" if more else ""
+    more_en = f" (and {more} more)" if more else ""
+    return ConflictError(
+        f"要素 {layer}/{fid} 已被他人{verb_zh}（{since[0]}）{more_zh}：未写入任何内容，"
+        f"请重新检查后再提交 feature {layer}/{fid} {verb_en} by someone else {since[1]}"
+        f"{more_en}: nothing written; check again and retry",
+        layer=layer,
+        feature_ids=[f for f, _ in features],
+    )
+
+
+class EditStore(EditLog):
+    """The edits file (SQLite): `commit` an import plan, read `features` back, browse `audit`.
+    The GeoPackage store is rebuilt with these edits laid over the sources (`overlay`)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # A writer waits its turn behind another one's import instead of failing after
+        # SQLite's default 5 s.
+        connect = partial(sqlite3.connect, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        with closing(connect(self.path)) as con:
+            con.execute("PRAGMA journal_mode=DELETE")  # the whole state in one file
+            con.executescript(SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(audit)")}
+            if "details" not in columns:  # an edits file from before the details column
+                con.execute("ALTER TABLE audit ADD COLUMN details TEXT")
+            yield con
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
+            con.execute("BEGIN IMMEDIATE")  # the write lock first: what is checked stays so
             try:
-                con.execute("DELETE FROM features WHERE layer = ? AND id = ?", (layer, feature_id))
-                con.execute("INSERT OR IGNORE INTO deleted VALUES (?, ?)", (layer, feature_id))
-                con.execute(
-                    "INSERT INTO audit (at, user, action, layer, feature_id, before, after,"
-                    " source, batch) VALUES (?, ?, 'delete', ?, ?, ?, NULL, ?, ?)",
-                    (
-                        now().isoformat(timespec="seconds"),
-                        user,
-                        layer,
-                        feature_id,
-                        json.dumps(state, ensure_ascii=False),
-                        reason,
-                        batch,
-                    ),
-                )
-                con.execute("COMMIT")
+                yield con
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        return batch
+            con.execute("COMMIT")
+
+    def _stored(self, tx: sqlite3.Connection, layer: str, ids: Sequence[str]) -> dict[str, Stored]:
+        found: dict[str, Stored] = {}
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = list(ids[start : start + _IDS_PER_QUERY])
+            marks = ", ".join("?" * len(chunk))
+            where = f"WHERE layer = ? AND id IN ({marks})"  # only ? marks: parameterised
+            for (fid,) in tx.execute(f"SELECT id FROM deleted {where}", (layer, *chunk)):
+                found[fid] = None
+            for fid, properties, geometry in tx.execute(
+                f"SELECT id, properties, geometry FROM features {where}", (layer, *chunk)
+            ):
+                found[fid] = (json.loads(properties), shapely.from_wkb(geometry))
+        return found
+
+    @contextmanager
+    def _importing(
+        self, tx: sqlite3.Connection, batch: Batch, rows: Sequence[RowOutcome]
+    ) -> Iterator[RowWriter]:
+        def write(n: int, outcome: RowOutcome, properties: str, wkt: str, entry: Entry) -> None:
+            # A feature deleted earlier and imported again is back.
+            tx.execute(
+                "DELETE FROM deleted WHERE layer = ? AND id = ?", (batch.layer, entry.feature_id)
+            )
+            tx.execute(
+                "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?)",
+                (batch.layer, entry.feature_id, properties, shapely.to_wkb(outcome.geometry)),
+            )
+            tx.execute(_INSERT_AUDIT, audit_values(batch, entry))
+
+        yield write
+
+    def _remove(self, tx: sqlite3.Connection, batch: Batch, entry: Entry) -> None:
+        key = (batch.layer, entry.feature_id)
+        tx.execute("DELETE FROM features WHERE layer = ? AND id = ?", key)
+        tx.execute("INSERT OR IGNORE INTO deleted VALUES (?, ?)", key)
+        tx.execute(_INSERT_AUDIT, audit_values(batch, entry))
+
+    def _append(self, batch: Batch, entry: Entry) -> None:
+        with self._connect() as con:
+            con.execute(_INSERT_AUDIT, audit_values(batch, entry))
 
     def deleted(self, layer: str) -> set[str]:
-        """The ids deleted from a layer (and not imported again since)."""
         if not self.path.exists():
             return set()
         with self._connect() as con:
@@ -291,7 +439,6 @@ class EditStore:
         return {fid for (fid,) in rows}
 
     def features(self, layer: str) -> list[tuple[str, dict[str, Any], BaseGeometry]]:
-        """(id, properties, geometry) of every edited feature of a layer."""
         if not self.path.exists():
             return []
         with self._connect() as con:
@@ -304,46 +451,98 @@ class EditStore:
     def audit(
         self, *, layer: str | None = None, feature_id: str | None = None, limit: int | None = None
     ) -> list[AuditEntry]:
-        """The audit log, newest first; of one layer or one feature when asked."""
         if not self.path.exists():
             return []
-        where, args = [], []
-        if layer is not None:
-            where.append("layer = ?")
-            args.append(layer)
-        if feature_id is not None:
-            where.append("feature_id = ?")
-            args.append(feature_id)
-        sql = (
-            "SELECT seq, at, user, action, layer, feature_id, before, after, source, batch,"
-            " details FROM audit"
-        )
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        query, args = audit_query("?", layer=layer, feature_id=feature_id, limit=limit)
         with self._connect() as con:
-            rows = con.execute(sql, args).fetchall()
-        return [
-            AuditEntry(
-                seq,
-                at,
-                user,
-                action,
-                layer_,
-                fid,
-                _load(before),
-                _load(after),
-                source,
-                batch,
-                _load(details),
-            )
-            for seq, at, user, action, layer_, fid, before, after, source, batch, details in rows
-        ]
+            return audit_entries(con.execute(query, args).fetchall())
 
 
-def overlay(edits: EditStore, data: Mapping[str, LayerData]) -> None:
+BUSY_TIMEOUT_S = 60.0
+_IDS_PER_QUERY = 900  # ids in one IN (…): below SQLite's bound on parameters
+# The audit table's written columns, in the order of audit_values (every backend's).
+AUDIT_COLUMNS = 'at, "user", action, layer, feature_id, before, after, source, batch, details'
+_INSERT_AUDIT = f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+
+
+def audit_values(batch: Batch, entry: Entry) -> tuple[Any, ...]:
+    """An entry's values, in the order of AUDIT_COLUMNS."""
+    return (
+        batch.at,
+        batch.user,
+        entry.action,
+        batch.layer,
+        entry.feature_id,
+        entry.before,
+        entry.after,
+        batch.source,
+        batch.batch,
+        entry.details,
+    )
+
+
+def audit_query(
+    mark: str,
+    table: str = "audit",
+    *,
+    layer: str | None = None,
+    feature_id: str | None = None,
+    limit: int | None = None,
+) -> tuple[str, list[Any]]:
+    """The audit log's SELECT, newest first, with the driver's parameter `mark` (? or %s);
+    `table` is ours, never a caller's text."""
+    where, args = [], []
+    if layer is not None:
+        where.append(f"layer = {mark}")
+        args.append(layer)
+    if feature_id is not None:
+        where.append(f"feature_id = {mark}")
+        args.append(feature_id)
+    query = (
+        'SELECT seq, at, "user", action, layer, feature_id, before, after, source, batch,'
+        f" details FROM {table}"
+    )
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    query += " ORDER BY seq DESC"
+    if limit is not None:
+        query += f" LIMIT {mark}"
+        args.append(int(limit))
+    return query, args
+
+
+def audit_entries(rows: Iterable[Sequence[Any]]) -> list[AuditEntry]:
+    """AuditEntry of each row of `audit_query` (JSON as text or as the driver parsed it)."""
+    return [
+        AuditEntry(
+            seq,
+            at,
+            user,
+            action,
+            layer_,
+            fid,
+            _load(before),
+            _load(after),
+            source,
+            batch,
+            _load(details),
+        )
+        for seq, at, user, action, layer_, fid, before, after, source, batch, details in rows
+    ]
+
+
+def open_edits(where: Path | str) -> EditLog:
+    """The edit store at `where`: a postgresql:// URL names the database (the edits written
+    in place into its layer tables), anything else the SQLite edits file."""
+    text = str(where)
+    if text.startswith(("postgresql://", "postgres://")):
+        from geo.ledger.edits_pg import PostgresEditStore
+
+        return PostgresEditStore(text)
+    return EditStore(where)
+
+
+def overlay(edits: EditLog, data: Mapping[str, LayerData]) -> None:
     """Lay the edited features over the layers read from the sources: a feature with the same
     id is replaced, a new one appended, a deleted one taken out."""
     for layer_id, layer in data.items():
@@ -380,8 +579,53 @@ def _state(properties: Mapping[str, Any] | None, geometry: BaseGeometry | None) 
     return {"properties": dict(properties), "geometry": geometry.wkt if geometry else None}
 
 
-def _load(text: str | None) -> dict[str, Any] | None:
-    return json.loads(text) if text else None
+def _state_json(properties: str, wkt: str | None) -> str:
+    """json.dumps(_state(…)) from the properties' JSON, made once per row for both uses (WKT
+    has neither quotes nor backslashes: it is its own JSON string)."""
+    geometry = f'"{wkt}"' if wkt is not None else "null"
+    return f'{{"properties": {properties}, "geometry": {geometry}}}'
+
+
+def _wkt(geometries: Sequence[BaseGeometry | None]) -> list[str | None]:
+    """Each geometry's `.wkt` (None for none), in one vectorised call."""
+    return shapely.to_wkt(list(geometries), rounding_precision=-1).tolist() if geometries else []
+
+
+# json.dumps(…, ensure_ascii=False) without making an encoder per call (100,000 rows).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+# Two positions this close are the same (the plan's test of whether a feature moved).
+GEOMETRY_TOLERANCE = 1e-7
+
+
+def _unchanged(
+    before: Mapping[str, Any] | None, geometry: BaseGeometry | None, stored: Stored
+) -> bool:
+    """Whether a feature is stored as it was read: `before` its properties then (None: it was
+    not there), `geometry` its position. A field the reader did not see is no evidence."""
+    if stored is None or before is None:
+        return stored is None and before is None
+    properties, stored_geometry = stored
+    for name, value in properties.items():
+        if name == "id" or name not in before:
+            continue
+        old = before[name]
+        if old != value and not (old != old and value != value):  # NaN is NaN
+            return False
+    if geometry is None or stored_geometry is None:
+        return geometry is None and stored_geometry is None
+    return bool(geometry.equals_exact(stored_geometry, GEOMETRY_TOLERANCE))
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _load(value: Any) -> Any:
+    """A JSON column as stored: text (SQLite) or already parsed (psycopg)."""
+    if isinstance(value, str):
+        return json.loads(value) if value else None
+    return value
 
 
 def audit_rows(entries: Sequence[AuditEntry]) -> list[list[str]]:
