@@ -32,8 +32,8 @@ from psycopg_pool import ConnectionPool  # noqa: E402
 import geo.ledger.read  # noqa: E402, F401 (commit imports it: a web app has it loaded)
 from geo.ledger.edits import EditStore  # noqa: E402
 from geo.ledger.edits_pg import PostgresEditStore  # noqa: E402
-from geo.ledger.pg_write import write_features  # noqa: E402
 from geo.migrations import migrate  # noqa: E402
+from geo.store.postgis import write_features  # noqa: E402
 from layers import get_layer  # noqa: E402
 
 LAYER = get_layer("coal_boilers")

@@ -61,7 +61,7 @@ def load_features(
     con: psycopg.Connection, layer: str, features: Sequence[tuple[str, dict, BaseGeometry]]
 ) -> None:
     """Shipped features into a layer table, as `db init` loads the sources."""
-    from geo.ledger.pg_write import write_features
+    from geo.store.postgis import write_features
 
     write_features(con, layer, features)
 

@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 
 from geo import regions as region_table
 from geo.errors import LayerNotFound
-from geo.ledger.edits import EditStore, overlay
+from geo.ledger.edits import EditLog, EditStore, open_edits, overlay
 from geo.sources import LayerData
 from geo.store import AttributeTable, FeatureStore, GeoPackageStore, ensure_geopackage
 from geo.store.base import Restrictions
@@ -209,7 +209,13 @@ def build_store_files(
     the districts) and the added indicator records (those whose citations the catalog holds;
     one that fails is left out and logged, the others built) as attribute tables."""
     layers = all_layers()
-    edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
+    if is_database_url(target):
+        # The edits are in the database, written in place: laid over the sources only when
+        # these change and the layers are loaded again; not an input to fingerprint.
+        edits, edit_inputs = open_edits(str(target)), []
+    else:
+        edits = EditStore(edits_path) if edits_path is not None and edits_path.exists() else None
+        edit_inputs = [edits.path] if edits else []
     if regions_dir is not None:
         source_dirs = [*source_dirs, *region_table.added_region_dirs(regions_dir)]
 
@@ -250,7 +256,7 @@ def build_store_files(
             *catalog_inputs(plans_dir, links_path, added_plans_dir, added_links_path),
             *added_indicators.inputs(added_indicators_dir),
             Path(region_table.__file__),  # the regions table's code
-            *([edits.path] if edits else []),
+            *edit_inputs,
         ],
         tables=tables,
         overlay=(lambda data: overlay(edits, data)) if edits else None,
@@ -292,9 +298,11 @@ def build_store(app: Flask) -> bool:
     )
 
 
-def edit_log() -> EditStore:
-    """The planners' edits and the audit log of this app (EDITS_PATH)."""
-    return EditStore(current_app.config["EDITS_PATH"])
+def edit_log() -> EditLog:
+    """The planners' edits and the audit log of this app: in its database, written in place
+    into the layers (DATABASE_URL), else the edits file EDITS_PATH laid over the sources by
+    a rebuild."""
+    return open_edits(current_app.config.get("DATABASE_URL") or current_app.config["EDITS_PATH"])
 
 
 def _holder() -> _StoreHolder:

@@ -34,7 +34,7 @@ from geo.ledger.edits import (
     audit_values,
     conflict_error,
 )
-from geo.ledger.pg_write import SCHEMA, SRID, bump_version, layer_columns, write_features
+from geo.store.postgis import SCHEMA, SRID, bump_version, layer_columns, write_features
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool

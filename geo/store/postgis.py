@@ -56,6 +56,7 @@ from geo.store.search import (
     searched_fields,
 )
 
+_LOAD_LOCK_KEY = 0x6C757476  # serialises servers loading the sources at start
 SRID = 4490  # CGCS2000 geographic: lon/lat, the axis order the API promises
 STORE_FORMAT = 1  # bump when the way the database is loaded changes, so it is loaded again
 NOTIFY_CHANNEL = "lutu_data"
@@ -392,17 +393,21 @@ def ensure_postgis(
     """Load the database from the source folders when it was never loaded or its inputs
     changed, as `ensure_geopackage` does for the file (same fingerprint, `tables`, `overlay`);
     returns whether it loaded. A source that fails validation raises SourceError and the
-    database is left exactly as it was."""
-    return ensure_loaded(
-        lambda: read_meta(url).get("sources_fingerprint"),
-        lambda data, meta, extra: load_postgis(url, data, meta, extra),
-        STORE_FORMAT,
-        schemas,
-        source_dirs,
-        extra_inputs=extra_inputs,
-        tables=tables,
-        overlay=overlay,
-    )
+    database is left exactly as it was. App servers starting together take turns (an
+    advisory lock), so the sources are loaded once."""
+    migrate(url)  # the overlay reads the edit tables
+    with psycopg.connect(url, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (_LOAD_LOCK_KEY,))
+        return ensure_loaded(
+            lambda: read_meta(url).get("sources_fingerprint"),
+            lambda data, meta, extra: load_postgis(url, data, meta, extra),
+            STORE_FORMAT,
+            schemas,
+            source_dirs,
+            extra_inputs=extra_inputs,
+            tables=tables,
+            overlay=overlay,
+        )  # the lock ends with its connection
 
 
 def write_features(
@@ -546,6 +551,18 @@ def _table_bbox(con: psycopg.Connection, layer: str) -> list[float] | None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+def layer_columns(con: psycopg.Connection, layer: str) -> tuple[str | None, list[str]]:
+    """(geometry type, None for an attribute table; the field columns after id, in order) of
+    a layer, from the catalog."""
+    row = con.execute(
+        f"SELECT geometry_type, fields FROM {SCHEMA}.layers WHERE id = %s", (layer,)
+    ).fetchone()
+    if row is None:
+        raise LayerNotFound(layer)
+    geometry_type, fields = row
+    return geometry_type, [name for name, _type in fields if name != "id"]
+
+
 def connection_pool(url: str, max_size: int = 8) -> ConnectionPool:
     """A pool of autocommit connections to `url`, as the store reads through (one per app
     process; store objects for successive data versions share it)."""

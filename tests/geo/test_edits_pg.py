@@ -36,7 +36,7 @@ AT = "2026-12-03T10:00:00+00:00"
 
 def prepared(url: str) -> str:
     """A migrated database with the boiler layer holding the shipped boilers."""
-    from geo.ledger.pg_write import write_features
+    from geo.store.postgis import write_features
 
     migrate(url)
     with psycopg.connect(url) as con:

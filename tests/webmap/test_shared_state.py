@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from support import boiler_ledger_bytes as ledger_bytes
 from support import ledger_boiler as boiler
 
 from app import create_app
-from geo.ledger.edits import EditStore
+from geo.ledger.edits import open_edits
 from webmap.auth import UserStore
 from webmap.database import Database, close_app_database
 from webmap.uploads import DatabaseUploads
@@ -42,11 +41,9 @@ def pg_url(pg_copies) -> str:
 def servers(
     store_path: Path, source_dirs: list[Path], tmp_path: Path, pg_url: str
 ) -> Iterator[tuple[Flask, Flask]]:
-    """Two apps on one database, their local folders apart. The layer store and the edit log
-    are still files here (they move to the database separately): shared by path, as a
-    deployment would share them until then."""
-    store = tmp_path / "lutu.gpkg"
-    shutil.copy(store_path, store)
+    """Two apps on one database, their local folders apart: the store, the edit log, users
+    and jobs are all in the database."""
+    store = tmp_path / "lutu.gpkg"  # never made: the store is the database
     apps = []
     for name in ("server1", "server2"):
         folder = tmp_path / name
@@ -57,7 +54,6 @@ def servers(
             DATABASE_URL=pg_url,
             SECRET_KEY=None,
             SECRET_KEY_PATH=str(folder / "secret_key"),
-            EDITS_PATH=str(tmp_path / "edits.sqlite"),
             LEDGER_BACKGROUND_BYTES=0,  # every upload through a job
         )
         app = create_app(config)
@@ -262,7 +258,7 @@ def test_an_upload_job_started_on_one_server_is_followed_and_committed_on_the_ot
     assert job["committed"]["added"] == 2 and job["rejected"] == 1
     done = first.get(f"/ledger/jobs/{token}")
     assert done.status_code == 200 and "新增 2" in done.get_data(as_text=True)
-    entries = EditStore(one.config["EDITS_PATH"]).audit()
+    entries = open_edits(one.config["DATABASE_URL"]).audit()  # in the database, not a file
     assert {(e.user, e.feature_id) for e in entries} == {("editor1", "S-1"), ("editor1", "S-2")}
     # The bytes went with the commit; the report stays; a second commit finds nothing.
     assert stored_upload(one.config["DATABASE_URL"], token) is None
@@ -414,7 +410,6 @@ def test_two_server_processes_share_sessions_and_jobs_and_outlive_a_killed_one(
         "LUTU_DATABASE_URL": pg_url,
         "LUTU_STORE_PATH": str(tmp_path / "lutu.gpkg"),  # never made: the store is the database
         "LUTU_SOURCE_DIRS": os.pathsep.join(str(p) for p in source_dirs),
-        "LUTU_EDITS_PATH": str(tmp_path / "edits.sqlite"),
         "LUTU_BUILD_ON_START": "false",
         "LUTU_WARM_CACHES": "false",
         "LUTU_LEDGER_BACKGROUND_BYTES": "0",
