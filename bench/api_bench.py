@@ -157,7 +157,7 @@ def query_mix(
     return {
         "small bbox (0.1°, limit 100)": [items(bbox=box(x, y, 0.1), limit=100) for x, y in centres],
         "single item": [f"{PREFIX}/{i}" for i in ids],
-        "offset ≈ 500,000 (limit 100)": [
+        f"offset ≈ {count // 2:,} (limit 100)": [
             items(offset=count // 2 + rng.randrange(-5000, 5000), limit=100)
             for _ in range(PATHS_PER_TYPE)
         ],
