@@ -368,12 +368,17 @@ def probe(base: str, path: str) -> str:
 
 
 def measure(
-    base: str, mix: dict[str, list[str]], work: Path, duration: int, connections: int
+    base: str,
+    mix: dict[str, list[str]],
+    work: Path,
+    duration: int,
+    connections: int,
+    warmup: int = 3,
 ) -> dict[str, dict]:
-    """Each query type: a short warm-up, then the measured wrk run."""
+    """Each query type: a short warm-up (`warmup` seconds), then the measured wrk run."""
     results: dict[str, dict] = {}
     for name, paths in mix.items():
-        run_wrk(base, paths[:50], work, 3, connections)  # warm-up
+        run_wrk(base, paths[:50], work, warmup, connections)
         results[name] = {
             **run_wrk(base, paths, work, duration, connections),
             "first_path": paths[0],

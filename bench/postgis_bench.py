@@ -2,7 +2,7 @@
 one after the other on the SAME PostgreSQL database, with the query mix of bench/api_bench.py.
 
     .venv/bin/python bench/postgis_bench.py [--villages 1000000] [--boilers N] [--duration 10]
-        [--workers 2] [--servers lutu,tipg,pygeoapi] [--peers-venv /tmp/lutu-peers-venv]
+        [--warmup 3] [--workers 2] [--servers lutu,tipg,pygeoapi] [--peers-venv VENV]
     .venv/bin/python bench/postgis_bench.py --quick     # 100,000 villages, 3 s per query type
 
 It starts a throwaway durable cluster with TCP (tests/pgcluster.py), generates the villages and
@@ -437,7 +437,7 @@ def bench_server(
             return {"skipped": f"no query answered right, e.g. {next(iter(wrong.values()))}"}
         timed = {q: [translate(p) for p in paths] for q, paths in mix.items() if q not in wrong}
         print(f"{name}: timing {len(timed)} query types on {base}", file=sys.stderr)
-        results = measure(base, timed, work, args.duration, args.connections)
+        results = measure(base, timed, work, args.duration, args.connections, args.warmup)
         ceiling = measure(
             base, {CEILING: [CEILING_PATHS[name]]}, work, args.duration, args.connections
         )
@@ -509,6 +509,9 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=None, help="default 1,000,000")
     parser.add_argument("--boilers", type=int, default=None, help="default villages / 10")
     parser.add_argument("--duration", type=int, default=None, help="s per query type (10)")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="s of wrk warm-up per query type, as api_bench"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated")
@@ -570,7 +573,9 @@ def main() -> None:
                 if "skipped" in servers[name]:
                     print(f"{name}: skipped: {servers[name]['skipped']}", file=sys.stderr)
                     for log in work.glob(f"{name}.log"):
-                        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+                        # gunicorn's own [INFO] lines about stopping would hide the error.
+                        lines = log.read_text(errors="replace").strip().splitlines()
+                        tail = [line for line in lines if "] [INFO] " not in line][-8:]
                         print("  " + "\n  ".join(tail), file=sys.stderr)
     finally:
         cluster.stop()
@@ -580,6 +585,7 @@ def main() -> None:
         "workers": args.workers,
         "connections": args.connections,
         "duration_s": args.duration,
+        "warmup_s": args.warmup,
         "postgres": f"{postgres}, PostGIS {postgis}, {', '.join(PG_SETTINGS)}",
         "loader": loader,
         "servers": servers,
