@@ -83,15 +83,26 @@ def build(villages: int) -> Path:
     store, done = work / "lutu.gpkg", work / "built.ok"
     if done.exists() and store.exists():
         return store
-    work.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    write(generate(counts={"villages": villages}), work / "demo")
-    print(f"generated {villages:,} villages in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    generate_demo(work, {"villages": villages})
     t = time.perf_counter()
     build_store_files(store, source_dirs(work), PLANS_DIR, LINKS_PATH)
     print(f"built the store in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     done.write_text("ok\n")
     return store
+
+
+def generate_demo(work: Path, counts: dict[str, int]) -> None:
+    """The demo layers with these totals (layers.demo.generate) written to `work`/demo, once:
+    a `generated.ok` beside them marks a finished run."""
+    done = work / "generated.ok"
+    if done.exists():
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    write(generate(counts=counts), work / "demo")
+    shown = ", ".join(f"{n:,} {layer}" for layer, n in counts.items())
+    print(f"generated {shown} in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    done.write_text("ok\n")
 
 
 def source_dirs(work: Path) -> list[Path]:
@@ -123,6 +134,18 @@ def query_paths(store_path: Path, rng: random.Random) -> dict[str, list[str]]:
         )
     finally:
         store.close()
+    return query_mix(count, centres, ids, counties, rng)
+
+
+def query_mix(
+    count: int,
+    centres: list[tuple[float, float]],
+    ids: list[str],
+    counties: list[str],
+    rng: random.Random,
+) -> dict[str, list[str]]:
+    """The request paths of each query type, from `count` villages, box centres on real
+    villages, village ids and county adcodes (whatever store they were drawn from)."""
 
     def box(x: float, y: float, size: float) -> str:
         h = size / 2
@@ -134,7 +157,7 @@ def query_paths(store_path: Path, rng: random.Random) -> dict[str, list[str]]:
     return {
         "small bbox (0.1°, limit 100)": [items(bbox=box(x, y, 0.1), limit=100) for x, y in centres],
         "single item": [f"{PREFIX}/{i}" for i in ids],
-        "offset ≈ 500,000 (limit 100)": [
+        f"offset ≈ {count // 2:,} (limit 100)": [
             items(offset=count // 2 + rng.randrange(-5000, 5000), limit=100)
             for _ in range(PATHS_PER_TYPE)
         ],
@@ -181,20 +204,44 @@ def start_gunicorn(store: Path, port: int, workers: int) -> subprocess.Popen:
 def start_pygeoapi(
     store: Path, port: int, workers: int, venv: Path, work: Path
 ) -> subprocess.Popen:
-    """pygeoapi (bench/pygeoapi/config.yml) under gunicorn over the same store.
+    """pygeoapi (bench/pygeoapi/config.yml) under gunicorn over the same store. Its log (one
+    GDAL warning per request about the GeoPackage version) goes to pygeoapi.log beside the
+    store rather than the terminal."""
+    return serve_pygeoapi(
+        PYGEOAPI_DIR / "config.yml",
+        {"LUTU_PYGEOAPI_GPKG": str(store)},
+        port,
+        workers,
+        venv,
+        work,
+        store.parent / "pygeoapi.log",
+    )
+
+
+def serve_pygeoapi(
+    config: Path,
+    settings: dict[str, str],
+    port: int,
+    workers: int,
+    venv: Path,
+    work: Path,
+    log_path: Path,
+) -> subprocess.Popen:
+    """pygeoapi with `config` under gunicorn from `venv`; `settings` are the environment
+    variables the config refers to (its port is LUTU_PYGEOAPI_PORT). Returns once the villages
+    collection answers.
 
     pygeoapi reads its OpenAPI document from a file at start-up, so it is generated first with
-    the same settings. Its log (one GDAL warning per request about the GeoPackage version) goes
-    to pygeoapi.log beside the store rather than the terminal."""
-    if not (venv / "bin" / "gunicorn").exists():
-        raise SystemExit(f"no pygeoapi venv at {venv}: bash bench/pygeoapi/setup.sh {venv}")
+    the same settings."""
+    if not (venv / "bin" / "gunicorn").exists() or not (venv / "bin" / "pygeoapi").exists():
+        raise ServerNotUp(f"no pygeoapi venv at {venv}: see bench/README.md for its setup.sh")
     openapi = work / "pygeoapi-openapi.yml"
     env = dict(
         os.environ,
-        PYGEOAPI_CONFIG=str(PYGEOAPI_DIR / "config.yml"),
+        PYGEOAPI_CONFIG=str(config),
         PYGEOAPI_OPENAPI=str(openapi),
-        LUTU_PYGEOAPI_GPKG=str(store),
         LUTU_PYGEOAPI_PORT=str(port),
+        **settings,
     )
     subprocess.run(
         [str(venv / "bin" / "pygeoapi"), "openapi", "generate", env["PYGEOAPI_CONFIG"]]
@@ -210,27 +257,40 @@ def start_pygeoapi(
         "--log-level=warning",
         "pygeoapi.flask_app:APP",
     ]
-    with (store.parent / "pygeoapi.log").open("ab") as log:
+    with log_path.open("ab") as log:
         proc = subprocess.Popen(
             cmd, cwd=work, env=env, stdout=log, stderr=log, start_new_session=True
         )
     return wait_until_up(proc, f"http://127.0.0.1:{port}{PYGEOAPI_PREFIX}?limit=1")
 
 
-def wait_until_up(proc: subprocess.Popen, url: str) -> subprocess.Popen:
-    """`proc` once `url` answers 200; stops it and exits if that takes over 120 s."""
-    deadline = time.monotonic() + 120
+class ServerNotUp(SystemExit):
+    """A server that exited or never answered; a SystemExit, so a script that does not catch
+    it stops with the message."""
+
+
+def wait_until_up(
+    proc: subprocess.Popen, url: str, timeout: float = 120, any_status: bool = False
+) -> subprocess.Popen:
+    """`proc` once `url` answers 200 (with `any_status`, once it answers at all: the caller
+    checks the answers itself); stops it and raises ServerNotUp if it exits first or does not
+    answer within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise ServerNotUp(f"{proc.args[0]} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
                     return proc
+        except urllib.error.HTTPError:
+            if any_status:
+                return proc
+            time.sleep(0.5)
         except OSError:
             time.sleep(0.5)
     stop(proc)
-    raise SystemExit(f"gunicorn did not answer {url} within 120 s")
+    raise ServerNotUp(f"{proc.args[0]} did not answer {url} within {timeout:.0f} s")
 
 
 def pygeoapi_path(path: str) -> str:
@@ -308,12 +368,17 @@ def probe(base: str, path: str) -> str:
 
 
 def measure(
-    base: str, mix: dict[str, list[str]], work: Path, duration: int, connections: int
+    base: str,
+    mix: dict[str, list[str]],
+    work: Path,
+    duration: int,
+    connections: int,
+    warmup: int = 3,
 ) -> dict[str, dict]:
-    """Each query type: a short warm-up, then the measured wrk run."""
+    """Each query type: a short warm-up (`warmup` seconds), then the measured wrk run."""
     results: dict[str, dict] = {}
     for name, paths in mix.items():
-        run_wrk(base, paths[:50], work, 3, connections)  # warm-up
+        run_wrk(base, paths[:50], work, warmup, connections)
         results[name] = {
             **run_wrk(base, paths, work, duration, connections),
             "first_path": paths[0],
