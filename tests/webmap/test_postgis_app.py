@@ -123,8 +123,8 @@ def test_sixteen_readers_see_no_error_during_a_100000_row_commit(
         for reader in readers:
             reader.start()
         try:
-            done = _flask({**env, "LUTU_SECRET_KEY_PATH": str(tmp_path / "key")}, "ledger",
-                          "import", "coal_boilers", str(ledger), "--yes", "--user", "王工")  # fmt: skip
+            command = ["ledger", "import", "coal_boilers", str(ledger), "--yes", "--user", "王工"]
+            done = _flask({**env, "LUTU_SECRET_KEY_PATH": str(tmp_path / "key")}, *command)
         finally:
             stop.set()
             for reader in readers:
