@@ -271,6 +271,18 @@ def test_a_commit_into_an_unknown_layer_writes_nothing(pg_url: str) -> None:
     assert edits.audit() == []
 
 
+def test_the_app_s_connection_pool_serves_the_store(pg_url: str) -> None:
+    from psycopg_pool import ConnectionPool
+
+    url = prepared(pg_url)
+    with ConnectionPool(url, min_size=1, max_size=2, open=True) as pool:
+        edits = PostgresEditStore(url, pool=pool)
+        edits.commit(import_plan(LAYER, boilers(3, "pooled")), "张工")
+        edits.record("张工", "publish", "plan_documents", "005")
+        assert [e.action for e in edits.audit()] == ["publish", "add", "add", "add"]
+        assert len(edits.features(LAYER)) == 3
+
+
 # -- two editors at once, on PostgreSQL --------------------------------------------------------
 def _waiting_for_a_lock(url: str, timeout: float = 10) -> bool:
     """Whether some other connection waits for a row lock (polled until `timeout`)."""
