@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from geo.errors import FeatureNotFound, LayerNotFound, LutuError, QueryError
+from geo.errors import ConflictError, FeatureNotFound, LayerNotFound, LutuError, QueryError
 
 
 def in_api() -> bool:
@@ -53,6 +53,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def bad_query(exc: QueryError) -> tuple[Response | str, int]:
         return error_response(400, "InvalidParameterValue", str(exc))
+
+    @app.errorhandler(ConflictError)
+    def conflict(exc: ConflictError) -> tuple[Response | str, int]:
+        # Someone changed the feature since this edit was read: nothing was written; the
+        # message names the feature, so the editor reloads it and decides again.
+        return error_response(409, "Conflict", str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:
