@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -582,8 +581,7 @@ class PostGISStore(FeatureStore):
     def data_version(self) -> int:
         """The database's data version (bumped by every change to the data)."""
         with self._pool.connection() as con:
-            (version,) = con.execute(f"SELECT version FROM {SCHEMA}.data_version").fetchone()
-        return int(version)
+            return _version(con)
 
     def refresh(self) -> bool:
         """Drop everything cached when the data version changed since the store last looked;
@@ -853,8 +851,7 @@ class PostGISStore(FeatureStore):
         self, info: LayerInfo, filters: Mapping[str, FilterValue], names: tuple[str, ...]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """fid, x, y and the named fields (numbers float64 with NaN for null, text object
-        arrays with None) of the features with a geometry matching `filters`, in fid order.
-        Several statements: repeated if the data version moved meanwhile, so they agree."""
+        arrays with None) of the features with a geometry matching `filters`, in fid order."""
         if info.geometry_type is None:
             raise QueryError(f"'{info.id}' is a table without geometry")
         for name in names:
@@ -876,29 +873,35 @@ class PostGISStore(FeatureStore):
             for n in numbers
         ]  # fmt: skip
         clause, params = _filter_sql(info, filters)
-        rows = sql.SQL(
-            "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND {} ORDER BY {}.fid"
-        ).format(_table(info.id), clause, _ident(info.id))
+        # One statement (one snapshot): each column aggregated into one array, numbers sent
+        # in the array's binary form and read by numpy, text as one text[] value.
+        columns = [sql.SQL("fid"), *xy, *number_sql]
+        inner = [sql.SQL("{} AS {}").format(c, _ident(f"c{i}")) for i, c in enumerate(columns)]
+        inner += [_ident(n) for n in texts]
+        outer = [
+            sql.SQL("array_send(array_agg({}))").format(_ident(f"c{i}"))
+            for i in range(len(columns))
+        ]
+        outer += [sql.SQL("array_agg({})").format(_ident(n)) for n in texts]
+        statement = sql.SQL(
+            "SELECT {} FROM (SELECT {} FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) "
+            "AND {} ORDER BY {}.fid) s"
+        ).format(
+            sql.SQL(", ").join(outer),
+            sql.SQL(", ").join(inner),
+            _table(info.id),
+            clause,
+            _ident(info.id),
+        )
         with self._pool.connection() as con:
-            for _ in range(3):
-                before = _version(con)
-                columns = _copy_numbers(
-                    con,
-                    sql.SQL("SELECT fid::float8, {} {}").format(
-                        sql.SQL(", ").join([*xy, *number_sql]), rows
-                    ),
-                    params,
-                    2 + len(numbers) + 1,
-                )
-                text_columns = [
-                    _copy_texts(con, sql.SQL("SELECT {} {}").format(_ident(n), rows), params)
-                    for n in texts
-                ]
-                if not texts or _version(con) == before:
-                    break
-        typed = dict(zip(numbers, columns[3:], strict=True))
-        typed.update(zip(texts, text_columns, strict=True))
-        return columns[0].astype(np.int64), columns[1], columns[2], typed
+            (row,) = _fetch(con, statement, params)
+        fids = _array_numbers(row[0], ">i8").astype(np.int64)
+        x, y, *values = (_array_numbers(v, ">f8") for v in row[1 : len(columns)])
+        typed = dict(zip(numbers, values, strict=True))
+        typed.update(
+            (n, _objects(v or [])) for n, v in zip(texts, row[len(columns) :], strict=True)
+        )
+        return fids, x, y, typed
 
     # -- search
     def search(
@@ -1094,53 +1097,23 @@ def _version(con: psycopg.Connection) -> int:
     return int(version)
 
 
-def _copy_numbers(
-    con: psycopg.Connection, select: sql.Composable, params: Sequence[Any], width: int
-) -> list[np.ndarray]:
-    """The float8 columns of `select` (never null) by a binary COPY, read with one numpy
-    call: each row is a field count, then a length and eight big-endian bytes per field."""
-    with (
-        con.cursor() as cur,
-        cur.copy(
-            sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(select), params or None
-        ) as copy,
-    ):
-        data = b"".join(copy)
-    start = 19 + int.from_bytes(data[15:19], "big")  # signature, flags, header extension
-    fields = [("count", ">i2")]
-    for i in range(width):
-        fields += [(f"length{i}", ">i4"), (f"value{i}", ">f8")]
-    layout = np.dtype(fields)
-    rows = np.frombuffer(data, dtype=layout, count=(len(data) - start - 2) // layout.itemsize,
-                         offset=start)  # fmt: skip
-    return [rows[f"value{i}"].astype(np.float64) for i in range(width)]
+def _array_numbers(data: bytes | None, kind: str) -> np.ndarray:
+    """A one-dimensional array of 8-byte numbers without nulls, as array_send writes it
+    (dimensions, flags, element type, size and lower bound, then a length and the
+    big-endian value per element), read with one numpy call. None (no rows): empty."""
+    if data is None:
+        return np.empty(0, dtype=np.float64 if kind == ">f8" else np.int64)
+    if int.from_bytes(data[0:4], "big") == 0:  # no dimensions: empty
+        return np.empty(0, dtype=np.float64 if kind == ">f8" else np.int64)
+    count = int.from_bytes(data[12:16], "big")
+    layout = np.dtype([("length", ">i4"), ("value", kind)])
+    values = np.frombuffer(data, dtype=layout, count=count, offset=20)["value"]
+    return values.astype(np.float64 if kind == ">f8" else np.int64)
 
 
-_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_COPY_ESCAPE = re.compile(r"\\(.)")
-
-
-def _unescape(line: str) -> str:
-    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), line)
-
-
-def _copy_texts(con: psycopg.Connection, select: sql.Composable, params: Sequence[Any]) -> Any:
-    """One text column of `select` by a text COPY: a line per row, split in one call; \\N
-    is null, and the rare line with a backslash escape is unescaped on its own."""
-    with (
-        con.cursor() as cur,
-        cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(select), params or None) as copy,
-    ):
-        data = b"".join(copy).decode()
-    lines = data.split("\n")[:-1] if data else []
-    out = np.empty(len(lines), dtype=object)
-    out[:] = lines
-    if "\\" in data:
-        for i, line in enumerate(lines):
-            if line == "\\N":
-                out[i] = None
-            elif "\\" in line:
-                out[i] = _unescape(line)
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
     return out
 
 

@@ -223,7 +223,7 @@ def test_ensure_postgis_loads_when_the_inputs_change(pg_url: str, source_dirs, t
         assert store.layer("villages").count > 0
 
 
-def test_columns_read_by_copy_keep_every_value(pg_url: str) -> None:
+def test_columns_read_as_arrays_keep_every_value(pg_url: str) -> None:
     import numpy as np
 
     notes = ["a\\b", "two\nlines", "tab\there", "\\N", None, "", "普通", "\r\x0b\x08\f"]
