@@ -232,27 +232,36 @@ def _search_rows(
 
 
 def _index_texts(con: psycopg.Connection, layer: str | None, keys: Any = None) -> None:
-    """Make search_texts agree with the search rows: every text (None: of every layer), or
-    only the (field, key) pairs `keys` of `layer` (what a write touched)."""
-    which, params = sql.SQL("TRUE"), []
-    if layer is not None:
-        fields = [field for field, _ in keys]
-        texts = [key for _, key in keys]
-        which = sql.SQL(
-            "layer = %s AND (field, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        )
-        params = [layer, fields, texts]
+    """Make search_texts agree with the search rows: every text (layer None), or only the
+    (field, key) pairs `keys` of `layer` (what a write touched), each from its first row
+    found in the rows' index rather than by aggregating every row holding it (a common
+    village name is held by thousands)."""
+    texts = _table(SEARCH_TEXTS_TABLE)
+    columns = "layer, field, key, first, value, after_districts, field_rank"
+    if layer is None:
         con.execute(
-            sql.SQL("DELETE FROM {} WHERE {}").format(_table(SEARCH_TEXTS_TABLE), which), params
+            sql.SQL(
+                f"INSERT INTO {{}} ({columns}) SELECT layer, field, key, min(fid), "
+                "(array_agg(value ORDER BY fid))[1], layer <> %s, "
+                "array_position(%s::text[], field) FROM {} GROUP BY layer, field, key"
+            ).format(texts, _table(SEARCH_TABLE)),
+            [DISTRICTS_LAYER, list(SEARCH_FIELDS)],
         )
+        return
+    wanted = "SELECT * FROM unnest(%s::text[], %s::text[]) AS k(field, key)"
+    pairs = [[field for field, _ in keys], [key for _, key in keys]]
+    con.execute(
+        sql.SQL(f"DELETE FROM {{}} WHERE layer = %s AND (field, key) IN ({wanted})").format(texts),
+        [layer, *pairs],
+    )
     con.execute(
         sql.SQL(
-            "INSERT INTO {} (layer, field, key, first, value, after_districts, field_rank) "
-            "SELECT layer, field, key, min(fid), (array_agg(value ORDER BY fid))[1], "
-            "layer <> %s, array_position(%s::text[], field) FROM {} WHERE {} "
-            "GROUP BY layer, field, key"
-        ).format(_table(SEARCH_TEXTS_TABLE), _table(SEARCH_TABLE), which),
-        [DISTRICTS_LAYER, list(SEARCH_FIELDS), *params],
+            f"INSERT INTO {{}} ({columns}) SELECT %s, k.field, k.key, f.fid, f.value, %s, "
+            f"array_position(%s::text[], k.field) FROM ({wanted}) k CROSS JOIN LATERAL "
+            "(SELECT s.fid, s.value FROM {} s WHERE s.layer = %s AND s.field = k.field "
+            "AND s.key = k.key ORDER BY s.fid LIMIT 1) f"
+        ).format(texts, _table(SEARCH_TABLE)),
+        [layer, layer != DISTRICTS_LAYER, list(SEARCH_FIELDS), *pairs, layer],
     )
 
 
@@ -449,22 +458,34 @@ def write_features(
         fid_of = _upsert(con, layer, fields, spatial, latest)
         count += len(fid_of) - len(before)
         touched += list(fid_of.values())
-    keys: set[tuple[str, str]] = set()  # the texts whose features changed
-    if touched:
-        keys.update(
-            con.execute(
-                sql.SQL(
-                    "DELETE FROM {} WHERE layer = %s AND fid = ANY(%s) RETURNING field, key"
-                ).format(_table(SEARCH_TABLE)),
-                (layer, touched),
-            ).fetchall()
+    # Search rows change only where a searched text did (most imports change numbers): the
+    # old rows of the touched features against the new ones, only the differences written.
+    old = {
+        (fid, field): (key, value, city)
+        for fid, field, key, value, city in con.execute(
+            sql.SQL(
+                "SELECT fid, field, key, value, city FROM {} WHERE layer = %s AND fid = ANY(%s)"
+            ).format(_table(SEARCH_TABLE)),
+            (layer, touched),
         )
-    if latest:
-        rows = [{**props, "id": feature_id} for feature_id, (props, _) in latest.items()]
-        fids = [fid_of[feature_id] for feature_id in latest]
-        new = list(_search_rows(layer, fields, fids, rows))
-        keys.update((field, key) for _, field, _, key, _, _ in new)
-        _copy_search(con, new)
+    } if touched else {}  # fmt: skip
+    rows = [{**props, "id": feature_id} for feature_id, (props, _) in latest.items()]
+    fids = [fid_of[feature_id] for feature_id in latest]
+    new = {(r[2], r[1]): r for r in _search_rows(layer, fields, fids, rows)}
+    gone = [k for k, was in old.items() if k not in new or new[k][3:] != was]
+    added = [r for k, r in new.items() if old.get(k) != r[3:]]
+    keys = {(field, old[(fid, field)][0]) for fid, field in gone}
+    keys.update((r[1], r[3]) for r in added)  # the texts whose features changed
+    if gone:
+        con.execute(
+            sql.SQL(
+                "DELETE FROM {} WHERE layer = %s AND (fid, field) IN "
+                "(SELECT * FROM unnest(%s::bigint[], %s::text[]))"
+            ).format(_table(SEARCH_TABLE)),
+            (layer, [fid for fid, _ in gone], [field for _, field in gone]),
+        )
+    if added:
+        _copy_search(con, added)
     if keys:
         _index_texts(con, layer, sorted(keys))
     if spatial and shrunk:

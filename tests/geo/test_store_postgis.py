@@ -288,6 +288,8 @@ def test_search_after_writes_answers_as_a_fresh_load(pg_url: str, pg_cluster) ->
         write_features(con, "coal_boilers", [], deletes=["b-1"])  # 乙热力's first goes
         added = boiler_feature(id="b-9", name="甲热力")["properties"]
         write_features(con, "coal_boilers", [("b-9", added, shapely.Point(122.1, 40.6))])
+        moved = {**layer.properties[3], "city_adcode": "220400"}  # same texts, another city
+        write_features(con, "coal_boilers", [("b-3", moved, shapely.Point(122, 40.5))])
         bump_version(con)
     fresh_url = pg_cluster.create_database()
     try:
@@ -301,5 +303,6 @@ def test_search_after_writes_answers_as_a_fresh_load(pg_url: str, pg_cluster) ->
                         assert got == fresh.search(query, region=region, limit=10), query
                 assert [h.id for h in written.search("甲热力")] == ["b-2", "b-9"]
                 assert [h.id for h in written.search("乙热力")] == ["b-0", "b-4"]
+                assert [h.id for h in written.search("丙", region=["220400"])] == ["b-3"]
     finally:
         pg_cluster.drop_database(fresh_url.split("/")[-1].split("?")[0])
