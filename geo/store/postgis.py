@@ -58,9 +58,18 @@ from geo.store.search import (
 SRID = 4490  # CGCS2000 geographic: lon/lat, the axis order the API promises
 STORE_FORMAT = 1  # bump when the way the database is loaded changes, so it is loaded again
 NOTIFY_CHANNEL = "lutu_data"
-SEARCH_TABLE = "search"  # lutu.search, see geo/migrations/0010_search.sql
-_SQL_TYPES = {"str": 'text COLLATE "C"', "int": "bigint", "float": "double precision"}
-_SQL_TYPES["bool"] = "boolean"
+SEARCH_TABLE = "search"  # lutu.search and lutu.search_texts, see 0010_search.sql
+SEARCH_TEXTS_TABLE = "search_texts"
+# Text compares and sorts by code point (C), as SQLite and Python do.
+_SQL_TYPES = {
+    "str": 'text COLLATE "C"',
+    "int": "bigint",
+    "float": "double precision",
+    "bool": "boolean",
+}
+_GEOMETRY_TYPES = {
+    "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"
+}  # fmt: skip
 _COPY_TYPES = {"str": "text", "int": "int8", "float": "float8", "bool": "bool"}
 _INDEXED_FIELDS = ("city_adcode", "county_adcode")
 _SEARCH_BATCH = 256
@@ -82,7 +91,6 @@ _SEARCH_INDEXES = {
         "(after_districts, layer COLLATE \"C\", field_rank, first) WHERE field <> 'id'"
     ),
 }
-SEARCH_TEXTS_TABLE = "search_texts"
 _log = logging.getLogger(__name__)
 
 
@@ -130,6 +138,8 @@ def _create_table(
     for kind in fields.values():
         if kind not in _SQL_TYPES:
             raise ValueError(f"table {name}: unknown field type {kind!r}")
+    if geometry_type is not None and geometry_type not in _GEOMETRY_TYPES:
+        raise ValueError(f"layer {name}: unknown geometry type {geometry_type!r}")
     con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(name)))
     con.execute(
         sql.SQL("CREATE TABLE {} ({})").format(_table(name), _columns_sql(fields, geometry_type))
