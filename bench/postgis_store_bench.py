@@ -149,7 +149,6 @@ def main() -> None:
             print(f"| point index of every village | {time.perf_counter() - t:.2f} s |")
             ours = queries(store, args.repeat)
             store.background_points_above = None
-            store.refresh()
             in_sql = queries(store, args.repeat)
             print("\n| query | point index: median ms | p95 ms | SQL only: median ms | p95 ms |")
             print("|---|---|---|---|---|")

@@ -758,8 +758,10 @@ class PostGISStore(FeatureStore):
         """The point index of this data version. A small layer's is read at once; a large
         one's in the background (seconds at a million points), its queries going to SQL
         meanwhile, so a request after a change never waits for it."""
+        if self.background_points_above is None:
+            return None
         index = self._point_indexes.get(info.id)
-        if index is not None or self.background_points_above is None:
+        if index is not None:
             return index
         generation = self._generation
         if info.count <= self.background_points_above:
