@@ -241,7 +241,9 @@ def _search_rows(
                 yield layer, name, fid, key, str(value), city
 
 
-def _index_texts(con: psycopg.Connection, layer: str | None, keys: Any = None) -> None:
+def _index_texts(
+    con: psycopg.Connection, layer: str | None, keys: Sequence[tuple[str, str]] = ()
+) -> None:
     """Make search_texts agree with the search rows: every text (layer None), or only the
     (field, key) pairs `keys` of `layer` (what a write touched), each from its first row
     found in the rows' index rather than by aggregating every row holding it (a common
