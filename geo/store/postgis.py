@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -60,9 +59,18 @@ _LOAD_LOCK_KEY = 0x6C757476  # serialises servers loading the sources at start
 SRID = 4490  # CGCS2000 geographic: lon/lat, the axis order the API promises
 STORE_FORMAT = 1  # bump when the way the database is loaded changes, so it is loaded again
 NOTIFY_CHANNEL = "lutu_data"
-SEARCH_TABLE = "search"  # lutu.search, see geo/migrations/0010_search.sql
-_SQL_TYPES = {"str": 'text COLLATE "C"', "int": "bigint", "float": "double precision"}
-_SQL_TYPES["bool"] = "boolean"
+SEARCH_TABLE = "search"  # lutu.search and lutu.search_texts, see 0010_search.sql
+SEARCH_TEXTS_TABLE = "search_texts"
+# Text compares and sorts by code point (C), as SQLite and Python do.
+_SQL_TYPES = {
+    "str": 'text COLLATE "C"',
+    "int": "bigint",
+    "float": "double precision",
+    "bool": "boolean",
+}
+_GEOMETRY_TYPES = {
+    "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"
+}  # fmt: skip
 _COPY_TYPES = {"str": "text", "int": "int8", "float": "float8", "bool": "bool"}
 _INDEXED_FIELDS = ("city_adcode", "county_adcode")
 _SEARCH_BATCH = 256
@@ -84,7 +92,6 @@ _SEARCH_INDEXES = {
         "(after_districts, layer COLLATE \"C\", field_rank, first) WHERE field <> 'id'"
     ),
 }
-SEARCH_TEXTS_TABLE = "search_texts"
 _log = logging.getLogger(__name__)
 
 
@@ -132,6 +139,8 @@ def _create_table(
     for kind in fields.values():
         if kind not in _SQL_TYPES:
             raise ValueError(f"table {name}: unknown field type {kind!r}")
+    if geometry_type is not None and geometry_type not in _GEOMETRY_TYPES:
+        raise ValueError(f"layer {name}: unknown geometry type {geometry_type!r}")
     con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(name)))
     con.execute(
         sql.SQL("CREATE TABLE {} ({})").format(_table(name), _columns_sql(fields, geometry_type))
@@ -233,28 +242,39 @@ def _search_rows(
                 yield layer, name, fid, key, str(value), city
 
 
-def _index_texts(con: psycopg.Connection, layer: str | None, keys: Any = None) -> None:
-    """Make search_texts agree with the search rows: every text (None: of every layer), or
-    only the (field, key) pairs `keys` of `layer` (what a write touched)."""
-    which, params = sql.SQL("TRUE"), []
-    if layer is not None:
-        fields = [field for field, _ in keys]
-        texts = [key for _, key in keys]
-        which = sql.SQL(
-            "layer = %s AND (field, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        )
-        params = [layer, fields, texts]
+def _index_texts(
+    con: psycopg.Connection, layer: str | None, keys: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Make search_texts agree with the search rows: every text (layer None), or only the
+    (field, key) pairs `keys` of `layer` (what a write touched), each from its first row
+    found in the rows' index rather than by aggregating every row holding it (a common
+    village name is held by thousands)."""
+    texts = _table(SEARCH_TEXTS_TABLE)
+    columns = "layer, field, key, first, value, after_districts, field_rank"
+    if layer is None:
         con.execute(
-            sql.SQL("DELETE FROM {} WHERE {}").format(_table(SEARCH_TEXTS_TABLE), which), params
+            sql.SQL(
+                f"INSERT INTO {{}} ({columns}) SELECT layer, field, key, min(fid), "
+                "(array_agg(value ORDER BY fid))[1], layer <> %s, "
+                "array_position(%s::text[], field) FROM {} GROUP BY layer, field, key"
+            ).format(texts, _table(SEARCH_TABLE)),
+            [DISTRICTS_LAYER, list(SEARCH_FIELDS)],
         )
+        return
+    wanted = "SELECT * FROM unnest(%s::text[], %s::text[]) AS k(field, key)"
+    pairs = [[field for field, _ in keys], [key for _, key in keys]]
+    con.execute(
+        sql.SQL(f"DELETE FROM {{}} WHERE layer = %s AND (field, key) IN ({wanted})").format(texts),
+        [layer, *pairs],
+    )
     con.execute(
         sql.SQL(
-            "INSERT INTO {} (layer, field, key, first, value, after_districts, field_rank) "
-            "SELECT layer, field, key, min(fid), (array_agg(value ORDER BY fid))[1], "
-            "layer <> %s, array_position(%s::text[], field) FROM {} WHERE {} "
-            "GROUP BY layer, field, key"
-        ).format(_table(SEARCH_TEXTS_TABLE), _table(SEARCH_TABLE), which),
-        [DISTRICTS_LAYER, list(SEARCH_FIELDS), *params],
+            f"INSERT INTO {{}} ({columns}) SELECT %s, k.field, k.key, f.fid, f.value, %s, "
+            f"array_position(%s::text[], k.field) FROM ({wanted}) k CROSS JOIN LATERAL "
+            "(SELECT s.fid, s.value FROM {} s WHERE s.layer = %s AND s.field = k.field "
+            "AND s.key = k.key ORDER BY s.fid LIMIT 1) f"
+        ).format(texts, _table(SEARCH_TABLE)),
+        [layer, layer != DISTRICTS_LAYER, list(SEARCH_FIELDS), *pairs, layer],
     )
 
 
@@ -455,22 +475,34 @@ def write_features(
         fid_of = _upsert(con, layer, fields, spatial, latest)
         count += len(fid_of) - len(before)
         touched += list(fid_of.values())
-    keys: set[tuple[str, str]] = set()  # the texts whose features changed
-    if touched:
-        keys.update(
-            con.execute(
-                sql.SQL(
-                    "DELETE FROM {} WHERE layer = %s AND fid = ANY(%s) RETURNING field, key"
-                ).format(_table(SEARCH_TABLE)),
-                (layer, touched),
-            ).fetchall()
+    # Search rows change only where a searched text did (most imports change numbers): the
+    # old rows of the touched features against the new ones, only the differences written.
+    old = {
+        (fid, field): (key, value, city)
+        for fid, field, key, value, city in con.execute(
+            sql.SQL(
+                "SELECT fid, field, key, value, city FROM {} WHERE layer = %s AND fid = ANY(%s)"
+            ).format(_table(SEARCH_TABLE)),
+            (layer, touched),
         )
-    if latest:
-        rows = [{**props, "id": feature_id} for feature_id, (props, _) in latest.items()]
-        fids = [fid_of[feature_id] for feature_id in latest]
-        new = list(_search_rows(layer, fields, fids, rows))
-        keys.update((field, key) for _, field, _, key, _, _ in new)
-        _copy_search(con, new)
+    } if touched else {}  # fmt: skip
+    rows = [{**props, "id": feature_id} for feature_id, (props, _) in latest.items()]
+    fids = [fid_of[feature_id] for feature_id in latest]
+    new = {(r[2], r[1]): r for r in _search_rows(layer, fields, fids, rows)}
+    gone = [k for k, was in old.items() if k not in new or new[k][3:] != was]
+    added = [r for k, r in new.items() if old.get(k) != r[3:]]
+    keys = {(field, old[(fid, field)][0]) for fid, field in gone}
+    keys.update((r[1], r[3]) for r in added)  # the texts whose features changed
+    if gone:
+        con.execute(
+            sql.SQL(
+                "DELETE FROM {} WHERE layer = %s AND (fid, field) IN "
+                "(SELECT * FROM unnest(%s::bigint[], %s::text[]))"
+            ).format(_table(SEARCH_TABLE)),
+            (layer, [fid for fid, _ in gone], [field for _, field in gone]),
+        )
+    if added:
+        _copy_search(con, added)
     if keys:
         _index_texts(con, layer, sorted(keys))
     if spatial and shrunk:
@@ -574,8 +606,7 @@ def connection_pool(url: str, max_size: int = 8) -> ConnectionPool:
 def data_version(pool: ConnectionPool) -> int:
     """The database's data version (bumped by every change to the data)."""
     with pool.connection() as con:
-        (version,) = con.execute(f"SELECT version FROM {SCHEMA}.data_version").fetchone()
-    return int(version)
+        return _version(con)
 
 
 class PostGISStore(FeatureStore):
@@ -755,8 +786,10 @@ class PostGISStore(FeatureStore):
         """The point index of this data version. A small layer's is read at once; a large
         one's in the background (seconds at a million points), its queries going to SQL
         meanwhile, so a request after a change never waits for it."""
+        if self.background_points_above is None:
+            return None
         index = self._point_indexes.get(info.id)
-        if index is not None or self.background_points_above is None:
+        if index is not None:
             return index
         generation = self._generation
         if info.count <= self.background_points_above:
@@ -879,8 +912,7 @@ class PostGISStore(FeatureStore):
         self, info: LayerInfo, filters: Mapping[str, FilterValue], names: tuple[str, ...]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """fid, x, y and the named fields (numbers float64 with NaN for null, text object
-        arrays with None) of the features with a geometry matching `filters`, in fid order.
-        Several statements: repeated if the data version moved meanwhile, so they agree."""
+        arrays with None) of the features with a geometry matching `filters`, in fid order."""
         if info.geometry_type is None:
             raise QueryError(f"'{info.id}' is a table without geometry")
         for name in names:
@@ -902,29 +934,35 @@ class PostGISStore(FeatureStore):
             for n in numbers
         ]  # fmt: skip
         clause, params = _filter_sql(info, filters)
-        rows = sql.SQL(
-            "FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND {} ORDER BY {}.fid"
-        ).format(_table(info.id), clause, _ident(info.id))
+        # One statement (one snapshot): each column aggregated into one array, numbers sent
+        # in the array's binary form and read by numpy, text as one text[] value.
+        columns = [sql.SQL("fid"), *xy, *number_sql]
+        inner = [sql.SQL("{} AS {}").format(c, _ident(f"c{i}")) for i, c in enumerate(columns)]
+        inner += [_ident(n) for n in texts]
+        outer = [
+            sql.SQL("array_send(array_agg({}))").format(_ident(f"c{i}"))
+            for i in range(len(columns))
+        ]
+        outer += [sql.SQL("array_agg({})").format(_ident(n)) for n in texts]
+        statement = sql.SQL(
+            "SELECT {} FROM (SELECT {} FROM {} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) "
+            "AND {} ORDER BY {}.fid) s"
+        ).format(
+            sql.SQL(", ").join(outer),
+            sql.SQL(", ").join(inner),
+            _table(info.id),
+            clause,
+            _ident(info.id),
+        )
         with self._pool.connection() as con:
-            for _ in range(3):
-                before = _version(con)
-                columns = _copy_numbers(
-                    con,
-                    sql.SQL("SELECT fid::float8, {} {}").format(
-                        sql.SQL(", ").join([*xy, *number_sql]), rows
-                    ),
-                    params,
-                    2 + len(numbers) + 1,
-                )
-                text_columns = [
-                    _copy_texts(con, sql.SQL("SELECT {} {}").format(_ident(n), rows), params)
-                    for n in texts
-                ]
-                if not texts or _version(con) == before:
-                    break
-        typed = dict(zip(numbers, columns[3:], strict=True))
-        typed.update(zip(texts, text_columns, strict=True))
-        return columns[0].astype(np.int64), columns[1], columns[2], typed
+            (row,) = _fetch(con, statement, params)
+        fids = _array_numbers(row[0], ">i8").astype(np.int64)
+        x, y, *values = (_array_numbers(v, ">f8") for v in row[1 : len(columns)])
+        typed = dict(zip(numbers, values, strict=True))
+        typed.update(
+            (n, _objects(v or [])) for n, v in zip(texts, row[len(columns) :], strict=True)
+        )
+        return fids, x, y, typed
 
     # -- search
     def search(
@@ -1120,53 +1158,23 @@ def _version(con: psycopg.Connection) -> int:
     return int(version)
 
 
-def _copy_numbers(
-    con: psycopg.Connection, select: sql.Composable, params: Sequence[Any], width: int
-) -> list[np.ndarray]:
-    """The float8 columns of `select` (never null) by a binary COPY, read with one numpy
-    call: each row is a field count, then a length and eight big-endian bytes per field."""
-    with (
-        con.cursor() as cur,
-        cur.copy(
-            sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(select), params or None
-        ) as copy,
-    ):
-        data = b"".join(copy)
-    start = 19 + int.from_bytes(data[15:19], "big")  # signature, flags, header extension
-    fields = [("count", ">i2")]
-    for i in range(width):
-        fields += [(f"length{i}", ">i4"), (f"value{i}", ">f8")]
-    layout = np.dtype(fields)
-    rows = np.frombuffer(data, dtype=layout, count=(len(data) - start - 2) // layout.itemsize,
-                         offset=start)  # fmt: skip
-    return [rows[f"value{i}"].astype(np.float64) for i in range(width)]
+def _array_numbers(data: bytes | None, kind: str) -> np.ndarray:
+    """A one-dimensional array of 8-byte numbers without nulls, as array_send writes it
+    (dimensions, flags, element type, size and lower bound, then a length and the
+    big-endian value per element), read with one numpy call. None (no rows): empty."""
+    if data is None:
+        return np.empty(0, dtype=np.float64 if kind == ">f8" else np.int64)
+    if int.from_bytes(data[0:4], "big") == 0:  # no dimensions: empty
+        return np.empty(0, dtype=np.float64 if kind == ">f8" else np.int64)
+    count = int.from_bytes(data[12:16], "big")
+    layout = np.dtype([("length", ">i4"), ("value", kind)])
+    values = np.frombuffer(data, dtype=layout, count=count, offset=20)["value"]
+    return values.astype(np.float64 if kind == ">f8" else np.int64)
 
 
-_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_COPY_ESCAPE = re.compile(r"\\(.)")
-
-
-def _unescape(line: str) -> str:
-    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), line)
-
-
-def _copy_texts(con: psycopg.Connection, select: sql.Composable, params: Sequence[Any]) -> Any:
-    """One text column of `select` by a text COPY: a line per row, split in one call; \\N
-    is null, and the rare line with a backslash escape is unescaped on its own."""
-    with (
-        con.cursor() as cur,
-        cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(select), params or None) as copy,
-    ):
-        data = b"".join(copy).decode()
-    lines = data.split("\n")[:-1] if data else []
-    out = np.empty(len(lines), dtype=object)
-    out[:] = lines
-    if "\\" in data:
-        for i, line in enumerate(lines):
-            if line == "\\N":
-                out[i] = None
-            elif "\\" in line:
-                out[i] = _unescape(line)
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
     return out
 
 

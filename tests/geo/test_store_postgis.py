@@ -223,7 +223,7 @@ def test_ensure_postgis_loads_when_the_inputs_change(pg_url: str, source_dirs, t
         assert store.layer("villages").count > 0
 
 
-def test_columns_read_by_copy_keep_every_value(pg_url: str) -> None:
+def test_columns_read_as_arrays_keep_every_value(pg_url: str) -> None:
     import numpy as np
 
     notes = ["a\\b", "two\nlines", "tab\there", "\\N", None, "", "普通", "\r\x0b\x08\f"]
@@ -288,6 +288,8 @@ def test_search_after_writes_answers_as_a_fresh_load(pg_url: str, pg_cluster) ->
         write_features(con, "coal_boilers", [], deletes=["b-1"])  # 乙热力's first goes
         added = boiler_feature(id="b-9", name="甲热力")["properties"]
         write_features(con, "coal_boilers", [("b-9", added, shapely.Point(122.1, 40.6))])
+        moved = {**layer.properties[3], "city_adcode": "220400"}  # same texts, another city
+        write_features(con, "coal_boilers", [("b-3", moved, shapely.Point(122, 40.5))])
         bump_version(con)
     fresh_url = pg_cluster.create_database()
     try:
@@ -301,6 +303,7 @@ def test_search_after_writes_answers_as_a_fresh_load(pg_url: str, pg_cluster) ->
                         assert got == fresh.search(query, region=region, limit=10), query
                 assert [h.id for h in written.search("甲热力")] == ["b-2", "b-9"]
                 assert [h.id for h in written.search("乙热力")] == ["b-0", "b-4"]
+                assert [h.id for h in written.search("丙", region=["220400"])] == ["b-3"]
     finally:
         pg_cluster.drop_database(fresh_url.split("/")[-1].split("?")[0])
 
