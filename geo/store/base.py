@@ -96,6 +96,17 @@ class Positions:
     def __len__(self) -> int:
         return len(self.fids)
 
+    def within(self, bbox: BBox) -> Positions:
+        """The positions inside `bbox` (edges included), with their extra columns."""
+        minx, miny, maxx, maxy = bbox
+        inside = (self.x >= minx) & (self.x <= maxx) & (self.y >= miny) & (self.y <= maxy)
+        return Positions(
+            self.fids[inside],
+            self.x[inside],
+            self.y[inside],
+            {k: v[inside] for k, v in self.extra.items()},
+        )
+
 
 @dataclass
 class AttributeTable:

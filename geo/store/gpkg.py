@@ -630,19 +630,7 @@ class GeoPackageStore(FeatureStore):
         everything = self._all_positions(layer, freeze_filters(filters), tuple(extra))
         if bbox is None:
             return everything
-        minx, miny, maxx, maxy = check_bbox(bbox)
-        inside = (
-            (everything.x >= minx)
-            & (everything.x <= maxx)
-            & (everything.y >= miny)
-            & (everything.y <= maxy)
-        )
-        return Positions(
-            everything.fids[inside],
-            everything.x[inside],
-            everything.y[inside],
-            {k: v[inside] for k, v in everything.extra.items()},
-        )
+        return everything.within(check_bbox(bbox))
 
     def _all_positions(self, layer: str, filters: tuple, extra: tuple[str, ...]) -> Positions:
         """All positions for one filter, read once from the R-tree and kept: the file is
